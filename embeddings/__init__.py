@@ -1,0 +1,1 @@
+"""Sentence embeddings and the FAISS vector index; knows nothing of articles."""

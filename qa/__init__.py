@@ -1,0 +1,1 @@
+"""Dateline: cited, extractive answers from a news archive."""

@@ -1,0 +1,150 @@
+"""The ``dateline`` command: ingest, ask, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _quiet_libraries() -> None:
+    """Offline by default, and no library progress bars or banners mixed into our output."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="index folder (DATELINE_DATA_DIR)")
+    common.add_argument("--model", help="sentence-transformers model name or path (DATELINE_MODEL)")
+
+    parser = argparse.ArgumentParser(
+        prog="dateline", description="Ask a news archive; get cited passages back."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", parents=[common], help="index article files")
+    ingest.add_argument("--seeds", type=Path, dest="seeds_dir", help="folder of articles")
+    ingest.add_argument(
+        "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
+    )
+
+    ask = commands.add_parser("ask", parents=[common], help="ask a question")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int, choices=range(1, 11), metavar="N", help="1..10")
+    ask.add_argument("--json", action="store_true", help="print the answer JSON")
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the API and widget")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from qa.settings import Settings
+
+    names = ("data_dir", "model", "seeds_dir", "host", "port")
+    overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    return Settings(**overrides)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from qa.archive import open_store
+    from qa.ingest import ingest_directory
+
+    settings = _settings(args)
+    if not settings.seeds_dir.is_dir():
+        print(f"error: {settings.seeds_dir} is not a folder of articles", file=sys.stderr)
+        return EXIT_USAGE
+    from embeddings.encoder import Encoder
+
+    store = open_store(settings)
+    if args.rebuild:
+        store.clear()
+    report = ingest_directory(
+        settings.seeds_dir,
+        store,
+        Encoder(settings.model, settings.batch_size),
+        settings.data_dir,
+        settings.max_file_bytes,
+        progress=sys.stderr.isatty(),
+    )
+    counts = store.counts()
+    print(
+        f"{report.summary()}; index: {counts['articles']} articles, {counts['passages']} passages, "
+        f"{counts['sentences']} sentences in {settings.data_dir}"
+    )
+    return 0
+
+
+def _print_answer(answer: Any) -> None:
+    print(textwrap.fill(answer.answer, width=100))
+    for c in answer.citations:
+        where = " · ".join(
+            str(part)
+            for part in (c.article_id, c.date, c.dateline, c.agency, f"paragraph {c.paragraph}")
+            if part
+        )
+        print(f"\n[{c.n}] {c.speaker + ': ' if c.speaker else ''}“{c.quote}”")
+        print(f"    {where}")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from qa.archive import Archive
+
+    if not args.question.strip():
+        print("error: the question is empty", file=sys.stderr)
+        return EXIT_USAGE
+    archive = Archive.open(_settings(args))
+    answer = archive.ask(args.question, top_k=args.top_k)
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qa.api.server import serve
+
+    serve(_settings(args))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    from embeddings.errors import EmbeddingError
+    from qa.errors import DatelineError
+
+    handlers = {"ingest": _ingest, "ask": _ask, "serve": _serve}
+    try:
+        return handlers[args.command](args)
+    except (DatelineError, EmbeddingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid configuration: {problems}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,108 @@
+"""The derived indexes (FAISS for passages and sentences, BM25): built from the store, verified on load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from embeddings.errors import IndexFileError
+from embeddings.index import VectorIndex, write_atomically
+from qa.lexical import LexicalIndex
+from qa.store import Store
+
+__all__ = ["Indexes", "build_indexes", "load_indexes", "manifest"]
+
+log = logging.getLogger(__name__)
+
+_VECTOR_FILES = {"passages": "passages.faiss", "sentences": "sentences.faiss"}
+_LEXICAL_DIR = "bm25"
+
+
+@dataclass(frozen=True)
+class Indexes:
+    passages: VectorIndex
+    sentences: VectorIndex
+    lexical: LexicalIndex
+
+
+def _fingerprint(store: Store) -> str:
+    digest = hashlib.sha256()
+    for article_id, content_hash in store.fingerprint_rows():
+        digest.update(f"{article_id}\0{content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def manifest(store: Store) -> dict[str, Any] | None:
+    """What the index holds and how it was built; None before the first ingest."""
+    value: dict[str, Any] | None = store.get_meta("manifest")
+    return value
+
+
+def build_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
+    """Rebuild every derived index from the store and record a new manifest generation."""
+    previous = manifest(store) or {}
+    files: dict[str, Any] = {}
+    built: dict[str, VectorIndex] = {}
+    for table, filename in _VECTOR_FILES.items():
+        ids, vectors = store.vectors(table)
+        index = VectorIndex.build(ids, vectors, dimension)
+        files[table] = {
+            "file": filename,
+            "sha256": index.save(data_dir / filename),
+            "count": index.count,
+        }
+        built[table] = index
+    passage_ids, texts = store.passage_texts()
+    lexical = LexicalIndex.build(passage_ids, texts)
+    staging = data_dir / f".{_LEXICAL_DIR}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    lexical.save(staging)
+    shutil.rmtree(data_dir / _LEXICAL_DIR, ignore_errors=True)
+    staging.rename(data_dir / _LEXICAL_DIR)
+    record = {
+        "model": model,
+        "dimension": dimension,
+        **store.counts(),
+        "fingerprint": _fingerprint(store),
+        "generation": int(previous.get("generation", 0)) + 1,
+        "indexes": files,
+    }
+    store.set_meta("manifest", record)
+    write_atomically(data_dir / "manifest.json", json.dumps(record, indent=2).encode())
+    return Indexes(built["passages"], built["sentences"], lexical)
+
+
+def _load_checked(store: Store, data_dir: Path, record: dict[str, Any]) -> Indexes:
+    loaded: dict[str, VectorIndex] = {}
+    counts = store.counts()
+    for table, filename in _VECTOR_FILES.items():
+        expected = record["indexes"][table]
+        index = VectorIndex.load(data_dir / filename, checksum=expected["sha256"])
+        if index.count != counts[table]:
+            raise IndexFileError(
+                f"{filename} holds {index.count} vectors but the store has {counts[table]} {table}"
+            )
+        loaded[table] = index
+    try:
+        lexical = LexicalIndex.load(data_dir / _LEXICAL_DIR)
+    except (OSError, ValueError) as exc:
+        raise IndexFileError(f"{_LEXICAL_DIR}/ is unreadable ({exc})") from exc
+    if lexical.count != counts["passages"]:
+        raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
+    return Indexes(loaded["passages"], loaded["sentences"], lexical)
+
+
+def load_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
+    """Load and verify; a missing, torn, altered or stale index is reported and rebuilt."""
+    record = manifest(store)
+    if record is not None:
+        try:
+            return _load_checked(store, data_dir, record)
+        except IndexFileError as exc:
+            log.warning("index damaged: %s; rebuilding it from the store", exc)
+    return build_indexes(store, data_dir, model, dimension)

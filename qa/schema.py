@@ -1,0 +1,59 @@
+"""The JSON contract shared by the CLI (``--json``) and the HTTP API; it may grow, never shrink."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Answer", "Citation", "HistoryTurn", "SearchFilters", "SearchHit"]
+
+
+class Citation(BaseModel):
+    n: int = Field(description="The marker [n] in the answer text.")
+    article_id: str
+    title: str
+    date: str | None = Field(description="ISO date of the article, null if it had no readable header.")
+    dateline: str | None
+    agency: str | None
+    paragraph: int = Field(description="1-based paragraph number in the article.")
+    text: str = Field(description="The whole cited passage.")
+    quote: str = Field(description="The extracted sentence(s), verbatim from text.")
+    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of the quote in text.")
+    speaker: str | None = Field(description="Who is quoted in the passage, if anyone.")
+    score: float
+    url: str = Field(description="Article page, anchored at the paragraph.")
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str = Field(description="Extracted sentences, each followed by its marker [n].")
+    abstained: bool = Field(description="True when nothing relevant was found; nothing is cited.")
+    citations: list[Citation]
+    took_ms: float
+
+
+class HistoryTurn(BaseModel):
+    question: str = Field(max_length=1000)
+    answer: str = Field(max_length=20_000)
+
+
+class SearchFilters(BaseModel):
+    date_from: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    speaker: str | None = Field(None, max_length=200)
+    article_id: str | None = Field(None, max_length=200)
+
+
+class SearchHit(BaseModel):
+    article_id: str
+    title: str
+    date: str | None
+    dateline: str | None
+    agency: str | None
+    paragraph: int
+    heading: str | None
+    text: str
+    speaker: str | None
+    score: float
+    dense: float = Field(description="Cosine similarity of the question and the passage.")
+    lexical: float = Field(description="BM25 score of the question against the passage.")
+    url: str

@@ -1,0 +1,37 @@
+"""One settings object for every surface, read from ``DATELINE_*`` variables and CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable; tests and the CLI pass values, nothing reads a global."""
+
+    model_config = SettingsConfigDict(env_prefix="DATELINE_", extra="ignore")
+
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of article files to ingest.")
+    data_dir: Path = Field(Path(".dateline"), description="Where the index and store live.")
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence-transformers model name or local path; the default is bundled.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024)
+    max_file_bytes: int = Field(10_000_000, ge=1, description="Larger article files are skipped.")
+
+    top_k: int = Field(3, ge=1, le=10)
+    candidates: int = Field(50, ge=10, le=1000, description="Passages each ranker proposes.")
+    lexical_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 share of the fused score.")
+    min_relevance: float = Field(0.35, description="Below this the answer abstains.")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    rate_limit_per_minute: int = Field(60, ge=0, description="Per client on /api/chat, /api/search; 0 = off.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    api_token: str | None = Field(None, description="Bearer token for write endpoints; unset = off.")

@@ -1,0 +1,428 @@
+"""SQLite store: the source of truth for articles, passages, sentences, speakers and vectors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.articles import Article
+from qa.passages import Passage
+from qa.speakers import Person
+
+__all__ = [
+    "ArticleRecord",
+    "ParagraphRecord",
+    "PassageFilters",
+    "PassageRecord",
+    "SentenceRecord",
+    "Store",
+    "StoredFile",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    dateline TEXT,
+    agency TEXT,
+    source TEXT,
+    size INTEGER,
+    mtime_ns INTEGER,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    article_id TEXT NOT NULL REFERENCES articles ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    heading TEXT,
+    text TEXT NOT NULL,
+    speaker TEXT,
+    PRIMARY KEY (article_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles ON DELETE CASCADE,
+    paragraph INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    heading TEXT,
+    text TEXT NOT NULL,
+    speaker TEXT,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+CREATE INDEX IF NOT EXISTS passages_speaker ON passages (speaker);
+CREATE TABLE IF NOT EXISTS sentences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    passage_id INTEGER NOT NULL REFERENCES passages ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    speaker TEXT,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_passage ON sentences (passage_id);
+CREATE TABLE IF NOT EXISTS speakers (
+    article_id TEXT NOT NULL REFERENCES articles ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS speakers_alias ON speakers (alias);
+"""
+
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What ingest needs to decide whether a file changed."""
+
+    article_id: str
+    source: str | None
+    size: int | None
+    mtime_ns: int | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    article_id: str
+    title: str
+    date: str | None
+    dateline: str | None
+    agency: str | None
+    passages: int
+
+
+@dataclass(frozen=True)
+class ParagraphRecord:
+    number: int
+    heading: str | None
+    text: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    id: int
+    article_id: str
+    title: str
+    date: str | None
+    dateline: str | None
+    agency: str | None
+    paragraph: int
+    part: int
+    heading: str | None
+    text: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    id: int
+    passage_id: int
+    start: int
+    end: int
+    speaker: str | None
+    vector: Vectors
+
+
+@dataclass(frozen=True)
+class PassageFilters:
+    """Restrictions applied before ranking; ``speakers`` holds canonical names."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    speakers: tuple[str, ...] | None = None
+    article_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            value is not None
+            for value in (self.date_from, self.date_to, self.speakers, self.article_id)
+        )
+
+
+def _blob(vector: Vectors) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+class Store:
+    """One SQLite file in WAL mode; a connection per thread, so readers never share a cursor."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._db.executescript(_SCHEMA)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # -- writing --------------------------------------------------------------------------
+
+    def stored_files(self) -> dict[str, StoredFile]:
+        rows = self._db.execute(
+            "SELECT article_id, source, size, mtime_ns, content_hash FROM articles"
+        )
+        return {row[0]: StoredFile(*row) for row in rows}
+
+    def article_with_hash(self, content_hash: str) -> str | None:
+        row = self._db.execute(
+            "SELECT article_id FROM articles WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def touch(self, article_id: str, size: int, mtime_ns: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE articles SET size = ?, mtime_ns = ? WHERE article_id = ?",
+                (size, mtime_ns, article_id),
+            )
+
+    def replace_article(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        people: dict[str, Person],
+        passage_vectors: Vectors,
+        sentence_vectors: Vectors,
+        source: StoredFile | None = None,
+    ) -> None:
+        """Swap in an article and everything derived from it, in one transaction."""
+        speakers_by_paragraph = {p.paragraph: p.speaker for p in passages}
+        with self._transaction() as db:
+            db.execute("DELETE FROM articles WHERE article_id = ?", (article.article_id,))
+            db.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    article.article_id,
+                    article.title,
+                    article.date.isoformat() if article.date else None,
+                    article.dateline,
+                    article.agency,
+                    source.source if source else None,
+                    source.size if source else None,
+                    source.mtime_ns if source else None,
+                    article.content_hash,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?)",
+                [
+                    (article.article_id, p.number, p.heading, p.text, speakers_by_paragraph.get(p.number))
+                    for p in article.paragraphs
+                ],
+            )
+            next_sentence = 0
+            for passage, vector in zip(passages, passage_vectors, strict=True):
+                cursor = db.execute(
+                    "INSERT INTO passages (article_id, paragraph, part, heading, text, speaker, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        article.article_id,
+                        passage.paragraph,
+                        passage.part,
+                        passage.heading,
+                        passage.text,
+                        passage.speaker,
+                        _blob(vector),
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO sentences (passage_id, start, end, speaker, vector)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (cursor.lastrowid, s.start, s.end, s.speaker, _blob(sentence_vectors[next_sentence + i]))
+                        for i, s in enumerate(passage.sentences)
+                    ],
+                )
+                next_sentence += len(passage.sentences)
+            db.executemany(
+                "INSERT INTO speakers VALUES (?, ?, ?)",
+                [
+                    (article.article_id, person.name, alias)
+                    for person in people.values()
+                    for alias in sorted(person.aliases)
+                ],
+            )
+
+    def delete_article(self, article_id: str) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+        return cursor.rowcount > 0
+
+    def clear(self) -> None:
+        with self._transaction() as db:
+            for table in ("speakers", "sentences", "passages", "paragraphs", "articles", "meta"):
+                db.execute(f"DELETE FROM {table}")
+
+    # -- reading --------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for table in ("articles", "passages", "sentences")
+        }
+
+    def fingerprint_rows(self) -> list[tuple[str, str]]:
+        return list(
+            self._db.execute("SELECT article_id, content_hash FROM articles ORDER BY article_id")
+        )
+
+    def vectors(self, table: str) -> tuple[npt.NDArray[np.int64], Vectors]:
+        """All ids and vectors of ``passages`` or ``sentences``, to build a FAISS index from."""
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        rows = self._db.execute(f"SELECT id, vector FROM {table} ORDER BY id").fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
+        return ids, vectors.reshape(len(rows), -1)
+
+    def passage_texts(self) -> tuple[npt.NDArray[np.int64], list[str]]:
+        rows = self._db.execute("SELECT id, text FROM passages ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
+        if not ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT p.id, p.article_id, a.title, a.date, a.dateline, a.agency, p.paragraph,"
+            " p.part, p.heading, p.text, p.speaker FROM passages p"
+            f" JOIN articles a USING (article_id) WHERE p.id IN ({_placeholders(ids)})",
+            [int(i) for i in ids],
+        )
+        return {row[0]: PassageRecord(*row) for row in rows}
+
+    def sentences(self, passage_ids: Sequence[int]) -> dict[int, list[SentenceRecord]]:
+        if not passage_ids:
+            return {}
+        rows = self._db.execute(
+            "SELECT id, passage_id, start, end, speaker, vector FROM sentences"
+            f" WHERE passage_id IN ({_placeholders(passage_ids)}) ORDER BY passage_id, start",
+            [int(i) for i in passage_ids],
+        )
+        grouped: dict[int, list[SentenceRecord]] = {}
+        for row in rows:
+            vector = np.frombuffer(row[5], dtype=np.float32)
+            grouped.setdefault(row[1], []).append(SentenceRecord(*row[:5], vector=vector))
+        return grouped
+
+    def filtered_passage_ids(self, filters: PassageFilters) -> npt.NDArray[np.int64]:
+        clauses, params = [], []
+        if filters.date_from:
+            clauses.append("a.date >= ?")
+            params.append(filters.date_from)
+        if filters.date_to:
+            clauses.append("a.date <= ?")
+            params.append(filters.date_to)
+        if filters.article_id:
+            clauses.append("p.article_id = ?")
+            params.append(filters.article_id)
+        if filters.speakers is not None:
+            clauses.append(f"p.speaker IN ({_placeholders(filters.speakers)})")
+            params.extend(filters.speakers)
+        where = " AND ".join(clauses) or "1"
+        rows = self._db.execute(
+            f"SELECT p.id FROM passages p JOIN articles a USING (article_id) WHERE {where}", params
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def passage_vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
+        if not ids:
+            return {}
+        rows = self._db.execute(
+            f"SELECT id, vector FROM passages WHERE id IN ({_placeholders(ids)})",
+            [int(i) for i in ids],
+        )
+        return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
+
+    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
+        """Passage id of each sentence id."""
+        if not sentence_ids:
+            return {}
+        rows = self._db.execute(
+            f"SELECT id, passage_id FROM sentences WHERE id IN ({_placeholders(sentence_ids)})",
+            [int(i) for i in sentence_ids],
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def speaker_aliases(self) -> list[tuple[str, str]]:
+        """(alias, canonical name) pairs across the corpus."""
+        return list(self._db.execute("SELECT DISTINCT alias, name FROM speakers"))
+
+    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
+        rows = self._db.execute(
+            "SELECT a.article_id, a.title, a.date, a.dateline, a.agency,"
+            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id)"
+            " FROM articles a ORDER BY a.date DESC, a.article_id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [ArticleRecord(*row) for row in rows]
+
+    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
+        found = self._db.execute(
+            "SELECT a.article_id, a.title, a.date, a.dateline, a.agency,"
+            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id)"
+            " FROM articles a WHERE a.article_id = ?",
+            (article_id,),
+        ).fetchone()
+        if found is None:
+            return None
+        rows = self._db.execute(
+            "SELECT number, heading, text, speaker FROM paragraphs WHERE article_id = ?"
+            " ORDER BY number",
+            (article_id,),
+        )
+        return ArticleRecord(*found), [ParagraphRecord(*row) for row in rows]
+
+
+def _placeholders(ids: Sequence[int]) -> str:
+    return ",".join("?" * len(ids))
