@@ -1,0 +1,76 @@
+"""The app factory: settings in, a FastAPI app out; the archive loads in the background."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from embeddings.errors import EmbeddingError
+from qa.api.errors import install_error_handlers
+from qa.api.limits import BodySizeLimit, RateLimiter
+from qa.api.routes import router
+from qa.archive import Archive
+from qa.errors import DatelineError
+from qa.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _load(app: FastAPI, settings: Settings) -> None:
+    try:
+        app.state.archive = Archive.open(settings)
+    except (DatelineError, EmbeddingError) as exc:
+        app.state.load_error = str(exc)
+        log.error("cannot serve answers: %s", exc)
+    except Exception:
+        app.state.load_error = "loading the archive failed; the server log has the details"
+        log.exception("loading the archive failed")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; model, store and indexes load once, in the lifespan, off the event loop.
+
+    Loading in a thread lets ``/healthz`` answer at once and ``/readyz`` say 503 until ready.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.archive = None
+        app.state.load_error = None
+        loader = threading.Thread(target=_load, args=(app, settings), name="archive-loader", daemon=True)
+        loader.start()
+        yield
+        loader.join()
+        if app.state.archive is not None:
+            app.state.archive.close()
+
+    app = FastAPI(
+        title="Dateline",
+        summary="Ask a news archive; get back the exact passages that answer, each cited.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.archive = None
+    app.state.load_error = None
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    install_error_handlers(app)
+    app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

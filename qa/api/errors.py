@@ -1,0 +1,64 @@
+"""Every error becomes a JSON ``{"detail": ...}`` with a 4xx reason; never a traceback or input echo."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from embeddings.errors import EmbeddingError
+from qa.errors import ArticleNotFoundError, DatelineError, EmptyQuestionError, IndexNotBuiltError
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (EmptyQuestionError, 422),
+    (ArticleNotFoundError, 404),
+    (IndexNotBuiltError, 503),
+    (EmbeddingError, 503),
+    (DatelineError, 400),
+]
+
+
+def _describe(error: dict[str, object]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = "the request body is not valid JSON"
+    else:
+        detail = "; ".join(dict.fromkeys(_describe(e) for e in errors[:5]))
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    status = next(code for kind, code in _STATUS if isinstance(exc, kind))
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind, _ in _STATUS:
+        app.add_exception_handler(kind, _domain_error)
+    app.add_exception_handler(Exception, _unexpected)

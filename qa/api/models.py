@@ -1,0 +1,97 @@
+"""Request and response bodies of the HTTP API (the answer itself is qa.schema.Answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from qa.schema import HistoryTurn, SearchFilters, SearchHit
+
+__all__ = [
+    "ArticleDetail",
+    "ArticleList",
+    "ArticleSummary",
+    "ChatRequest",
+    "ErrorBody",
+    "Health",
+    "ParagraphBody",
+    "Readiness",
+    "SearchResponse",
+    "QuestionText",
+]
+
+MAX_QUESTION_CHARS = 1000
+
+
+def _clean_question(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("the question is empty")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("the question contains invalid characters (lone surrogates)")
+    return value
+
+
+QuestionText = Annotated[str, Field(max_length=10 * MAX_QUESTION_CHARS), AfterValidator(_clean_question)]
+
+
+class ChatRequest(BaseModel):
+    question: QuestionText = Field(description="1 to 1000 characters after trimming.")
+    top_k: int = Field(3, ge=1, le=10, description="How many passages to cite at most.")
+    history: list[HistoryTurn] = Field(
+        default_factory=list, max_length=20, description="Earlier turns, oldest first."
+    )
+    filters: SearchFilters | None = None
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+    took_ms: float
+
+
+class ArticleSummary(BaseModel):
+    article_id: str
+    title: str
+    date: str | None
+    dateline: str | None
+    agency: str | None
+    passages: int
+
+
+class ArticleList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    articles: list[ArticleSummary]
+
+
+class ParagraphBody(BaseModel):
+    number: int
+    heading: str | None
+    text: str
+    speaker: str | None
+
+
+class ArticleDetail(ArticleSummary):
+    paragraphs: list[ParagraphBody]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    model: str
+    articles: int
+    passages: int
+    sentences: int
+    generation: int

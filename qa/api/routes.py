@@ -1,0 +1,129 @@
+"""The endpoints: chat, search, articles, article pages, health, and the widget's files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Path as PathParam, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from qa.api.deps import ArchiveDep, RateLimited
+from qa.api.models import (
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    ChatRequest,
+    ErrorBody,
+    Health,
+    ParagraphBody,
+    QuestionText,
+    Readiness,
+    SearchResponse,
+)
+from qa.api.pages import article_page, html_security_headers
+from qa.errors import ArticleNotFoundError
+from qa.indexes import manifest
+from qa.schema import Answer, SearchFilters
+
+__all__ = ["WEB_DIR", "router"]
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+ArticleId = Annotated[str, PathParam(pattern=r"^[\w.-]{1,200}$", description="File name without extension.")]
+Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (404, 413, 422, 429, 503)
+}
+
+router = APIRouter()
+
+
+@router.post("/api/chat", response_model=Answer, responses=_ERRORS, dependencies=[RateLimited])
+def chat(body: ChatRequest, archive: ArchiveDep) -> Answer:
+    """Answer with extracted sentences, each cited; abstains when nothing relevant is found."""
+    return archive.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
+
+
+@router.get("/api/search", response_model=SearchResponse, responses=_ERRORS, dependencies=[RateLimited])
+def search(
+    archive: ArchiveDep,
+    q: Annotated[QuestionText, Query(description="The query, 1 to 1000 characters.")],
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+    date_from: Day = None,
+    date_to: Day = None,
+    speaker: Annotated[str | None, Query(max_length=200)] = None,
+) -> SearchResponse:
+    """Ranked passages with scores and metadata; no answer composition."""
+    started = time.perf_counter()
+    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
+    hits = archive.search(q, k, filters)
+    return SearchResponse(query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+@router.get("/api/articles", response_model=ArticleList, responses=_ERRORS)
+def list_articles(
+    archive: ArchiveDep,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ArticleList:
+    records = archive.store.list_articles(offset, limit)
+    return ArticleList(
+        total=archive.store.counts()["articles"],
+        offset=offset,
+        limit=limit,
+        articles=[ArticleSummary(**vars(r)) for r in records],
+    )
+
+
+@router.get("/api/articles/{article_id}", response_model=ArticleDetail, responses=_ERRORS)
+def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
+    found = archive.store.article(article_id)
+    if found is None:
+        raise ArticleNotFoundError(article_id)
+    article, paragraphs = found
+    return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse, responses=_ERRORS)
+def show_article(archive: ArchiveDep, article_id: ArticleId) -> HTMLResponse:
+    """The article as a page; citation urls open it at ``#p<paragraph>``."""
+    found = archive.store.article(article_id)
+    if found is None:
+        raise ArticleNotFoundError(article_id)
+    return article_page(*found)
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """Liveness: 200 while the process runs."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": ErrorBody}})
+def readyz(request: Request) -> Readiness | JSONResponse:
+    """Readiness: 503 until model, index and store are loaded."""
+    archive = request.app.state.archive
+    if archive is None:
+        reason = request.app.state.load_error or "loading model and index"
+        return JSONResponse({"detail": reason}, status_code=503, headers={"Retry-After": "5"})
+    counts = archive.store.counts()
+    record = manifest(archive.store) or {}
+    return Readiness(
+        status="ready", model=archive.encoder.name, generation=int(record.get("generation", 0)), **counts
+    )
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget() -> FileResponse:
+    return FileResponse(
+        WEB_DIR / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/", include_in_schema=False)
+def demo_page() -> FileResponse:
+    return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=html_security_headers())

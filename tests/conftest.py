@@ -1,0 +1,109 @@
+"""Shared fixtures: the real bundled model, an ingested copy of the seeds, a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from embeddings.encoder import Encoder
+from qa.archive import Archive, open_store
+from qa.ingest import ingest_directory
+from qa.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+PUTIN_ARTICLE = "004_54dffa4cde85c137"
+SHOIGU_ARTICLE = "000_ef33a5cbffaa45bf"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The real bundled all-MiniLM-L6-v2, loaded once for the session."""
+    return Encoder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def seeded_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Settings:
+    """Settings over an ingested copy of the shipped seeds (never touch the repo's seeds/)."""
+    root = tmp_path_factory.mktemp("seeded")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    settings = Settings(seeds_dir=seeds, data_dir=root / "data", rate_limit_per_minute=0)
+    ingest_directory(seeds, open_store(settings), encoder, settings.data_dir, settings.max_file_bytes, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def archive(seeded_settings: Settings, encoder: Encoder) -> Iterator[Archive]:
+    opened = Archive.open(seeded_settings, encoder)
+    yield opened
+    opened.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def start_server(data_dir: Path, log: Path, **env: str) -> LiveServer:
+    """``dateline serve`` in its own process, waited on until /readyz says 200."""
+    port = free_port()
+    environment = {**os.environ, "DATELINE_DATA_DIR": str(data_dir), **env}
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return LiveServer(url, process)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server not ready in 60 s: {log.read_text()[-2000:]}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real uvicorn server over the seeds, on a free loopback port, without rate limits."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    server = start_server(seeded_settings.data_dir, log, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+    yield server
+    stop_server(server)

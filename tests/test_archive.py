@@ -1,0 +1,67 @@
+"""End to end with the real model, FAISS and SQLite: questions in, cited extracts out."""
+
+from __future__ import annotations
+
+from qa.archive import Archive
+from qa.schema import HistoryTurn, SearchFilters
+
+from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE
+
+
+def test_putin_on_training_cites_only_putin(archive: Archive) -> None:
+    answer = archive.ask("What did Putin say about training?")
+    assert not answer.abstained and answer.citations
+    for citation in answer.citations:
+        assert citation.article_id == PUTIN_ARTICLE
+        assert citation.speaker == "Vladimir Putin"
+        assert "training" in citation.text.lower()
+        assert "training" in citation.quote.lower()
+        assert citation.url == f"/articles/{PUTIN_ARTICLE}#p{citation.paragraph}"
+        assert f"{citation.quote} [{citation.n}]" in answer.answer
+
+
+def test_quote_is_verbatim_at_its_highlights(archive: Archive) -> None:
+    answer = archive.ask("What did Shoigu say about color revolutions?")
+    assert answer.citations and answer.citations[0].article_id == SHOIGU_ARTICLE
+    for citation in answer.citations:
+        pieces = [citation.text[start:end] for start, end in citation.highlights]
+        assert " ".join(pieces) == citation.quote
+        assert citation.date == "2024-04-26" and citation.dateline == "ASTANA"
+
+
+def test_off_topic_question_abstains(archive: Archive) -> None:
+    for question in ("What is the recipe for chocolate cake?", "Who won the football world cup?"):
+        answer = archive.ask(question)
+        assert answer.abstained and answer.citations == []
+        assert "No passage" in answer.answer
+
+
+def test_unknown_person_abstains(archive: Archive) -> None:
+    answer = archive.ask("What did Angela Merkel say about training?")
+    assert answer.abstained and answer.answer == "No statements by Angela Merkel were found in the archive."
+
+
+def test_title_alias_restricts_to_that_speaker(archive: Archive) -> None:
+    answer = archive.ask("What did the Russian defense minister say about exercises?")
+    assert answer.citations and {c.speaker for c in answer.citations} == {"Sergey Shoigu"}
+
+
+def test_follow_up_resolves_pronoun_and_skips_cited(archive: Archive) -> None:
+    first = archive.ask("What did Putin say about training?", top_k=1)
+    follow = archive.ask("What else did he say?", top_k=2, history=[HistoryTurn(question=first.question, answer=first.answer)])
+    assert follow.citations and {c.speaker for c in follow.citations} == {"Vladimir Putin"}
+    assert first.citations[0].quote not in {c.quote for c in follow.citations}
+
+
+def test_citations_are_distinct_paragraphs(archive: Archive) -> None:
+    answer = archive.ask("SCO military cooperation and joint exercises", top_k=5)
+    keys = [(c.article_id, c.paragraph) for c in answer.citations]
+    assert len(keys) == len(set(keys)) and len(keys) >= 2
+
+
+def test_search_filters(archive: Archive) -> None:
+    hits = archive.search("cooperation", 10, SearchFilters(date_from="2024-01-01"))
+    assert hits and {h.article_id for h in hits} == {SHOIGU_ARTICLE}
+    hits = archive.search("cooperation", 10, SearchFilters(speaker="Putin"))
+    assert hits and {h.speaker for h in hits} == {"Vladimir Putin"}
+    assert archive.search("cooperation", 10, SearchFilters(article_id="nope")) == []

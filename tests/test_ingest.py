@@ -1,0 +1,93 @@
+"""Ingest: incremental updates, bad files skipped with a warning, the model guard."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from embeddings.encoder import Encoder
+from embeddings.errors import ModelMismatchError
+from qa.archive import open_store
+from qa.indexes import manifest
+from qa.ingest import IngestReport, check_model, ingest_directory
+from qa.settings import Settings
+from qa.store import Store
+
+from .conftest import PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
+
+
+def _ingest(folder: Path, data: Path, encoder: Encoder) -> tuple[Store, IngestReport]:
+    store = open_store(Settings(data_dir=data))
+    report = ingest_directory(folder, store, encoder, data, 1_000_000, progress=False)
+    return store, report
+
+
+def test_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    data = tmp_path / "data"
+    store, first = _ingest(seeds, data, encoder)
+    assert sorted(first.added) == [SHOIGU_ARTICLE, PUTIN_ARTICLE]
+    generation = manifest(store)["generation"]  # type: ignore[index]
+
+    _, again = _ingest(seeds, data, encoder)
+    assert (again.added, again.updated, again.removed, again.unchanged) == ([], [], [], 2)
+    assert manifest(store)["generation"] == generation  # type: ignore[index]
+
+    path = seeds / f"{SHOIGU_ARTICLE}.txt"
+    path.write_text(path.read_text() + "\nThe talks ended on Saturday, officials said.\n")
+    (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
+    store, changed = _ingest(seeds, data, encoder)
+    assert changed.updated == [SHOIGU_ARTICLE] and changed.removed == [PUTIN_ARTICLE]
+    record = manifest(store)
+    assert record is not None and record["generation"] == generation + 1
+    assert record["articles"] == 1 and record["passages"] == store.counts()["passages"] == 11
+    assert record["indexes"]["passages"]["count"] == 11
+
+
+def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: Encoder) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    _ingest(seeds, tmp_path / "data", encoder)
+    (seeds / f"{SHOIGU_ARTICLE}.txt").touch()
+    _, report = _ingest(seeds, tmp_path / "data", encoder)
+    assert report.unchanged == 2 and not report.changed
+
+
+def test_bad_files_are_skipped_with_one_warning_each(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "blank.txt").write_bytes(b"   \n\n")
+    (seeds / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (seeds / "huge.txt").write_bytes(b"word " * 250_000)
+    (seeds / "copy.txt").write_bytes((SEEDS / f"{PUTIN_ARTICLE}.txt").read_bytes())
+    (seeds / "cp1251.txt").write_bytes(
+        "date 2024-05-01 MOSCOW, May 1. /TASS/. Путин заявил, что учения прошли успешно.".encode("cp1251")
+    )
+    with caplog.at_level(logging.WARNING):
+        store, report = _ingest(seeds, tmp_path / "data", encoder)
+    skipped = {Path(path).name: reason for path, reason in report.skipped}
+    assert set(skipped) == {"empty.txt", "blank.txt", "binary.txt", "huge.txt", "copy.txt"}
+    assert "same text as article" in skipped["copy.txt"]
+    assert sorted(report.added) == sorted([SHOIGU_ARTICLE, PUTIN_ARTICLE, "cp1251"])
+    assert len([r for r in caplog.records if "skipped" in r.getMessage()]) == 5
+    found = store.article("cp1251")
+    assert found is not None and "Путин" in found[1][0].text
+
+
+def test_index_built_with_another_model_is_refused(seeded_settings: Settings, encoder: Encoder) -> None:
+    store = open_store(seeded_settings)
+    record = manifest(store)
+    assert record is not None
+    store.set_meta("manifest", {**record, "model": "other-model", "dimension": 768})
+    try:
+        with pytest.raises(ModelMismatchError, match="dateline ingest --rebuild"):
+            check_model(store, encoder)
+    finally:
+        store.set_meta("manifest", record)
