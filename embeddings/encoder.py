@@ -31,10 +31,13 @@ def resolve_model_path(model: str) -> str:
 
 
 class Encoder:
-    """Wraps one SentenceTransformer; a lock serialises calls because the model is not thread-safe."""
+    """One SentenceTransformer; a lock serialises calls, as the model is not thread-safe."""
 
     def __init__(self, model: str, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         self.name = model
         self.batch_size = batch_size
@@ -50,7 +53,7 @@ class Encoder:
         if dimension is None:
             raise ModelLoadError(model, "it does not report an embedding dimension")
         self.dimension: int = int(dimension)
-        self.max_tokens: int = int(self._model.max_seq_length)
+        self.max_tokens: int = int(self._model.max_seq_length or 512)
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:

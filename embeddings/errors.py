@@ -19,7 +19,9 @@ class ModelLoadError(EmbeddingError):
 
 
 class ModelMismatchError(EmbeddingError):
-    def __init__(self, built_with: str, built_dimension: int, requested: str, dimension: int) -> None:
+    def __init__(
+        self, built_with: str, built_dimension: int, requested: str, dimension: int
+    ) -> None:
         super().__init__(
             f"The index was built with model {built_with!r} ({built_dimension} dimensions) but "
             f"{requested!r} ({dimension} dimensions) is configured. Either set "

@@ -94,7 +94,7 @@ class VectorIndex:
             return SearchHits(np.zeros(0, np.int64), np.zeros(0, np.float32))
         params = None
         if allowed_ids is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))  # type: ignore[call-arg]
         scores, ids = self._index.search(query.reshape(1, -1), k, params=params)
         keep = ids[0] >= 0  # FAISS pads with -1 when fewer than k vectors qualify
         return SearchHits(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))

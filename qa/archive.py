@@ -12,11 +12,11 @@ import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from qa.answer import Candidate, compose_answer
-from qa.errors import EmptyQuestionError, IndexNotBuiltError
+from qa.errors import IndexNotBuiltError
 from qa.indexes import Indexes, load_indexes, manifest
 from qa.ingest import IngestReport, check_model, ingest_directory
 from qa.lexical import content_terms
-from qa.questions import Question, SpeakerIndex, read_question
+from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
@@ -35,7 +35,9 @@ def open_store(settings: Settings) -> Store:
 class Archive:
     """Answers questions from an ingested archive. Build it with ``Archive.open``."""
 
-    def __init__(self, settings: Settings, encoder: Encoder, store: Store, indexes: Indexes) -> None:
+    def __init__(
+        self, settings: Settings, encoder: Encoder, store: Store, indexes: Indexes
+    ) -> None:
         self.settings = settings
         self.encoder = encoder
         self.store = store
@@ -67,8 +69,8 @@ class Archive:
         )
 
     def _encode_question(self, text: str) -> npt.NDArray[np.float32]:
-        vector = self.encoder.encode([text])[0]
-        vector.setflags(write=False)
+        vector: npt.NDArray[np.float32] = self.encoder.encode([text])[0]
+        vector.setflags(write=False)  # shared by every request that asks the same question
         return vector
 
     def ingest(self, folder: Path | None = None) -> IngestReport:
@@ -88,7 +90,9 @@ class Archive:
             )
         return report
 
-    def _allowed(self, filters: SearchFilters | None, speakers: tuple[str, ...] | None) -> npt.NDArray[np.int64] | None:
+    def _allowed(
+        self, filters: SearchFilters | None, speakers: tuple[str, ...] | None
+    ) -> npt.NDArray[np.int64] | None:
         if filters is not None and filters.speaker:
             named = self.speakers.named(filters.speaker) or (filters.speaker,)
             speakers = tuple(sorted(set(named) & set(speakers))) if speakers else named
@@ -101,14 +105,16 @@ class Archive:
         return self.store.filtered_passage_ids(passage_filters) if passage_filters.active else None
 
     def _rank(
-        self, text: str, vector: npt.NDArray[np.float32], k: int, allowed: npt.NDArray[np.int64] | None
+        self,
+        text: str,
+        vector: npt.NDArray[np.float32],
+        k: int,
+        allowed: npt.NDArray[np.int64] | None,
     ) -> list[RankedPassage]:
         return self.ranker.rank(vector, text, k, allowed)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[SearchHit]:
-        query = query.strip()
-        if not query:
-            raise EmptyQuestionError
+        query = clean_question(query)
         ranked = self._rank(query, self._embed(query), k, self._allowed(filters, None))
         records = self.store.passages([r.id for r in ranked])
         return [
@@ -139,14 +145,14 @@ class Archive:
         filters: SearchFilters | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        question = question.strip()
-        if not question:
-            raise EmptyQuestionError
+        question = clean_question(question)
         top_k = top_k or self.settings.top_k
         read = read_question(question, self.speakers, history)
         if read.unknown_person is not None:
             return self._abstain(
-                question, f"No statements by {read.unknown_person} were found in the archive.", started
+                question,
+                f"No statements by {read.unknown_person} were found in the archive.",
+                started,
             )
         allowed = self._allowed(filters, read.speakers)
         vector = self._embed(read.topic)
@@ -192,7 +198,11 @@ class Archive:
 
     def _abstain(self, question: str, message: str, started: float) -> Answer:
         return Answer(
-            question=question, answer=message, abstained=True, citations=[], took_ms=_elapsed_ms(started)
+            question=question,
+            answer=message,
+            abstained=True,
+            citations=[],
+            took_ms=_elapsed_ms(started),
         )
 
     def close(self) -> None:

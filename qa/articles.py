@@ -27,7 +27,7 @@ _HEADER = re.compile(
     r"(?P<month>[A-Z][a-z]+)\.?\s+(?P<day>\d{1,2})\.\s+/(?P<agency>[^/]{1,40})/\.?\s*(?P<rest>.*)$",
     re.DOTALL,
 )
-_SENTENCE_END = tuple('.!?:;"\'”’)»…')
+_SENTENCE_END = tuple(".!?:;\"'”’)»…")
 _HEADING_MAX_CHARS = 100
 _HEADING_MAX_WORDS = 14
 _TITLE_MAX_CHARS = 120

@@ -16,7 +16,9 @@ class DatelineError(Exception):
 
 class EmptyQuestionError(DatelineError, ValueError):
     def __init__(self) -> None:
-        super().__init__("The question is empty: ask something, e.g. 'What did Putin say about training?'")
+        super().__init__(
+            "The question is empty: ask something, e.g. 'What did Putin say about training?'"
+        )
 
 
 class IndexNotBuiltError(DatelineError):

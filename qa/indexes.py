@@ -1,4 +1,4 @@
-"""The derived indexes (FAISS for passages and sentences, BM25): built from the store, verified on load."""
+"""Derived indexes (FAISS for passages and sentences, BM25): built from the store, checked."""
 
 from __future__ import annotations
 

@@ -65,7 +65,9 @@ def check_model(store: Store, encoder: Encoder) -> None:
     if record is None:
         return
     if not _same_model(record["model"], encoder.name) or record["dimension"] != encoder.dimension:
-        raise ModelMismatchError(record["model"], record["dimension"], encoder.name, encoder.dimension)
+        raise ModelMismatchError(
+            record["model"], record["dimension"], encoder.name, encoder.dimension
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArt
         )
 
 
-def prepare(article: Article, encoder: Encoder, source: StoredFile | None = None) -> PreparedArticle:
+def prepare(
+    article: Article, encoder: Encoder, source: StoredFile | None = None
+) -> PreparedArticle:
     passages, people = split_article(article, encoder.count_tokens, encoder.window_tokens)
     return PreparedArticle(article, passages, people, source)
 

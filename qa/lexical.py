@@ -19,7 +19,9 @@ _STEMMER = Stemmer.Stemmer("english")
 _STOPWORDS = "en_plus"
 # Reporting verbs carry no topic: every quote has one.
 _REPORTING = frozenset(
-    _STEMMER.stemWords(["say", "said", "says", "tell", "told", "state", "stated", "remark", "comment"])
+    _STEMMER.stemWords(
+        ["say", "said", "says", "tell", "told", "state", "stated", "remark", "comment"]
+    )
 )
 
 

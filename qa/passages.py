@@ -56,8 +56,10 @@ def _windows(
     used = 0
     for start, end in spans:
         cost = count_tokens(text[start:end])
-        pieces = [(start, end)] if cost <= budget else _fit_sentence(
-            text, start, end, count_tokens, budget
+        pieces = (
+            [(start, end)]
+            if cost <= budget
+            else _fit_sentence(text, start, end, count_tokens, budget)
         )
         for piece in pieces:
             cost = count_tokens(text[piece[0] : piece[1]]) if len(pieces) > 1 else cost

@@ -7,10 +7,24 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from qa.errors import EmptyQuestionError
 from qa.lexical import content_terms
 from qa.schema import HistoryTurn
 
-__all__ = ["Question", "SpeakerIndex", "read_question"]
+__all__ = ["BLANK", "Question", "SpeakerIndex", "clean_question", "read_question"]
+
+# The white space trimmed from questions: JSON Schema's \s, not Python's wider str.strip()
+# (which also drops U+001C..U+001F), so the API's schema and its validation agree.
+BLANK = " \t\n\r\f\v"
+
+
+def clean_question(text: str) -> str:
+    """The question without surrounding white space; an empty one is an error."""
+    text = text.strip(BLANK)
+    if not text:
+        raise EmptyQuestionError
+    return text
+
 
 _SPEECH = re.compile(
     r"\b(?:say|said|says|saying|tell|told|think|thinks|thought|remarks?|comments?|words|"

@@ -79,11 +79,15 @@ class HybridRanker:
         """Best ``k`` passages; ``allowed`` restricts every ranker before it ranks."""
         n = max(self._candidates, k)
         dense_hits = self._passages.search(query_vector, n, allowed)
-        dense: dict[int, float] = dict(zip(dense_hits.ids.tolist(), dense_hits.scores.tolist()))
+        dense: dict[int, float] = dict(
+            zip(dense_hits.ids.tolist(), dense_hits.scores.tolist(), strict=True)
+        )
         sentence_hits = self._sentences.search(query_vector, n)
         owners = self._sentence_owners(sentence_hits.ids.tolist())
         allowed_set = None if allowed is None else set(allowed.tolist())
-        for sentence_id, score in zip(sentence_hits.ids.tolist(), sentence_hits.scores.tolist()):
+        for sentence_id, score in zip(
+            sentence_hits.ids.tolist(), sentence_hits.scores.tolist(), strict=True
+        ):
             owner = owners.get(sentence_id)
             if owner is None or (allowed_set is not None and owner not in allowed_set):
                 continue

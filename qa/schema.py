@@ -11,13 +11,17 @@ class Citation(BaseModel):
     n: int = Field(description="The marker [n] in the answer text.")
     article_id: str
     title: str
-    date: str | None = Field(description="ISO date of the article, null if it had no readable header.")
+    date: str | None = Field(
+        description="ISO date of the article, null if it had no readable header."
+    )
     dateline: str | None
     agency: str | None
     paragraph: int = Field(description="1-based paragraph number in the article.")
     text: str = Field(description="The whole cited passage.")
     quote: str = Field(description="The extracted sentence(s), verbatim from text.")
-    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets of the quote in text.")
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) offsets of the quote in text."
+    )
     speaker: str | None = Field(description="Who is quoted in the passage, if anyone.")
     score: float
     url: str = Field(description="Article page, anchored at the paragraph.")

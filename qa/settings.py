@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
-    rate_limit_per_minute: int = Field(60, ge=0, description="Per client on /api/chat, /api/search; 0 = off.")
+    rate_limit_per_minute: int = Field(
+        60, ge=0, description="Per client on /api/chat, /api/search; 0 = off."
+    )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
-    api_token: str | None = Field(None, description="Bearer token for write endpoints; unset = off.")
+    api_token: str | None = Field(
+        None, description="Bearer token for write endpoints; unset = off."
+    )

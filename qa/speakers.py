@@ -31,11 +31,21 @@ _ROLE_NOUNS = (
     "commander|senator|governor|mayor|director|chairman|chairwoman|chief|diplomat|lawmaker|"
     "king|queen|pope|ceo|representative|adviser|advisor|deputy"
 )
-_ROLE = re.compile(rf"^(?:the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?(?P<noun>{_ROLE_NOUNS}))$", re.I)
+_ROLE = re.compile(
+    rf"^(?:the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?(?P<noun>{_ROLE_NOUNS}))$", re.I
+)
 _LEADER_ROLES = {"leader", "head of state", "head of government"}
 _LEADER_TITLES = ("president", "prime minister", "chancellor", "premier", "king", "queen", "leader")
 _TITLE_WORDS = {w.lower() for w in re.split(r"\||\s", _ROLE_NOUNS)} | {
-    "defense", "defence", "foreign", "vice", "prime", "state", "first", "former", "acting",
+    "defense",
+    "defence",
+    "foreign",
+    "vice",
+    "prime",
+    "state",
+    "first",
+    "former",
+    "acting",
 }
 _NAME = re.compile(r"(?:^|\s)(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,5})$")
 _LEADING_NAME = re.compile(r"^(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,5})")

@@ -255,14 +255,21 @@ class Store:
             db.executemany(
                 "INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?)",
                 [
-                    (article.article_id, p.number, p.heading, p.text, speakers_by_paragraph.get(p.number))
+                    (
+                        article.article_id,
+                        p.number,
+                        p.heading,
+                        p.text,
+                        speakers_by_paragraph.get(p.number),
+                    )
                     for p in article.paragraphs
                 ],
             )
             next_sentence = 0
             for passage, vector in zip(passages, passage_vectors, strict=True):
                 cursor = db.execute(
-                    "INSERT INTO passages (article_id, paragraph, part, heading, text, speaker, vector)"
+                    "INSERT INTO passages"
+                    " (article_id, paragraph, part, heading, text, speaker, vector)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         article.article_id,
@@ -278,7 +285,13 @@ class Store:
                     "INSERT INTO sentences (passage_id, start, end, speaker, vector)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [
-                        (cursor.lastrowid, s.start, s.end, s.speaker, _blob(sentence_vectors[next_sentence + i]))
+                        (
+                            cursor.lastrowid,
+                            s.start,
+                            s.end,
+                            s.speaker,
+                            _blob(sentence_vectors[next_sentence + i]),
+                        )
                         for i, s in enumerate(passage.sentences)
                     ],
                 )
@@ -352,7 +365,9 @@ class Store:
         grouped: dict[int, list[SentenceRecord]] = {}
         for row in rows:
             vector = np.frombuffer(row[5], dtype=np.float32)
-            grouped.setdefault(row[1], []).append(SentenceRecord(*row[:5], vector=vector))
+            grouped.setdefault(row[1], []).append(
+                SentenceRecord(row[0], row[1], row[2], row[3], row[4], vector)
+            )
         return grouped
 
     def filtered_passage_ids(self, filters: PassageFilters) -> npt.NDArray[np.int64]:
@@ -424,5 +439,5 @@ class Store:
         return ArticleRecord(*found), [ParagraphRecord(*row) for row in rows]
 
 
-def _placeholders(ids: Sequence[int]) -> str:
+def _placeholders(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids))

@@ -38,7 +38,10 @@ def test_off_topic_question_abstains(archive: Archive) -> None:
 
 def test_unknown_person_abstains(archive: Archive) -> None:
     answer = archive.ask("What did Angela Merkel say about training?")
-    assert answer.abstained and answer.answer == "No statements by Angela Merkel were found in the archive."
+    assert (
+        answer.abstained
+        and answer.answer == "No statements by Angela Merkel were found in the archive."
+    )
 
 
 def test_title_alias_restricts_to_that_speaker(archive: Archive) -> None:
@@ -48,7 +51,11 @@ def test_title_alias_restricts_to_that_speaker(archive: Archive) -> None:
 
 def test_follow_up_resolves_pronoun_and_skips_cited(archive: Archive) -> None:
     first = archive.ask("What did Putin say about training?", top_k=1)
-    follow = archive.ask("What else did he say?", top_k=2, history=[HistoryTurn(question=first.question, answer=first.answer)])
+    follow = archive.ask(
+        "What else did he say?",
+        top_k=2,
+        history=[HistoryTurn(question=first.question, answer=first.answer)],
+    )
     assert follow.citations and {c.speaker for c in follow.citations} == {"Vladimir Putin"}
     assert first.citations[0].quote not in {c.quote for c in follow.citations}
 

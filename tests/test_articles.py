@@ -33,10 +33,12 @@ def test_shoigu_seed_fields() -> None:
 def test_putin_seed_fields() -> None:
     article = read_article(SEEDS / f"{PUTIN_ARTICLE}.txt", 10**6)
     assert (article.date, article.dateline, article.agency) == (date(2022, 12, 9), "MOSCOW", "TASS")
-    assert article.title.startswith("The Shanghai Cooperation Organization (SCO) and the Commonwealth")
+    assert article.title.startswith(
+        "The Shanghai Cooperation Organization (SCO) and the Commonwealth"
+    )
     assert len(article.paragraphs) == 8
     assert all(p.heading is None for p in article.paragraphs)
-    assert article.paragraphs[-1].text.endswith('the address reads.')
+    assert article.paragraphs[-1].text.endswith("the address reads.")
 
 
 def test_missing_header_is_indexed_with_a_warning() -> None:

@@ -22,19 +22,38 @@ def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
-    done = _run("ask", "What did Putin say about training?", "--json", data_dir=seeded_settings.data_dir)
+    done = _run(
+        "ask", "What did Putin say about training?", "--json", data_dir=seeded_settings.data_dir
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert set(answer) == {"question", "answer", "abstained", "citations", "took_ms"}
     assert set(answer["citations"][0]) == {
-        "n", "article_id", "title", "date", "dateline", "agency", "paragraph", "text", "quote",
-        "highlights", "speaker", "score", "url",
+        "n",
+        "article_id",
+        "title",
+        "date",
+        "dateline",
+        "agency",
+        "paragraph",
+        "text",
+        "quote",
+        "highlights",
+        "speaker",
+        "score",
+        "url",
     }
     assert {c["article_id"] for c in answer["citations"]} == {PUTIN_ARTICLE}
 
 
 def test_ask_prints_numbered_citations(seeded_settings: Settings) -> None:
-    done = _run("ask", "What did Shoigu say about the CSTO?", "--top-k", "2", data_dir=seeded_settings.data_dir)
+    done = _run(
+        "ask",
+        "What did Shoigu say about the CSTO?",
+        "--top-k",
+        "2",
+        data_dir=seeded_settings.data_dir,
+    )
     assert done.returncode == 0, done.stderr
     assert "[1] Sergey Shoigu:" in done.stdout and "ASTANA · TASS · paragraph" in done.stdout
 
@@ -48,17 +67,30 @@ def test_empty_question_is_a_usage_error(seeded_settings: Settings) -> None:
 def test_no_index_is_one_line_with_the_fix(tmp_path: Path) -> None:
     done = _run("ask", "anything", data_dir=tmp_path / "nothing")
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [f"error: No index in {tmp_path / 'nothing'}: run `dateline ingest` first."]
+    assert done.stderr.strip().splitlines() == [
+        f"error: No index in {tmp_path / 'nothing'}: run `dateline ingest` first."
+    ]
 
 
 def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text("date 2024-01-01 ROME, January 1. /ANSA/. Hello there.")
-    done = _run("ingest", "--seeds", str(seeds), "--model", str(tmp_path / "no-model"), data_dir=tmp_path / "d")
+    done = _run(
+        "ingest",
+        "--seeds",
+        str(seeds),
+        "--model",
+        str(tmp_path / "no-model"),
+        data_dir=tmp_path / "d",
+    )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: Cannot load embedding model") and "DATELINE_MODEL" in lines[0]
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("error: Cannot load embedding model")
+        and "DATELINE_MODEL" in lines[0]
+    )
 
 
 def test_ingest_of_a_missing_folder(tmp_path: Path) -> None:

@@ -68,7 +68,9 @@ def test_bad_files_are_skipped_with_one_warning_each(
     (seeds / "huge.txt").write_bytes(b"word " * 250_000)
     (seeds / "copy.txt").write_bytes((SEEDS / f"{PUTIN_ARTICLE}.txt").read_bytes())
     (seeds / "cp1251.txt").write_bytes(
-        "date 2024-05-01 MOSCOW, May 1. /TASS/. Путин заявил, что учения прошли успешно.".encode("cp1251")
+        "date 2024-05-01 MOSCOW, May 1. /TASS/. Путин заявил, что учения прошли успешно.".encode(
+            "cp1251"
+        )
     )
     with caplog.at_level(logging.WARNING):
         store, report = _ingest(seeds, tmp_path / "data", encoder)
@@ -81,7 +83,9 @@ def test_bad_files_are_skipped_with_one_warning_each(
     assert found is not None and "Путин" in found[1][0].text
 
 
-def test_index_built_with_another_model_is_refused(seeded_settings: Settings, encoder: Encoder) -> None:
+def test_index_built_with_another_model_is_refused(
+    seeded_settings: Settings, encoder: Encoder
+) -> None:
     store = open_store(seeded_settings)
     record = manifest(store)
     assert record is not None

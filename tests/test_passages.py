@@ -14,7 +14,10 @@ def _words(text: str) -> int:
 def test_short_paragraphs_are_one_passage_each() -> None:
     article = parse_article("a", "date 2024-01-02 OSLO, January 2. /NTB/. One. Two.\nThree here.")
     passages, _ = split_article(article, _words, 256)
-    assert [(p.paragraph, p.part, p.text) for p in passages] == [(1, 0, "One. Two."), (2, 0, "Three here.")]
+    assert [(p.paragraph, p.part, p.text) for p in passages] == [
+        (1, 0, "One. Two."),
+        (2, 0, "Three here."),
+    ]
     assert [(s.start, s.end) for s in passages[0].sentences] == [(0, 4), (5, 9)]
 
 
@@ -42,6 +45,8 @@ def test_real_tokenizer_windows_fit_the_model(encoder: Encoder) -> None:
         f"In meeting {i}, the delegates reviewed logistics, rapid-reaction drills and air defence."
         for i in range(120)
     )
-    passages, _ = split_article(parse_article("a", paragraph), encoder.count_tokens, encoder.window_tokens)
+    passages, _ = split_article(
+        parse_article("a", paragraph), encoder.count_tokens, encoder.window_tokens
+    )
     assert len(passages) > 4
     assert all(encoder.count_tokens(p.text) <= encoder.window_tokens for p in passages)

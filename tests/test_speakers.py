@@ -33,9 +33,13 @@ def test_aliases_collected_from_titles_and_roles() -> None:
     texts = _seed(PUTIN_ARTICLE)
     people = attribute_speakers(texts, [sentence_spans(t) for t in texts]).people
     assert set(people) == {"Vladimir Putin"}
-    assert {"putin", "vladimir putin", "russian president", "russian leader", "head of state"} <= people[
-        "Vladimir Putin"
-    ].aliases
+    assert {
+        "putin",
+        "vladimir putin",
+        "russian president",
+        "russian leader",
+        "head of state",
+    } <= people["Vladimir Putin"].aliases
 
 
 def test_narration_has_no_speaker_and_quotes_continue() -> None:

@@ -44,7 +44,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.archive = None
         app.state.load_error = None
-        loader = threading.Thread(target=_load, args=(app, settings), name="archive-loader", daemon=True)
+        loader = threading.Thread(
+            target=_load, args=(app, settings), name="archive-loader", daemon=True
+        )
         loader.start()
         yield
         loader.join()

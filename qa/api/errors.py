@@ -1,8 +1,9 @@
-"""Every error becomes a JSON ``{"detail": ...}`` with a 4xx reason; never a traceback or input echo."""
+"""Every error becomes JSON ``{"detail": ...}`` with a reason; never a traceback or an echo."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
 ]
 
 
-def _describe(error: dict[str, object]) -> str:
+def _describe(error: Any) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     return f"{location}: {message}" if location else message
@@ -53,7 +54,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+    return JSONResponse(
+        {"detail": "internal error; the server log has the details"}, status_code=500
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import time
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodySizeLimit", "RateLimiter"]
@@ -30,10 +31,6 @@ async def _reject(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """413 for bodies over the limit: by Content-Length up front, else while streaming."""
 
@@ -51,27 +48,19 @@ class BodySizeLimit:
             await _reject(send, 413, detail)
             return
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
+            # Raised while the route reads its body; FastAPI passes HTTPException through to
+            # the app's handlers, which answer 413 as they answer every error.
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise HTTPException(413, detail)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _reject(send, 413, detail)
+        await self.app(scope, limited_receive, send)
 
 
 class RateLimiter:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from qa.questions import BLANK, clean_question
 from qa.schema import HistoryTurn, SearchFilters, SearchHit
 
 __all__ = [
@@ -24,10 +25,14 @@ __all__ = [
 MAX_QUESTION_CHARS = 1000
 
 
-def _clean_question(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("the question is empty")
+# The schema's pattern states what the validator enforces: 1..1000 characters once trimmed.
+_QUESTION_PATTERN = (
+    rf"^[{BLANK}]*[^{BLANK}](?:[\s\S]{{0,{MAX_QUESTION_CHARS - 2}}}[^{BLANK}])?[{BLANK}]*$"
+)
+
+
+def _valid_question(value: str) -> str:
+    value = clean_question(value)
     if len(value) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
     if any("\ud800" <= char <= "\udfff" for char in value):
@@ -35,7 +40,12 @@ def _clean_question(value: str) -> str:
     return value
 
 
-QuestionText = Annotated[str, Field(max_length=10 * MAX_QUESTION_CHARS), AfterValidator(_clean_question)]
+QuestionText = Annotated[
+    str,
+    # The pattern is declared for clients; the validator enforces it with readable reasons.
+    Field(max_length=10 * MAX_QUESTION_CHARS, json_schema_extra={"pattern": _QUESTION_PATTERN}),
+    AfterValidator(_valid_question),
+]
 
 
 class ChatRequest(BaseModel):

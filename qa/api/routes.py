@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Path as PathParam, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from qa.api.deps import ArchiveDep, RateLimited
@@ -30,7 +31,9 @@ from qa.schema import Answer, SearchFilters
 __all__ = ["WEB_DIR", "router"]
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-ArticleId = Annotated[str, PathParam(pattern=r"^[\w.-]{1,200}$", description="File name without extension.")]
+ArticleId = Annotated[
+    str, PathParam(pattern=r"^[\w.-]{1,200}$", description="File name without extension.")
+]
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -46,7 +49,9 @@ def chat(body: ChatRequest, archive: ArchiveDep) -> Answer:
     return archive.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
 
 
-@router.get("/api/search", response_model=SearchResponse, responses=_ERRORS, dependencies=[RateLimited])
+@router.get(
+    "/api/search", response_model=SearchResponse, responses=_ERRORS, dependencies=[RateLimited]
+)
 def search(
     archive: ArchiveDep,
     q: Annotated[QuestionText, Query(description="The query, 1 to 1000 characters.")],
@@ -57,9 +62,11 @@ def search(
 ) -> SearchResponse:
     """Ranked passages with scores and metadata; no answer composition."""
     started = time.perf_counter()
-    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
+    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker, article_id=None)
     hits = archive.search(q, k, filters)
-    return SearchResponse(query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2))
+    return SearchResponse(
+        query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
+    )
 
 
 @router.get("/api/articles", response_model=ArticleList, responses=_ERRORS)
@@ -86,7 +93,13 @@ def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
     return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse, responses=_ERRORS)
+_JSON_ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
+    code: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    for code in (404, 422, 503)
+}
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse, responses=_JSON_ERRORS_OF_A_PAGE)
 def show_article(archive: ArchiveDep, article_id: ArticleId) -> HTMLResponse:
     """The article as a page; citation urls open it at ``#p<paragraph>``."""
     found = archive.store.article(article_id)
@@ -111,7 +124,10 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     counts = archive.store.counts()
     record = manifest(archive.store) or {}
     return Readiness(
-        status="ready", model=archive.encoder.name, generation=int(record.get("generation", 0)), **counts
+        status="ready",
+        model=archive.encoder.name,
+        generation=int(record.get("generation", 0)),
+        **counts,
     )
 
 
@@ -126,4 +142,8 @@ def widget() -> FileResponse:
 
 @router.get("/", include_in_schema=False)
 def demo_page() -> FileResponse:
-    return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=html_security_headers())
+    return FileResponse(
+        WEB_DIR / "index.html",
+        media_type="text/html; charset=utf-8",
+        headers=html_security_headers(),
+    )

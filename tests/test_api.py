@@ -1,0 +1,262 @@
+"""The HTTP API: shapes, bad input, limits, CORS and concurrency, in-process and over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.api import create_app
+from qa.settings import Settings
+
+from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer
+
+CITATION_KEYS = {
+    "n",
+    "article_id",
+    "title",
+    "date",
+    "dateline",
+    "agency",
+    "paragraph",
+    "text",
+    "quote",
+    "highlights",
+    "speaker",
+    "score",
+    "url",
+}
+
+
+def ready(client: TestClient) -> TestClient:
+    deadline = time.monotonic() + 60
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, client.get("/readyz").json()
+        time.sleep(0.1)
+    return client
+
+
+@pytest.fixture(scope="module")
+def client(seeded_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded_settings)) as test_client:
+        yield ready(test_client)
+
+
+def test_chat_shape(client: TestClient) -> None:
+    response = client.post("/api/chat", json={"question": "What did Putin say about training?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "answer", "abstained", "citations", "took_ms"}
+    assert body["question"] == "What did Putin say about training?" and body["abstained"] is False
+    assert 1 <= len(body["citations"]) <= 3
+    for citation in body["citations"]:
+        assert set(citation) == CITATION_KEYS
+        assert citation["article_id"] == PUTIN_ARTICLE
+        assert citation["url"] == f"/articles/{PUTIN_ARTICLE}#p{citation['paragraph']}"
+
+
+def test_chat_top_k_and_filters(client: TestClient) -> None:
+    body = client.post(
+        "/api/chat",
+        json={
+            "question": "military cooperation",
+            "top_k": 1,
+            "filters": {"article_id": SHOIGU_ARTICLE},
+        },
+    ).json()
+    assert [c["article_id"] for c in body["citations"]] == [SHOIGU_ARTICLE]
+
+
+def test_search_shape(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": "peacekeeping", "k": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"query", "hits", "took_ms"} and body["query"] == "peacekeeping"
+    assert len(body["hits"]) == 2
+    assert set(body["hits"][0]) == {
+        "article_id",
+        "title",
+        "date",
+        "dateline",
+        "agency",
+        "paragraph",
+        "heading",
+        "text",
+        "speaker",
+        "score",
+        "dense",
+        "lexical",
+        "url",
+    }
+    assert "peacekeeping" in body["hits"][0]["text"].lower()
+
+
+def test_articles(client: TestClient) -> None:
+    listing = client.get("/api/articles", params={"limit": 1}).json()
+    assert listing["total"] == 2 and listing["limit"] == 1 and listing["offset"] == 0
+    assert listing["articles"] == [
+        {
+            "article_id": SHOIGU_ARTICLE,
+            "title": listing["articles"][0]["title"],
+            "date": "2024-04-26",
+            "dateline": "ASTANA",
+            "agency": "TASS",
+            "passages": 10,
+        }
+    ]
+    detail = client.get(f"/api/articles/{SHOIGU_ARTICLE}").json()
+    assert [p["number"] for p in detail["paragraphs"]] == list(range(1, 11))
+    assert detail["paragraphs"][4]["heading"] == "SCO as cornerstone of new multipolar system"
+    assert {p["speaker"] for p in detail["paragraphs"]} == {"Sergey Shoigu"}
+
+
+def test_article_page(client: TestClient) -> None:
+    response = client.get(f"/articles/{PUTIN_ARTICLE}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert all(f'id="p{n}"' in response.text for n in range(1, 9))
+    assert "p:target" in response.text
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {
+        "status": "ready",
+        "model": "all-MiniLM-L6-v2",
+        "articles": 2,
+        "passages": 18,
+        "sentences": 22,
+        "generation": 1,
+    }
+
+
+def test_not_ready_without_index(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path / "empty"))) as fresh:
+        deadline = time.monotonic() + 30
+        while "No index" not in fresh.get("/readyz").text:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert fresh.get("/healthz").status_code == 200
+        response = fresh.get("/readyz")
+        assert response.status_code == 503 and "dateline ingest" in response.json()["detail"]
+        assert fresh.post("/api/chat", json={"question": "x"}).status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "reason"),
+    [
+        ('{"question": ""}', {}, 422, "question: The question is empty"),
+        ('{"question": "   "}', {}, 422, "question: The question is empty"),
+        (json.dumps({"question": "x" * 1001}), {}, 422, "longer than 1000"),
+        ('{"question": "ok", "top_k": 11}', {}, 422, "top_k"),
+        ('{"question": "ok", "top_k": NaN}', {}, 422, "top_k"),
+        ('{"question": "\\ud800 lone"}', {}, 422, "question"),
+        ('{"question": ', {}, 422, "not valid JSON"),
+        ("question=hello", {"content-type": "application/x-www-form-urlencoded"}, 422, ""),
+        ("[1, 2]", {}, 422, ""),
+        (
+            json.dumps({"question": "q", "history": [{"question": "a", "answer": "b"}] * 21}),
+            {},
+            422,
+            "history",
+        ),
+    ],
+)
+def test_bad_chat_input(
+    client: TestClient, body: str, headers: dict[str, str], status: int, reason: str
+) -> None:
+    response = client.post(
+        "/api/chat", content=body, headers={"content-type": "application/json", **headers}
+    )
+    assert response.status_code == status
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and reason in detail
+    assert "xxxxxxxxxx" not in detail and "lone" not in detail  # the input is never echoed
+
+
+def test_oversized_body_is_413(client: TestClient) -> None:
+    big = json.dumps({"question": "q", "history": [{"question": "a", "answer": "b" * 20_000}] * 4})
+    response = client.post("/api/chat", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "larger than 65536" in response.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "q", "pad": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = client.post(
+        "/api/chat", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_unknown_article_is_404(client: TestClient) -> None:
+    for path in ("/api/articles/nope", "/articles/nope", "/api/articles/..%2F..%2Fetc%2Fpasswd"):
+        response = client.get(path)
+        assert response.status_code in (404, 422)
+        assert "/work" not in response.text and "Traceback" not in response.text
+    assert client.get("/api/articles/nope").json() == {"detail": "No article with id 'nope'."}
+
+
+def test_rate_limit(seeded_settings: Settings) -> None:
+    settings = seeded_settings.model_copy(update={"rate_limit_per_minute": 3})
+    with TestClient(create_app(settings)) as limited:
+        ready(limited)
+        statuses = [limited.get("/api/search", params={"q": "SCO"}).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        response = limited.post("/api/chat", json={"question": "SCO"})
+        assert response.status_code == 429
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        assert "at most 3 a minute" in response.json()["detail"]
+        assert limited.get("/api/articles").status_code == 200  # only chat and search are limited
+
+
+def test_cors_preflight(seeded_settings: Settings) -> None:
+    settings = seeded_settings.model_copy(update={"cors_origins": ["https://news.example"]})
+    with TestClient(create_app(settings)) as cors:
+        request = {
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        }
+        allowed = cors.options("/api/chat", headers={"origin": "https://news.example", **request})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://news.example"
+        assert "access-control-allow-credentials" not in allowed.headers
+        foreign = cors.options("/api/chat", headers={"origin": "https://evil.example", **request})
+        assert foreign.status_code == 400 and "access-control-allow-origin" not in foreign.headers
+
+
+def test_default_cors_is_any_origin(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"origin": "https://anywhere.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_live_server_concurrent_answers_match_serial(live_server: LiveServer) -> None:
+    questions = [
+        "What did Putin say about training?",
+        "What did Shoigu say about color revolutions?",
+        "peacekeeping missions",
+        "What is the recipe for chocolate cake?",
+    ] * 8
+
+    def ask(question: str) -> dict[str, object]:
+        response = httpx.post(
+            f"{live_server.url}/api/chat", json={"question": question}, timeout=60
+        )
+        assert response.status_code == 200
+        body = response.json()
+        del body["took_ms"]
+        return dict(body)
+
+    serial = {q: ask(q) for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        concurrent = list(pool.map(ask, questions))
+    assert concurrent == [serial[q] for q in questions]
