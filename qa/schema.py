@@ -20,7 +20,7 @@ class Citation(BaseModel):
     text: str = Field(description="The whole cited passage.")
     quote: str = Field(description="The extracted sentence(s), verbatim from text.")
     highlights: list[tuple[int, int]] = Field(
-        description="[start, end) offsets of the quote in text."
+        description="[start, end) offsets of the quote in text, in Unicode code points."
     )
     speaker: str | None = Field(description="Who is quoted in the passage, if anyone.")
     score: float

@@ -43,7 +43,14 @@ def seeded_settings(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) 
     seeds = root / "seeds"
     shutil.copytree(SEEDS, seeds)
     settings = Settings(seeds_dir=seeds, data_dir=root / "data", rate_limit_per_minute=0)
-    ingest_directory(seeds, open_store(settings), encoder, settings.data_dir, settings.max_file_bytes, progress=False)
+    ingest_directory(
+        seeds,
+        open_store(settings),
+        encoder,
+        settings.data_dir,
+        settings.max_file_bytes,
+        progress=False,
+    )
     return settings
 
 
@@ -101,7 +108,9 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """A real uvicorn server over the seeds, on a free loopback port, without rate limits."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     server = start_server(seeded_settings.data_dir, log, DATELINE_RATE_LIMIT_PER_MINUTE="0")

@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from embeddings.errors import EmbeddingError
 from qa.api.errors import install_error_handlers
 from qa.api.limits import BodySizeLimit, RateLimiter
-from qa.api.routes import router
+from qa.api.routes import WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.settings import Settings
@@ -65,6 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    # Added last, so outermost: even a 413 carries CORS headers, or a browser sees no reason.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -74,5 +78,4 @@ def create_app(settings: Settings) -> FastAPI:
         expose_headers=["Retry-After"],
         max_age=600,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -140,6 +140,11 @@ def widget() -> FileResponse:
     )
 
 
+@router.get("/favicon.ico", include_in_schema=False, status_code=204)
+def favicon() -> None:
+    """No icon, and no 404 in every browser console."""
+
+
 @router.get("/", include_in_schema=False)
 def demo_page() -> FileResponse:
     return FileResponse(
