@@ -1,20 +1,30 @@
-"""The archive as one object: encoder, store and indexes wired together to answer and search."""
+"""The archive as one object: encoder, store and indexes wired together to answer and search.
+
+Readers and writers meet in one place. A reader takes the current ``_View`` (indexes, speakers,
+ranker) and opens a read snapshot of the store under one short lock, so the ids its ranker
+returns are always rows its snapshot can read: it sees the archive before an update or after
+it, never a mix. A writer (one at a time) encodes, writes in one SQLite transaction and derives
+new indexes while readers carry on, then commits and swaps the view under that same lock.
+"""
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from qa.answer import Candidate, compose_answer
-from qa.errors import IndexNotBuiltError
-from qa.indexes import Indexes, load_indexes, manifest
-from qa.ingest import IngestReport, check_model, ingest_directory
+from qa.articles import parse_article
+from qa.errors import ArticleNotFoundError, DuplicateArticleError, IndexNotBuiltError
+from qa.indexes import Indexes, derive_indexes, load_indexes, manifest, persist_indexes
+from qa.ingest import check_model, prepare, store_articles
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
@@ -26,10 +36,21 @@ __all__ = ["Archive", "open_store"]
 
 _QUERY_CACHE_SIZE = 1024
 
+Vector = npt.NDArray[np.float32]
+
 
 def open_store(settings: Settings) -> Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store(settings.data_dir / "store.sqlite")
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a reader needs besides the store, replaced as a whole by each update."""
+
+    indexes: Indexes
+    speakers: SpeakerIndex
+    ranker: HybridRanker
 
 
 class Archive:
@@ -41,12 +62,14 @@ class Archive:
         self.settings = settings
         self.encoder = encoder
         self.store = store
-        self._install(indexes)
+        self._swap = threading.Lock()
+        self._writer = threading.Lock()
+        self._view = self._make_view(indexes)
         self._embed = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_question)
 
     @classmethod
     def open(cls, settings: Settings, encoder: Encoder | None = None) -> Archive:
-        """Load model, store and indexes; damaged indexes are rebuilt from the store."""
+        """Load model, store and indexes; damaged or stale indexes are rebuilt from the store."""
         store = open_store(settings)
         if manifest(store) is None:
             raise IndexNotBuiltError(str(settings.data_dir))
@@ -55,10 +78,12 @@ class Archive:
         indexes = load_indexes(store, settings.data_dir, encoder.name, encoder.dimension)
         return cls(settings, encoder, store, indexes)
 
-    def _install(self, indexes: Indexes) -> None:
-        self.indexes = indexes
-        self.speakers = SpeakerIndex(self.store.speaker_aliases())
-        self.ranker = HybridRanker(
+    @property
+    def indexes(self) -> Indexes:
+        return self._view.indexes
+
+    def _make_view(self, indexes: Indexes) -> _View:
+        ranker = HybridRanker(
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
@@ -67,34 +92,28 @@ class Archive:
             self.settings.candidates,
             self.settings.lexical_weight,
         )
+        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker)
 
-    def _encode_question(self, text: str) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self.encoder.encode([text])[0]
+    @contextmanager
+    def _reading(self) -> Iterator[_View]:
+        with ExitStack() as stack:
+            with self._swap:
+                view = self._view
+                stack.enter_context(self.store.snapshot())
+            yield view
+
+    def _encode_question(self, text: str) -> Vector:
+        vector: Vector = self.encoder.encode([text])[0]
         vector.setflags(write=False)  # shared by every request that asks the same question
         return vector
 
-    def ingest(self, folder: Path | None = None) -> IngestReport:
-        report = ingest_directory(
-            folder or self.settings.seeds_dir,
-            self.store,
-            self.encoder,
-            self.settings.data_dir,
-            self.settings.max_file_bytes,
-            progress=False,
-        )
-        if report.changed:
-            self._install(
-                load_indexes(
-                    self.store, self.settings.data_dir, self.encoder.name, self.encoder.dimension
-                )
-            )
-        return report
+    # -- reading --------------------------------------------------------------------------
 
     def _allowed(
-        self, filters: SearchFilters | None, speakers: tuple[str, ...] | None
+        self, view: _View, filters: SearchFilters | None, speakers: tuple[str, ...] | None
     ) -> npt.NDArray[np.int64] | None:
         if filters is not None and filters.speaker:
-            named = self.speakers.named(filters.speaker) or (filters.speaker,)
+            named = view.speakers.named(filters.speaker) or (filters.speaker,)
             speakers = tuple(sorted(set(named) & set(speakers))) if speakers else named
         passage_filters = PassageFilters(
             date_from=filters.date_from if filters else None,
@@ -104,19 +123,12 @@ class Archive:
         )
         return self.store.filtered_passage_ids(passage_filters) if passage_filters.active else None
 
-    def _rank(
-        self,
-        text: str,
-        vector: npt.NDArray[np.float32],
-        k: int,
-        allowed: npt.NDArray[np.int64] | None,
-    ) -> list[RankedPassage]:
-        return self.ranker.rank(vector, text, k, allowed)
-
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[SearchHit]:
         query = clean_question(query)
-        ranked = self._rank(query, self._embed(query), k, self._allowed(filters, None))
-        records = self.store.passages([r.id for r in ranked])
+        vector = self._embed(query)
+        with self._reading() as view:
+            ranked = view.ranker.rank(vector, query, k, self._allowed(view, filters, None))
+            records = self.store.passages([r.id for r in ranked])
         return [
             SearchHit(
                 article_id=(p := records[r.id]).article_id,
@@ -147,25 +159,20 @@ class Archive:
         started = time.perf_counter()
         question = clean_question(question)
         top_k = top_k or self.settings.top_k
-        read = read_question(question, self.speakers, history)
-        if read.unknown_person is not None:
-            return self._abstain(
-                question,
-                f"No statements by {read.unknown_person} were found in the archive.",
-                started,
-            )
-        allowed = self._allowed(filters, read.speakers)
-        vector = self._embed(read.topic)
-        ranked = self._rank(read.topic, vector, self.settings.candidates, allowed)
-        records = self.store.passages([r.id for r in ranked])
-        sentences = self.store.sentences([r.id for r in ranked])
-        candidates = [
-            Candidate(records[r.id], sentences.get(r.id, []), r) for r in ranked if r.id in records
-        ]
+        with self._reading() as view:
+            read = read_question(question, view.speakers, history)
+            if read.unknown_person is not None:
+                message = f"No statements by {read.unknown_person} were found in the archive."
+                return self._abstain(question, message, started)
+            vector = self._embed(read.topic)
+            allowed = self._allowed(view, filters, read.speakers)
+            ranked = view.ranker.rank(vector, read.topic, self.settings.candidates, allowed)
+            candidates = self._candidates(ranked)
+            topic_terms = self._topic_terms(view, read)
         composition = compose_answer(
             candidates,
             vector,
-            self._topic_terms(read),
+            topic_terms,
             top_k,
             self.settings.min_relevance,
             speaker_restricted=read.speakers is not None,
@@ -181,28 +188,84 @@ class Archive:
             took_ms=_elapsed_ms(started),
         )
 
-    def _topic_terms(self, read: Question) -> set[str]:
+    def _candidates(self, ranked: list[RankedPassage]) -> list[Candidate]:
+        ids = [r.id for r in ranked]
+        records = self.store.passages(ids)
+        sentences = self.store.sentences(ids)
+        return [
+            Candidate(records[r.id], sentences.get(r.id, []), r) for r in ranked if r.id in records
+        ]
+
+    @staticmethod
+    def _topic_terms(view: _View, read: Question) -> set[str]:
         """Content words of the question, without the name of the person it asks about."""
         terms = content_terms(read.topic)
         for name in read.speakers or ():
             terms -= content_terms(name)
-        found = self.speakers.find(read.topic)
+        found = view.speakers.find(read.topic)
         if found is not None:
             terms -= content_terms(found[0])
         return terms
 
-    def _no_answer(self, read: Question) -> str:
+    @staticmethod
+    def _no_answer(read: Question) -> str:
         if read.speakers:
             return f"No statements by {', '.join(read.speakers)} on this were found in the archive."
         return "No passage in the archive answers this question."
 
-    def _abstain(self, question: str, message: str, started: float) -> Answer:
+    @staticmethod
+    def _abstain(question: str, message: str, started: float) -> Answer:
         return Answer(
             question=question,
             answer=message,
             abstained=True,
             citations=[],
             took_ms=_elapsed_ms(started),
+        )
+
+    # -- writing --------------------------------------------------------------------------
+
+    def put_article(self, article_id: str, text: str) -> tuple[int, bool]:
+        """Add or replace one article; returns its passage count and whether it replaced one."""
+        article = parse_article(article_id, text)
+        prepared = prepare(article, self.encoder)
+        with self._writer:
+            twin = self.store.article_with_hash(article.content_hash)
+            if twin is not None and twin != article_id:
+                raise DuplicateArticleError(article_id, twin)
+            replaced = self.store.article(article_id) is not None
+            self.store.begin()
+            try:
+                store_articles(self.store, self.encoder, [prepared])
+                self._commit_and_swap()
+            except BaseException:
+                self.store.rollback()
+                raise
+        return len(prepared.passages), replaced
+
+    def delete_article(self, article_id: str) -> None:
+        with self._writer:
+            self.store.begin()
+            try:
+                if not self.store.delete_article(article_id):
+                    raise ArticleNotFoundError(article_id)
+                self._commit_and_swap()
+            except BaseException:
+                self.store.rollback()
+                raise
+
+    def _commit_and_swap(self) -> None:
+        """Derive the new view inside the open write transaction, then publish both at once."""
+        view = self._make_view(derive_indexes(self.store, self.encoder.dimension))
+        with self._swap:
+            self.store.commit()
+            self._view = view
+        persist_indexes(
+            view.indexes,
+            self.store,
+            self.settings.data_dir,
+            self.encoder.name,
+            self.encoder.dimension,
         )
 
     def close(self) -> None:

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
     )
+    ingest.add_argument(
+        "-v", "--verbose", action="store_true", help="print each article once it is stored"
+    )
 
     ask = commands.add_parser("ask", parents=[common], help="ask a question")
     ask.add_argument("question")
@@ -130,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if getattr(args, "verbose", False):
+        logging.getLogger("qa").setLevel(logging.INFO)
     from embeddings.errors import EmbeddingError
     from qa.errors import DatelineError
 

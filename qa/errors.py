@@ -7,6 +7,7 @@ __all__ = [
     "EmptyQuestionError",
     "IndexNotBuiltError",
     "ArticleNotFoundError",
+    "DuplicateArticleError",
 ]
 
 
@@ -30,3 +31,8 @@ class ArticleNotFoundError(DatelineError, LookupError):
     def __init__(self, article_id: str) -> None:
         super().__init__(f"No article with id {article_id!r}.")
         self.article_id = article_id
+
+
+class DuplicateArticleError(DatelineError):
+    def __init__(self, article_id: str, twin: str) -> None:
+        super().__init__(f"Article {article_id!r} has the same text as article {twin!r}.")

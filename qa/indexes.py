@@ -15,7 +15,14 @@ from embeddings.index import VectorIndex, write_atomically
 from qa.lexical import LexicalIndex
 from qa.store import Store
 
-__all__ = ["Indexes", "build_indexes", "load_indexes", "manifest"]
+__all__ = [
+    "Indexes",
+    "build_indexes",
+    "derive_indexes",
+    "load_indexes",
+    "manifest",
+    "persist_indexes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +44,51 @@ def _fingerprint(store: Store) -> str:
     return digest.hexdigest()
 
 
+def _folder_checksums(folder: Path) -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+    }
+
+
 def manifest(store: Store) -> dict[str, Any] | None:
     """What the index holds and how it was built; None before the first ingest."""
     value: dict[str, Any] | None = store.get_meta("manifest")
     return value
 
 
-def build_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
-    """Rebuild every derived index from the store and record a new manifest generation."""
+def derive_indexes(store: Store, dimension: int) -> Indexes:
+    """Build every derived index in memory from what the store holds now (in this transaction)."""
+    built = {}
+    for table in _VECTOR_FILES:
+        ids, vectors = store.vectors(table)
+        built[table] = VectorIndex.build(ids, vectors, dimension)
+    passage_ids, texts = store.passage_texts()
+    return Indexes(built["passages"], built["sentences"], LexicalIndex.build(passage_ids, texts))
+
+
+def persist_indexes(
+    indexes: Indexes, store: Store, data_dir: Path, model: str, dimension: int
+) -> None:
+    """Write the indexes (each file atomically), then the manifest that vouches for them.
+
+    The manifest goes last: a crash before it leaves files its checksums do not match, which
+    the next start detects and rebuilds.
+    """
     previous = manifest(store) or {}
     files: dict[str, Any] = {}
-    built: dict[str, VectorIndex] = {}
     for table, filename in _VECTOR_FILES.items():
-        ids, vectors = store.vectors(table)
-        index = VectorIndex.build(ids, vectors, dimension)
+        index: VectorIndex = getattr(indexes, table)
         files[table] = {
             "file": filename,
             "sha256": index.save(data_dir / filename),
             "count": index.count,
         }
-        built[table] = index
-    passage_ids, texts = store.passage_texts()
-    lexical = LexicalIndex.build(passage_ids, texts)
     staging = data_dir / f".{_LEXICAL_DIR}.new"
     shutil.rmtree(staging, ignore_errors=True)
-    lexical.save(staging)
+    indexes.lexical.save(staging)
+    files["lexical"] = {"dir": _LEXICAL_DIR, "sha256": _folder_checksums(staging)}
     shutil.rmtree(data_dir / _LEXICAL_DIR, ignore_errors=True)
     staging.rename(data_dir / _LEXICAL_DIR)
     record = {
@@ -70,14 +97,23 @@ def build_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> I
         **store.counts(),
         "fingerprint": _fingerprint(store),
         "generation": int(previous.get("generation", 0)) + 1,
+        "data_generation": store.data_generation(),
         "indexes": files,
     }
     store.set_meta("manifest", record)
     write_atomically(data_dir / "manifest.json", json.dumps(record, indent=2).encode())
-    return Indexes(built["passages"], built["sentences"], lexical)
+
+
+def build_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
+    """Rebuild every derived index from the store and record a new manifest generation."""
+    indexes = derive_indexes(store, dimension)
+    persist_indexes(indexes, store, data_dir, model, dimension)
+    return indexes
 
 
 def _load_checked(store: Store, data_dir: Path, record: dict[str, Any]) -> Indexes:
+    if record.get("data_generation") != store.data_generation():
+        raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded: dict[str, VectorIndex] = {}
     counts = store.counts()
     for table, filename in _VECTOR_FILES.items():
@@ -88,8 +124,11 @@ def _load_checked(store: Store, data_dir: Path, record: dict[str, Any]) -> Index
                 f"{filename} holds {index.count} vectors but the store has {counts[table]} {table}"
             )
         loaded[table] = index
+    folder = data_dir / _LEXICAL_DIR
+    if not folder.is_dir() or _folder_checksums(folder) != record["indexes"]["lexical"]["sha256"]:
+        raise IndexFileError(f"{_LEXICAL_DIR}/ is missing or does not match its checksums")
     try:
-        lexical = LexicalIndex.load(data_dir / _LEXICAL_DIR)
+        lexical = LexicalIndex.load(folder)
     except (OSError, ValueError) as exc:
         raise IndexFileError(f"{_LEXICAL_DIR}/ is unreadable ({exc})") from exc
     if lexical.count != counts["passages"]:

@@ -96,6 +96,7 @@ def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArt
         store.replace_article(
             item.article, item.passages, item.people, passage_vectors, sentence_vectors, item.source
         )
+        log.info("stored %s", item.article.article_id)
 
 
 def prepare(

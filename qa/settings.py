@@ -39,3 +39,6 @@ class Settings(BaseSettings):
     api_token: str | None = Field(
         None, description="Bearer token for write endpoints; unset = off."
     )
+    max_in_flight: int = Field(
+        64, ge=1, description="API requests handled at once; more get 503 and Retry-After."
+    )

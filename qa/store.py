@@ -179,7 +179,11 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, or a part of the one already open on this thread."""
         db = self._db
+        if db.in_transaction:
+            yield db
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -187,6 +191,43 @@ class Store:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def begin(self) -> None:
+        """Open a write transaction that several calls join; end it with commit() or rollback()."""
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees one committed state of the store (a WAL read transaction)."""
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        db.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts at a first read
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _bump_generation(db: sqlite3.Connection) -> None:
+        """Count every change of the data, so a derived index can tell it is stale."""
+        db.execute(
+            "INSERT INTO meta VALUES ('data_generation', '1') ON CONFLICT (key)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def data_generation(self) -> int:
+        value = self.get_meta("data_generation")
+        return int(value) if value is not None else 0
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -237,6 +278,7 @@ class Store:
         """Swap in an article and everything derived from it, in one transaction."""
         speakers_by_paragraph = {p.paragraph: p.speaker for p in passages}
         with self._transaction() as db:
+            self._bump_generation(db)
             db.execute("DELETE FROM articles WHERE article_id = ?", (article.article_id,))
             db.execute(
                 "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -308,14 +350,21 @@ class Store:
     def delete_article(self, article_id: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+            if cursor.rowcount:
+                self._bump_generation(db)
         return cursor.rowcount > 0
 
     def clear(self) -> None:
         with self._transaction() as db:
-            for table in ("speakers", "sentences", "passages", "paragraphs", "articles", "meta"):
+            for table in ("speakers", "sentences", "passages", "paragraphs", "articles"):
                 db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM meta WHERE key = 'manifest'")
+            self._bump_generation(db)
 
     # -- reading --------------------------------------------------------------------------
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
     def counts(self) -> dict[str, int]:
         return {

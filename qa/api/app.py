@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from embeddings.errors import EmbeddingError
 from qa.api.errors import install_error_handlers
-from qa.api.limits import BodySizeLimit, RateLimiter
+from qa.api.limits import BodySizeLimit, InFlightLimit, RateLimiter
 from qa.api.routes import WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     # Added last, so outermost: even a 413 carries CORS headers, or a browser sees no reason.
+    app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

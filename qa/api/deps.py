@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from qa.api.limits import RateLimiter
 from qa.archive import Archive
 from qa.settings import Settings
 
-__all__ = ["ArchiveDep", "RateLimited", "SettingsDep"]
+__all__ = ["ArchiveDep", "RateLimited", "SettingsDep", "TokenRequired"]
 
 
 def _archive(request: Request) -> Archive:
@@ -38,6 +40,24 @@ def _rate_limit(request: Request) -> None:
         )
 
 
+_bearer = HTTPBearer(auto_error=False, description="DATELINE_API_TOKEN, for write endpoints.")
+
+
+def _require_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected: str | None = request.app.state.settings.api_token
+    if not expected:
+        raise HTTPException(403, "live updates are disabled: set DATELINE_API_TOKEN on the server")
+    given = credentials.credentials if credentials else ""
+    if not secrets.compare_digest(given.encode(), expected.encode()):  # constant time
+        raise HTTPException(
+            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
 ArchiveDep = Annotated[Archive, Depends(_archive)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RateLimited = Depends(_rate_limit)
+TokenRequired = Depends(_require_token)

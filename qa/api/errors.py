@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from embeddings.errors import EmbeddingError
-from qa.errors import ArticleNotFoundError, DatelineError, EmptyQuestionError, IndexNotBuiltError
+from qa.articles import UnreadableArticleError
+from qa.errors import (
+    ArticleNotFoundError,
+    DatelineError,
+    DuplicateArticleError,
+    EmptyQuestionError,
+    IndexNotBuiltError,
+)
 
 __all__ = ["install_error_handlers"]
 
@@ -19,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (EmptyQuestionError, 422),
+    (UnreadableArticleError, 422),
+    (DuplicateArticleError, 409),
     (ArticleNotFoundError, 404),
     (IndexNotBuiltError, 503),
     (EmbeddingError, 503),

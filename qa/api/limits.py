@@ -12,22 +12,20 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimit", "RateLimiter"]
+__all__ = ["BodySizeLimit", "InFlightLimit", "RateLimiter"]
 
 
-async def _reject(send: Send, status: int, detail: str) -> None:
+async def _reject(send: Send, status: int, detail: str, retry_after: int | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    if status == 413:  # the body was not read: the connection cannot carry another request
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -77,3 +75,28 @@ class RateLimiter:
             return None
         reset = self._limiter.get_window_stats(self._item, client).reset_time
         return max(1, math.ceil(reset - time.time()))
+
+
+class InFlightLimit:
+    """503 with Retry-After once ``max_in_flight`` API requests are already being handled.
+
+    Past capacity a quick refusal beats a queue that grows until clients time out.
+    """
+
+    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            await _reject(send, 503, "the server is busy; retry in a second", retry_after=1)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -10,6 +10,9 @@ from qa.questions import BLANK, clean_question
 from qa.schema import HistoryTurn, SearchFilters, SearchHit
 
 __all__ = [
+    "ArticleDeleted",
+    "ArticleUpload",
+    "ArticleWritten",
     "ArticleDetail",
     "ArticleList",
     "ArticleSummary",
@@ -55,6 +58,28 @@ class ChatRequest(BaseModel):
         default_factory=list, max_length=20, description="Earlier turns, oldest first."
     )
     filters: SearchFilters | None = None
+
+
+class ArticleUpload(BaseModel):
+    article_id: str = Field(
+        pattern=r"^[\w.-]{1,200}$", description="Letters, digits, '_', '.', '-'; as a file stem."
+    )
+    text: str = Field(
+        min_length=1,
+        max_length=60_000,
+        description="The article in the seed-file format: header line, one paragraph a line.",
+    )
+
+
+class ArticleWritten(BaseModel):
+    article_id: str
+    passages: int
+    replaced: bool
+
+
+class ArticleDeleted(BaseModel):
+    article_id: str
+    deleted: bool
 
 
 class ErrorBody(BaseModel):

@@ -10,11 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from qa.api.deps import ArchiveDep, RateLimited
+from qa.api.deps import ArchiveDep, RateLimited, TokenRequired
 from qa.api.models import (
+    ArticleDeleted,
     ArticleDetail,
     ArticleList,
     ArticleSummary,
+    ArticleUpload,
+    ArticleWritten,
     ChatRequest,
     ErrorBody,
     Health,
@@ -38,6 +41,9 @@ Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Y
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 413, 422, 429, 503)
+}
+_WRITE_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 503)
 }
 
 router = APIRouter()
@@ -82,6 +88,31 @@ def list_articles(
         limit=limit,
         articles=[ArticleSummary(**vars(r)) for r in records],
     )
+
+
+@router.post(
+    "/api/articles",
+    response_model=ArticleWritten,
+    status_code=201,
+    responses=_WRITE_ERRORS,
+    dependencies=[TokenRequired],
+)
+def put_article(body: ArticleUpload, archive: ArchiveDep) -> ArticleWritten:
+    """Add or replace one article (bearer token). Readers see the old or the new archive."""
+    passages, replaced = archive.put_article(body.article_id, body.text)
+    return ArticleWritten(article_id=body.article_id, passages=passages, replaced=replaced)
+
+
+@router.delete(
+    "/api/articles/{article_id}",
+    response_model=ArticleDeleted,
+    responses=_WRITE_ERRORS,
+    dependencies=[TokenRequired],
+)
+def delete_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDeleted:
+    """Remove one article (bearer token)."""
+    archive.delete_article(article_id)
+    return ArticleDeleted(article_id=article_id, deleted=True)
 
 
 @router.get("/api/articles/{article_id}", response_model=ArticleDetail, responses=_ERRORS)
