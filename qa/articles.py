@@ -31,6 +31,7 @@ _SENTENCE_END = tuple(".!?:;\"'”’)»…")
 _HEADING_MAX_CHARS = 100
 _HEADING_MAX_WORDS = 14
 _TITLE_MAX_CHARS = 120
+_LEGACY_ENCODINGS = ("cp1251", "cp1252", "latin_1")
 
 
 class UnreadableArticleError(DatelineError):
@@ -57,7 +58,7 @@ class Article:
 
 
 def decode_article_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, else the most likely legacy encoding (cp1251, Latin-1)."""
+    """UTF-8 (with or without BOM) first, else the likeliest of cp1251, cp1252 and Latin-1."""
     if b"\x00" in data:
         raise UnreadableArticleError("binary file (contains NUL bytes)")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -66,7 +67,9 @@ def decode_article_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
+    # Left free, the detector mistakes short Latin-1 text for cp1250 or even Big5; wire
+    # archives that are not UTF-8 are Cyrillic (cp1251) or Western European (cp1252/Latin-1).
+    best = charset_normalizer.from_bytes(data, cp_isolation=list(_LEGACY_ENCODINGS)).best()
     if best is None:
         raise UnreadableArticleError("undecodable text (no known encoding fits)")
     return str(best)

@@ -69,11 +69,19 @@ def test_bom_and_line_endings(data: str, expected: str) -> None:
     assert article.date == date(2024, 4, 26)
 
 
-def test_cp1251_and_latin1_are_decoded() -> None:
-    russian = "Президент России Владимир Путин заявил, что сотрудничество важно для всех стран."
-    assert decode_article_bytes(russian.encode("cp1251")) == russian
-    french = "Le ministre a déclaré à Genève que la coopération était très importante."
-    assert decode_article_bytes(french.encode("latin-1")) == french
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Президент России Владимир Путин заявил, что сотрудничество важно.", "cp1251"),
+        (HEADER + "Министр заявил, что переговоры продолжатся в среду.", "cp1251"),
+        (HEADER + "Le ministre a déclaré que la réunion était très utile.", "latin-1"),
+        (HEADER + "El ministro dijo que la reunión fue muy útil, señor.", "latin-1"),
+        (HEADER + "Die Regierung erklärte, dass die Gespräche fortgesetzt würden.", "latin-1"),
+        (HEADER + "naïve façade – “quoted”", "cp1252"),
+    ],
+)
+def test_legacy_encodings_are_decoded(text: str, encoding: str) -> None:
+    assert decode_article_bytes(text.encode(encoding)) == text
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 from pathlib import Path
 
@@ -55,32 +54,6 @@ def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: En
     (seeds / f"{SHOIGU_ARTICLE}.txt").touch()
     _, report = _ingest(seeds, tmp_path / "data", encoder)
     assert report.unchanged == 2 and not report.changed
-
-
-def test_bad_files_are_skipped_with_one_warning_each(
-    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
-) -> None:
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    (seeds / "empty.txt").write_bytes(b"")
-    (seeds / "blank.txt").write_bytes(b"   \n\n")
-    (seeds / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
-    (seeds / "huge.txt").write_bytes(b"word " * 250_000)
-    (seeds / "copy.txt").write_bytes((SEEDS / f"{PUTIN_ARTICLE}.txt").read_bytes())
-    (seeds / "cp1251.txt").write_bytes(
-        "date 2024-05-01 MOSCOW, May 1. /TASS/. Путин заявил, что учения прошли успешно.".encode(
-            "cp1251"
-        )
-    )
-    with caplog.at_level(logging.WARNING):
-        store, report = _ingest(seeds, tmp_path / "data", encoder)
-    skipped = {Path(path).name: reason for path, reason in report.skipped}
-    assert set(skipped) == {"empty.txt", "blank.txt", "binary.txt", "huge.txt", "copy.txt"}
-    assert "same text as article" in skipped["copy.txt"]
-    assert sorted(report.added) == sorted([SHOIGU_ARTICLE, PUTIN_ARTICLE, "cp1251"])
-    assert len([r for r in caplog.records if "skipped" in r.getMessage()]) == 5
-    found = store.article("cp1251")
-    assert found is not None and "Путин" in found[1][0].text
 
 
 def test_index_built_with_another_model_is_refused(
