@@ -110,18 +110,10 @@ def compose_answer(
         citations.append(
             Citation(
                 n=len(citations) + 1,
-                article_id=passage.article_id,
-                title=passage.title,
-                date=passage.date,
-                dateline=passage.dateline,
-                agency=passage.agency,
-                paragraph=passage.paragraph,
-                text=passage.text,
+                **passage.source(),
                 quote=" ".join(quotes),
                 highlights=[(s.start, s.end) for s in sentences],
-                speaker=passage.speaker,
                 score=round(candidate.ranked.score, 4),
-                url=f"/articles/{passage.article_id}#p{passage.paragraph}",
             )
         )
     answer = " ".join(f"{c.quote} [{c.n}]" for c in citations)

@@ -131,19 +131,11 @@ class Archive:
             records = self.store.passages([r.id for r in ranked])
         return [
             SearchHit(
-                article_id=(p := records[r.id]).article_id,
-                title=p.title,
-                date=p.date,
-                dateline=p.dateline,
-                agency=p.agency,
-                paragraph=p.paragraph,
-                heading=p.heading,
-                text=p.text,
-                speaker=p.speaker,
+                **records[r.id].source(),
+                heading=records[r.id].heading,
                 score=round(r.score, 4),
                 dense=round(r.dense, 4),
                 lexical=round(r.lexical, 4),
-                url=f"/articles/{p.article_id}#p{p.paragraph}",
             )
             for r in ranked
             if r.id in records

@@ -126,6 +126,25 @@ class PassageRecord:
     text: str
     speaker: str | None
 
+    @property
+    def url(self) -> str:
+        """The article page, anchored at this passage's paragraph."""
+        return f"/articles/{self.article_id}#p{self.paragraph}"
+
+    def source(self) -> dict[str, Any]:
+        """The fields every citation and search hit carries about where a passage comes from."""
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "date": self.date,
+            "dateline": self.dateline,
+            "agency": self.agency,
+            "paragraph": self.paragraph,
+            "text": self.text,
+            "speaker": self.speaker,
+            "url": self.url,
+        }
+
 
 @dataclass(frozen=True)
 class SentenceRecord:

@@ -52,6 +52,23 @@
 
   /* ------------------------------------------------------------------ styles */
 
+  // One dark palette for data-theme="dark" and for "auto" under prefers-color-scheme: dark.
+  const DARK_PALETTE = `
+  --bg: #16181d;
+  --surface: #1e2128;
+  --text: #e9ebee;
+  --muted: #9ba3ae;
+  --border: #30353e;
+  --accent: var(--dateline-accent, #7aa2ff);
+  --accent-text: #0b1020;
+  --mark-bg: #6b5500;
+  --mark-text: #fff7d6;
+  --danger: #ffb4ab;
+  --danger-bg: #3b1c1a;
+  --danger-border: #6b2b26;
+  --shadow: 0 16px 48px rgba(0, 0, 0, 0.55), 0 2px 8px rgba(0, 0, 0, 0.35);
+  color-scheme: dark;
+`;
   const CSS = `
 :host { all: initial; display: block; }
 :host([hidden]) { display: none; }
@@ -96,38 +113,10 @@
   text-size-adjust: 100%;
 }
 :host([theme="dark"]) .root {
-  --bg: #16181d;
-  --surface: #1e2128;
-  --text: #e9ebee;
-  --muted: #9ba3ae;
-  --border: #30353e;
-  --accent: var(--dateline-accent, #7aa2ff);
-  --accent-text: #0b1020;
-  --mark-bg: #6b5500;
-  --mark-text: #fff7d6;
-  --danger: #ffb4ab;
-  --danger-bg: #3b1c1a;
-  --danger-border: #6b2b26;
-  --shadow: 0 16px 48px rgba(0, 0, 0, 0.55), 0 2px 8px rgba(0, 0, 0, 0.35);
-  color-scheme: dark;
-}
+${DARK_PALETTE}}
 @media (prefers-color-scheme: dark) {
   :host(:not([theme="light"]):not([theme="dark"])) .root {
-    --bg: #16181d;
-    --surface: #1e2128;
-    --text: #e9ebee;
-    --muted: #9ba3ae;
-    --border: #30353e;
-    --accent: var(--dateline-accent, #7aa2ff);
-    --accent-text: #0b1020;
-    --mark-bg: #6b5500;
-    --mark-text: #fff7d6;
-    --danger: #ffb4ab;
-    --danger-bg: #3b1c1a;
-    --danger-border: #6b2b26;
-    --shadow: 0 16px 48px rgba(0, 0, 0, 0.55), 0 2px 8px rgba(0, 0, 0, 0.35);
-    color-scheme: dark;
-  }
+${DARK_PALETTE}  }
 }
 
 p, h2, ol, li, blockquote { margin: 0; padding: 0; }
