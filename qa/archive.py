@@ -69,9 +69,13 @@ class Archive:
 
     @classmethod
     def open(cls, settings: Settings, encoder: Encoder | None = None) -> Archive:
-        """Load model, store and indexes; damaged or stale indexes are rebuilt from the store."""
+        """Load model, store and indexes; damaged, stale or missing indexes are rebuilt.
+
+        A store with articles but no manifest is an ingest killed before its first index: its
+        committed articles are kept and indexed.
+        """
         store = open_store(settings)
-        if manifest(store) is None:
+        if manifest(store) is None and not store.counts()["articles"]:
             raise IndexNotBuiltError(str(settings.data_dir))
         encoder = encoder or Encoder(settings.model, settings.batch_size)
         check_model(store, encoder)
