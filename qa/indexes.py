@@ -143,5 +143,5 @@ def load_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> In
         try:
             return _load_checked(store, data_dir, record)
         except IndexFileError as exc:
-            log.warning("index damaged: %s; rebuilding it from the store", exc)
+            log.warning("%s; rebuilding the index from the store", exc)
     return build_indexes(store, data_dir, model, dimension)

@@ -68,7 +68,7 @@ def test_damaged_index_is_detected_and_rebuilt(
     expected = _answers(settings, encoder)
     _damage(settings.data_dir / file, how, random.Random(f"{file}{how}{tmp_path.name}"))
     assert _answers(settings, encoder) == expected
-    assert any("rebuilding it from the store" in r.getMessage() for r in caplog.records)
+    assert any("rebuilding the index from the store" in r.getMessage() for r in caplog.records)
     record = manifest(open_store(settings))
     assert record is not None and record["generation"] == 2
 
