@@ -1,4 +1,18 @@
-"""Answer composition: picks sentences from ranked passages and cites them; never rewrites text."""
+"""Answer composition: picks sentences from ranked passages and cites them; never rewrites text.
+
+Three decisions, each measured by bench/quality.py:
+
+- **Which sentences.** In each passage, the sentence closest to the question (cosine, plus a
+  small bonus per shared content word); a second one joins when nearly as close. A short
+  attribution fragment right after a chosen sentence ('"...," said Putin.' split in two) joins
+  it, so the quote keeps its speaker.
+- **Which passages.** In ranking order, but diverse: maximal marginal relevance over the chosen
+  sentences' vectors, and near-duplicate quotes (the same quote in two wire stories) dropped.
+- **When to abstain.** A passage is relevant when the cosine of its best sentence plus
+  ``COVERAGE_WEIGHT`` times the share of the question's content words it contains reaches
+  ``min_relevance``. Cosine alone barely separates answerable from unanswerable questions; with
+  word coverage it does much better (ROC AUC 0.89 -> 0.94 on SQuAD and our own off-topic set).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +25,39 @@ import numpy.typing as npt
 from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
 from qa.schema import Citation
+from qa.speakers import is_attribution
 from qa.store import PassageRecord, SentenceRecord
 
-__all__ = ["Candidate", "Composition", "compose_answer"]
+__all__ = [
+    "COVERAGE_WEIGHT",
+    "Candidate",
+    "Composition",
+    "PickedSentences",
+    "compose_answer",
+    "coverage",
+    "pick_sentences",
+    "relevance",
+]
 
+# Weight of word coverage (0..1) next to cosine in the relevance score; fitted on SQuAD dev
+# questions against off-topic and unanswerable ones (bench/quality.py prints the sweep).
+COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
 _SECOND_SENTENCE_MARGIN = 0.05
-# Without a shared content word, only a clearly stronger semantic match counts as relevant.
-_SEMANTIC_ONLY_MARGIN = 0.2
-_NEAR_DUPLICATE = 0.8
 _TERM_BONUS = 0.03
+# Maximal marginal relevance: weight of the fused score against redundancy with chosen quotes.
+_MMR_LAMBDA = 0.75
+# Quotes this alike (cosine of their vectors, or Jaccard of their content words) are one quote.
+_NEAR_DUPLICATE_COSINE = 0.92
+_NEAR_DUPLICATE_TERMS = 0.8
+# Diversity picks among the first few relevant candidates, not the whole ranked list.
+_POOL_PER_CITATION = 4
+# Shorter earlier quotes are not used to recognise a passage already cited.
+_MIN_QUOTE_WORDS = 3
+# An attribution fragment ("he said.") is this short.
+_FRAGMENT_WORDS = 8
+
+Vector = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -40,14 +77,23 @@ class Composition:
         return not self.citations
 
 
+@dataclass(frozen=True)
+class PickedSentences:
+    """The sentences quoted from one passage (text order) and the best one's cosine."""
+
+    sentences: list[SentenceRecord]
+    best_cosine: float
+    vector: Vector  # the best sentence's, for redundancy between citations
+
+
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def _pick_sentences(
-    candidate: Candidate, query_vector: npt.NDArray[np.float32], topic_terms: set[str]
-) -> tuple[list[SentenceRecord], float]:
-    """The sentence(s) that best answer, in text order, and the best one's cosine."""
+def pick_sentences(
+    candidate: Candidate, query_vector: Vector, topic_terms: set[str]
+) -> PickedSentences | None:
+    """The sentence(s) of a passage that best answer, or None for a passage without any."""
     text = candidate.passage.text
     scored = []
     for sentence in candidate.sentences:
@@ -55,66 +101,146 @@ def _pick_sentences(
         overlap = len(topic_terms & content_terms(text[sentence.start : sentence.end]))
         scored.append((cosine + _TERM_BONUS * min(overlap, 3), cosine, sentence))
     if not scored:
-        return [], -1.0
-    scored.sort(key=lambda item: item[0], reverse=True)
-    chosen = [scored[0][2]]
-    if len(scored) > 1 and scored[1][0] >= scored[0][0] - _SECOND_SENTENCE_MARGIN:
-        chosen.append(scored[1][2])
-    best_cosine = max(cosine for _, cosine, _ in scored)
-    return sorted(chosen, key=lambda s: s.start), best_cosine
+        return None
+    ranked = sorted(scored, key=lambda item: item[0], reverse=True)
+    chosen = [ranked[0][2]]
+    if len(ranked) > 1 and ranked[1][0] >= ranked[0][0] - _SECOND_SENTENCE_MARGIN:
+        chosen.append(ranked[1][2])
+    in_order = list(candidate.sentences)
+    for sentence in list(chosen):
+        position = in_order.index(sentence)
+        if position + 1 < len(in_order) and in_order[position + 1] not in chosen:
+            following = in_order[position + 1]
+            if _is_fragment(text[following.start : following.end]):
+                chosen.append(following)
+    return PickedSentences(
+        sorted(chosen, key=lambda s: s.start),
+        best_cosine=max(cosine for _, cosine, _ in scored),
+        vector=ranked[0][2].vector,
+    )
+
+
+def _is_fragment(sentence: str) -> bool:
+    """'said Russian President Vladimir Putin.': an attribution with no words of its own."""
+    return len(sentence.split()) <= _FRAGMENT_WORDS and is_attribution(sentence)
+
+
+def coverage(topic_terms: set[str], text: str) -> float:
+    """Share of the question's content words that the passage contains (0 if it has none)."""
+    if not topic_terms:
+        return 0.0
+    return len(topic_terms & content_terms(text)) / len(topic_terms)
+
+
+def relevance(
+    best_cosine: float, topic_terms: set[str], text: str, coverage_weight: float = COVERAGE_WEIGHT
+) -> float:
+    """How well a passage answers: its best sentence's cosine plus weighted word coverage."""
+    return best_cosine + coverage_weight * coverage(topic_terms, text)
 
 
 def compose_answer(
     candidates: Sequence[Candidate],
-    query_vector: npt.NDArray[np.float32],
+    query_vector: Vector,
     topic_terms: set[str],
     top_k: int,
     min_relevance: float,
     *,
     speaker_restricted: bool = False,
     exclude_quotes: Sequence[str] = (),
+    coverage_weight: float = COVERAGE_WEIGHT,
 ) -> Composition:
     """Cite up to ``top_k`` relevant, distinct passages; none relevant means abstain.
 
-    Relevance needs both a semantic match (cosine of the best sentence) and a shared content
-    word, or a clearly strong semantic match: cosine alone does not separate answerable from
-    unanswerable questions.
+    A question about a person with no topic ("What did Putin say?") takes every passage of
+    theirs as relevant: the speaker filter already answered it.
     """
-    citations: list[Citation] = []
-    chosen_terms: list[set[str]] = []
-    cited_paragraphs: set[tuple[str, int]] = set()
+    pool: list[tuple[Candidate, PickedSentences]] = []
     for candidate in candidates:
-        if len(citations) == top_k:
+        if len(pool) == top_k * _POOL_PER_CITATION:
             break
+        picked = pick_sentences(candidate, query_vector, topic_terms)
+        if picked is None:
+            continue
         passage = candidate.passage
-        sentences, best_cosine = _pick_sentences(candidate, query_vector, topic_terms)
-        if not sentences:
+        score = relevance(picked.best_cosine, topic_terms, passage.text, coverage_weight)
+        if score < min_relevance and not (speaker_restricted and not topic_terms):
             continue
-        shares_terms = bool(topic_terms & content_terms(passage.text))
-        relevant = best_cosine >= min_relevance and (
-            shares_terms or best_cosine >= min_relevance + _SEMANTIC_ONLY_MARGIN
-        )
-        if not relevant and not (speaker_restricted and not topic_terms):
+        if _already_cited(passage.text, picked, exclude_quotes):
             continue
-        quotes = [passage.text[s.start : s.end] for s in sentences]
-        if any(q in excluded for q in quotes for excluded in exclude_quotes):
-            continue
-        terms = content_terms(" ".join(quotes))
-        key = (passage.article_id, passage.paragraph)
-        if key in cited_paragraphs or any(
-            _jaccard(terms, seen) >= _NEAR_DUPLICATE for seen in chosen_terms
-        ):
-            continue
-        cited_paragraphs.add(key)
-        chosen_terms.append(terms)
-        citations.append(
-            Citation(
-                n=len(citations) + 1,
-                **passage.source(),
-                quote=" ".join(quotes),
-                highlights=[(s.start, s.end) for s in sentences],
-                score=round(candidate.ranked.score, 4),
-            )
-        )
+        pool.append((candidate, picked))
+    chosen = _diverse(pool, top_k)
+    citations = [_citation(n, candidate, picked) for n, (candidate, picked) in enumerate(chosen, 1)]
     answer = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Composition(answer, citations)
+
+
+def _already_cited(text: str, picked: PickedSentences, quotes: Sequence[str]) -> bool:
+    """Whether an earlier answer quoted this passage (follow-ups never repeat a passage)."""
+    mine = [text[s.start : s.end] for s in picked.sentences]
+    return any(
+        quote in text or any(m in quote for m in mine)
+        for quote in quotes
+        if len(quote.split()) >= _MIN_QUOTE_WORDS  # "Yes." alone would match anything
+    )
+
+
+def _diverse(
+    pool: list[tuple[Candidate, PickedSentences]], top_k: int
+) -> list[tuple[Candidate, PickedSentences]]:
+    """Maximal marginal relevance (Carbonell and Goldstein, 1998) over the ranked pool.
+
+    Relevance is the ranker's fused score (1 for its best passage); redundancy is the highest
+    cosine between a candidate's best sentence and those already chosen. One citation per
+    paragraph, and near-duplicate quotes are never both cited.
+    """
+    chosen: list[tuple[Candidate, PickedSentences]] = []
+    remaining = list(pool)
+    while remaining and len(chosen) < top_k:
+        best: tuple[float, int] | None = None
+        for index, (candidate, picked) in enumerate(remaining):
+            redundancy = max((float(picked.vector @ p.vector) for _, p in chosen), default=0.0)
+            if redundancy >= _NEAR_DUPLICATE_COSINE or _repeats(candidate, picked, chosen):
+                continue
+            score = _MMR_LAMBDA * candidate.ranked.score - (1 - _MMR_LAMBDA) * redundancy
+            if best is None or score > best[0]:
+                best = (score, index)
+        if best is None:
+            break
+        chosen.append(remaining.pop(best[1]))
+    return chosen
+
+
+def _repeats(
+    candidate: Candidate, picked: PickedSentences, chosen: list[tuple[Candidate, PickedSentences]]
+) -> bool:
+    passage = candidate.passage
+    terms = content_terms(_quote(passage, picked))
+    return any(
+        (c.passage.article_id, c.passage.paragraph) == (passage.article_id, passage.paragraph)
+        or _jaccard(terms, content_terms(_quote(c.passage, p))) >= _NEAR_DUPLICATE_TERMS
+        for c, p in chosen
+    )
+
+
+def _quote(passage: PassageRecord, picked: PickedSentences) -> str:
+    return " ".join(passage.text[s.start : s.end] for s in picked.sentences)
+
+
+def _citation(n: int, candidate: Candidate, picked: PickedSentences) -> Citation:
+    passage = candidate.passage
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        title=passage.title,
+        date=passage.date,
+        dateline=passage.dateline,
+        agency=passage.agency,
+        paragraph=passage.paragraph,
+        text=passage.text,
+        quote=_quote(passage, picked),
+        highlights=[(s.start, s.end) for s in picked.sentences],
+        speaker=passage.speaker,
+        score=round(candidate.ranked.score, 4),
+        url=f"/articles/{passage.article_id}#p{passage.paragraph}",
+    )

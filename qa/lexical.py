@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -34,7 +35,13 @@ def _tokenize(texts: list[str]) -> list[list[str]]:
 
 def content_terms(text: str) -> set[str]:
     """Stemmed words that say what a text is about: no stopwords, no reporting verbs."""
-    return set(_tokenize([text])[0]) - _REPORTING
+    return set(_content_terms(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_terms(text: str) -> frozenset[str]:
+    # Answer composition asks this of the same passages and sentences over and over.
+    return frozenset(_tokenize([text])[0]) - _REPORTING
 
 
 class LexicalIndex:

@@ -60,6 +60,8 @@ class HybridRanker:
         sentence_owners: Callable[[Sequence[int]], dict[int, int]],
         candidates: int,
         lexical_weight: float,
+        *,
+        sentence_search: bool = True,
     ) -> None:
         self._passages = passages
         self._sentences = sentences
@@ -68,6 +70,9 @@ class HybridRanker:
         self._sentence_owners = sentence_owners
         self._candidates = candidates
         self.lexical_weight = lexical_weight
+        self._sentence_search = sentence_search
+        ids = lexical.ids
+        self._sorted_lexical_ids = bool(len(ids) < 2 or np.all(ids[1:] > ids[:-1]))
 
     def rank(
         self,
@@ -76,45 +81,86 @@ class HybridRanker:
         k: int,
         allowed: Ids | None = None,
     ) -> list[RankedPassage]:
-        """Best ``k`` passages; ``allowed`` restricts every ranker before it ranks."""
+        """Best ``k`` passages; ``allowed`` restricts every ranker before it ranks.
+
+        Per query the work is two index searches, one BM25 pass and a few vectorised steps
+        over its scores, and two store look-ups of at most ``candidates`` ids each; nothing
+        loops in Python over the corpus or over the allowed ids.
+        """
         n = max(self._candidates, k)
         dense_hits = self._passages.search(query_vector, n, allowed)
         dense: dict[int, float] = dict(
             zip(dense_hits.ids.tolist(), dense_hits.scores.tolist(), strict=True)
         )
-        sentence_hits = self._sentences.search(query_vector, n)
-        owners = self._sentence_owners(sentence_hits.ids.tolist())
-        allowed_set = None if allowed is None else set(allowed.tolist())
-        for sentence_id, score in zip(
-            sentence_hits.ids.tolist(), sentence_hits.scores.tolist(), strict=True
-        ):
-            owner = owners.get(sentence_id)
-            if owner is None or (allowed_set is not None and owner not in allowed_set):
-                continue
-            dense[owner] = max(dense.get(owner, -1.0), score)
+        if self._sentence_search:
+            self._add_sentence_hits(dense, query_vector, n, allowed)
 
         lexical_all = self._lexical.scores(query_text)
-        if allowed is not None:
-            mask = np.zeros_like(lexical_all)
-            positions = [self._lexical.position(int(i)) for i in allowed]
-            mask[positions] = 1.0
-            lexical_all = lexical_all * mask
-        top = np.argsort(-lexical_all)[:n]
-        lexical_ids = [int(self._lexical.ids[i]) for i in top if lexical_all[i] > 0]
+        if allowed is None:
+            lexical_ids = self._lexical_top(lexical_all, self._lexical.ids, n)
+        else:
+            positions, found = self._positions(allowed)
+            lexical_ids = self._lexical_top(lexical_all[positions[found]], allowed[found], n)
 
-        missing = [i for i in lexical_ids if i not in dense]
+        missing = [i for i in lexical_ids.tolist() if i not in dense]
         for passage_id, vector in self._passage_vectors(missing).items():
             dense[passage_id] = float(vector @ query_vector)
         ids = list(dense)
         if not ids:
             return []
         dense_scores = np.array([dense[i] for i in ids], dtype=np.float32)
-        lexical_scores = np.array(
-            [lexical_all[self._lexical.position(i)] for i in ids], dtype=np.float32
-        )
+        positions, found = self._positions(np.array(ids, dtype=np.int64))
+        lexical_scores = np.where(found, lexical_all[positions], np.float32(0)).astype(np.float32)
         fused = fuse_scores(dense_scores, lexical_scores, self.lexical_weight)
         order = np.argsort(-fused, kind="stable")[:k]
         return [
             RankedPassage(ids[i], float(fused[i]), float(dense_scores[i]), float(lexical_scores[i]))
             for i in order
         ]
+
+    def _add_sentence_hits(
+        self, dense: dict[int, float], query_vector: Vector, n: int, allowed: Ids | None
+    ) -> None:
+        """A passage scores as well as its best sentence, when that beats the passage itself."""
+        hits = self._sentences.search(query_vector, n)
+        owners_by_sentence = self._sentence_owners(hits.ids.tolist())
+        sentence_ids = [i for i in hits.ids.tolist() if i in owners_by_sentence]
+        if not sentence_ids:
+            return
+        owners = np.array([owners_by_sentence[i] for i in sentence_ids], dtype=np.int64)
+        scores = dict(zip(hits.ids.tolist(), hits.scores.tolist(), strict=True))
+        keep = np.ones(len(owners), dtype=bool) if allowed is None else np.isin(owners, allowed)
+        for sentence_id, owner, kept in zip(sentence_ids, owners.tolist(), keep, strict=True):
+            if kept:
+                dense[owner] = max(dense.get(owner, -1.0), scores[sentence_id])
+
+    def _positions(self, passage_ids: Ids) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Where passages sit in the BM25 arrays, and which of them are there at all.
+
+        The store's ids are sorted, so this is a binary search, not a loop over a dict.
+        """
+        lexical_ids = self._lexical.ids
+        if not len(lexical_ids):
+            return np.zeros(len(passage_ids), np.intp), np.zeros(len(passage_ids), bool)
+        if self._sorted_lexical_ids:
+            positions = np.searchsorted(lexical_ids, passage_ids).clip(0, len(lexical_ids) - 1)
+            return positions, lexical_ids[positions] == passage_ids
+        positions = np.zeros(len(passage_ids), dtype=np.intp)
+        found = np.zeros(len(passage_ids), dtype=bool)
+        for row, passage_id in enumerate(passage_ids.tolist()):
+            try:
+                positions[row], found[row] = self._lexical.position(passage_id), True
+            except KeyError:
+                pass
+        return positions, found
+
+    @staticmethod
+    def _lexical_top(scores: npt.NDArray[np.float32], ids: Ids, n: int) -> Ids:
+        """The ids of the ``n`` best BM25 scores above zero, best first (a partial sort)."""
+        if not len(scores):
+            return np.zeros(0, dtype=np.int64)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[scores[top] > 0]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return np.asarray(ids[top], dtype=np.int64)

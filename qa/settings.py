@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     top_k: int = Field(3, ge=1, le=10)
     candidates: int = Field(50, ge=10, le=1000, description="Passages each ranker proposes.")
     lexical_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 share of the fused score.")
-    min_relevance: float = Field(0.35, description="Below this the answer abstains.")
+    min_relevance: float = Field(0.7, description="Below this the answer abstains.")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -42,3 +42,19 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         64, ge=1, description="API requests handled at once; more get 503 and Retry-After."
     )
+
+    backend: str = Field(
+        "torch",
+        pattern="^(torch|onnx|onnx-int8)$",
+        description="Encoder runtime; ONNX ones are exported locally from the model on first use.",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where ONNX exports are kept; unset = ~/.cache/dateline."
+    )
+    index_factory: str = Field(
+        "HNSW32,Flat", description="FAISS factory string for indexes of index_exact_limit+ vectors."
+    )
+    index_exact_limit: int = Field(
+        20_000, ge=0, description="Below this many vectors search is exact (Flat)."
+    )
+    hnsw_ef_search: int = Field(128, ge=1, le=4096, description="HNSW search breadth.")

@@ -1,10 +1,15 @@
 """Who is quoted: speaker attribution for the paragraphs and sentences of one article.
 
-Rules, in order: an explicit cue ("Shoigu said", "said Putin", "according to X",
-"the head of state stressed") names the speaker; "he/she" cues refer to the last named
-speaker; role phrases ("the Russian leader") resolve to the person whose title fits, else to the
-last speaker; a paragraph that is only a quote continues the previous paragraph's speaker;
-narration without a cue has no speaker. Cues inside quotation marks are ignored.
+Rules, in order: an explicit cue names the speaker, before the verb ("Shoigu said", "Rep. Jim
+Clyburn (D-S.C.), the assistant leader, added"), after it ("said Putin", "according to X"), as a
+dash after a quote ("... ― Jane Doe") or as a transcript label ("PENCE: ..."); a participle
+("..., saying") takes the subject of its clause; "he/she" cues refer to the most recent person
+of that gender who spoke or was the subject of a sentence; role phrases ("the Russian leader")
+resolve to the person whose title fits; a paragraph that is only a quote continues the previous
+paragraph's speaker; narration without a cue has no speaker. Cues inside quotation marks are
+ignored. A paragraph's speaker is the speaker of its first quote.
+
+bench/quality.py measures these rules on PolNeAR (news articles with annotated quote sources).
 """
 
 from __future__ import annotations
@@ -13,47 +18,120 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["ArticleSpeakers", "Person", "attribute_speakers", "mask_quotes"]
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+__all__ = ["ArticleSpeakers", "Person", "attribute_speakers", "is_attribution", "mask_quotes"]
 
 _VERBS = (
     "said|says|say|added|adds|stressed|stresses|stated|states|noted|notes|pointed out|points out|"
-    "pointed to|emphasized|emphasised|emphasizes|underlined|underscored|explained|told|tells|"
-    "declared|warned|warns|announced|suggested|proposed|argued|argues|insisted|urged|remarked|"
-    "continued|recalled|believes|wrote|writes|asserted|claimed|claims|acknowledged|admitted|"
-    "observed|commented|reiterated|replied|responded|affirmed|concluded|predicted|vowed|promised|"
-    "complained|confirmed|denied|revealed|assured|cautioned|reported|added that|went on"
+    "pointed to|points to|emphasized|emphasised|emphasizes|emphasises|underlined|underlines|"
+    "underscored|underscores|explained|explains|told|tells|declared|declares|warned|warns|"
+    "announced|announces|suggested|suggests|proposed|proposes|argued|argues|insisted|insists|"
+    "urged|urges|remarked|continued|recalled|recalls|believes|wrote|writes|asserted|asserts|"
+    "claimed|claims|acknowledged|acknowledges|admitted|admits|observed|commented|reiterated|"
+    "replied|responded|affirmed|concluded|predicted|vowed|vows|promised|promises|complained|"
+    "confirmed|denied|revealed|assured|cautioned|reported|went on|tweeted|tweets|called|calls|"
+    "described|describes|asked|asks|demanded|demands|blasted|criticized|criticised|dismissed|"
+    "mocked|cited|boasted|likened|lauded|praised|scolded|countered|conceded|joked|quipped|"
+    "lamented|bemoaned|chimed in|characterized|accused|slammed|yelled|yells|shouted|shouts|sang|"
+    "sings|recounted|testified|wondered|maintained|pledged|touted|hailed|condemned|decried|"
+    "derided|branded|labeled|labelled|referred to|pressed|reacted|opined|estimated"
+)
+_PARTICIPLES = (
+    "saying|adding|noting|stressing|telling|arguing|insisting|warning|claiming|calling|"
+    "describing|questioning|promising|urging|asking|explaining|declaring|accusing|vowing|"
+    "suggesting|tweeting|writing|pointing out|emphasizing|emphasising|recalling"
 )
 # Case-sensitive on purpose: "Independent States" is a name, "states" a verb.
-_CUE = re.compile(rf"\b(?:{_VERBS})\b|\b[Aa]ccording to\b")
+_CUE = re.compile(rf"\b(?:(?P<verb>{_VERBS})|(?P<ing>{_PARTICIPLES})|[Aa]ccording to)\b")
+_VERB_WORDS = set(re.split(r"\||\s", f"{_VERBS}|{_PARTICIPLES}"))
 _ROLE_NOUNS = (
     "head of state|head of government|prime minister|leader|president|minister|secretary|"
     "chancellor|premier|spokesman|spokeswoman|spokesperson|official|ambassador|envoy|general|"
     "commander|senator|governor|mayor|director|chairman|chairwoman|chief|diplomat|lawmaker|"
-    "king|queen|pope|ceo|representative|adviser|advisor|deputy"
+    "king|queen|pope|ceo|representative|adviser|advisor|deputy|nominee|candidate|speaker|"
+    "congressman|congresswoman|attorney|judge|justice|host|executive"
 )
 _ROLE = re.compile(
-    rf"^(?:the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?(?P<noun>{_ROLE_NOUNS}))$", re.I
+    rf"(?:^|\s)(?P<phrase>(?P<article>the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?"
+    rf"(?P<noun>{_ROLE_NOUNS})))$",
+    re.I,
 )
 _LEADER_ROLES = {"leader", "head of state", "head of government"}
 _LEADER_TITLES = ("president", "prime minister", "chancellor", "premier", "king", "queen", "leader")
-_TITLE_WORDS = {w.lower() for w in re.split(r"\||\s", _ROLE_NOUNS)} | {
-    "defense",
-    "defence",
-    "foreign",
-    "vice",
-    "prime",
-    "state",
-    "first",
-    "former",
-    "acting",
-}
-_NAME = re.compile(r"(?:^|\s)(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,5})$")
-_LEADING_NAME = re.compile(r"^(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,5})")
-_PRONOUN = re.compile(r"^(?:he|she)$", re.IGNORECASE)
-_AUXILIARIES = re.compile(
-    r"(?:\s+(?:has|have|had|also|further|then|later|again|earlier|once|previously|[a-z]+ly))+$"
+# Honorifics and titles that say which pronoun a person takes ("" = either).
+_GENDER_WORDS = {
+    "mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lady": "f", "dr": "", "rep": "",
+    "sen": "", "gov": "", "gen": "", "lt": "", "col": "", "del": "", "rev": "", "prof": "",
+    "sgt": "", "capt": "", "adm": "", "maj": "", "spokesman": "m", "chairman": "m",
+    "congressman": "m", "spokeswoman": "f", "chairwoman": "f", "congresswoman": "f",
+    "widow": "f", "king": "m", "queen": "f",
+}  # fmt: skip
+_HONORIFICS = {
+    "mr", "mrs", "ms", "miss", "sir", "lady", "dr", "rep", "sen", "gov", "gen", "lt", "col", "del",
+    "rev", "prof", "sgt", "capt", "adm", "maj",
+}  # fmt: skip
+_TITLE_WORDS = (
+    {w.lower() for w in re.split(r"\||\s", _ROLE_NOUNS)}
+    | set(_GENDER_WORDS)
+    | {"defense", "defence", "foreign", "vice", "prime", "state", "first", "former", "acting"}
 )
-_NOT_NAMES = {"it", "this", "that", "they", "we", "i", "there", "these", "those", "you", "the"}
+# Lower-case words that end a title before a name ("campaign manager Robby Mook").
+_TITLE_NOUN = re.compile(r"(?:er|or|ist|ee|ian|man|woman|person|ant)$")
+_TITLE_NOUNS = {"widow", "host", "anchor", "star", "pastor", "aide", "head", "activist", "chief"}
+# A capitalised last word that is a surname more often than a title ("Charlie King").
+_SURNAME_TITLES = {"king", "queen", "general", "justice", "speaker", "host"}
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+_NOT_NAMES = _STOPWORDS | {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "january", "february", "march", "april", "june", "july", "august", "september", "october",
+    "november", "december", "twitter", "facebook", "instagram", "perhaps", "asked", "contrast",
+    "meanwhile", "still", "however", "many", "others", "several", "critics", "police",
+}  # fmt: skip
+_ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Rep|Sen|Gov|Gen|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Maj|Jr|Sr|St)\."
+_NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
+_PARTICLE = r"(?:de|da|di|del|van|von|der|den|la|le|bin|ibn|al)"
+_NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD})*"
+_TRAILING_NAME = re.compile(rf"(?:^|(?<=\s))(?P<name>{_NAME_RUN})$")
+# "Democratic presidential nominee Hillary Clinton chimed in": a clause opening with a name.
+_LEADING_NAME = re.compile(
+    rf"^(?P<phrase>(?:{_NAME_RUN}(?P<middle>(?:\s+[a-z][\w'’-]*){{1,3}})\s+)?{_NAME_RUN})"
+    r"\s+[a-z]"
+)
+_LEADING_BARE_NAME = re.compile(rf"^(?P<phrase>{_NAME_RUN})\s+[a-z]")
+_TRAILING_PRONOUN = re.compile(r"(?:^|\s)(?P<pronoun>[Hh]e|[Ss]he)$")
+_AUXILIARIES = re.compile(
+    r"(?:\s+(?:has|have|had|is|are|was|were|been|will|would|could|should|may|might|did|does|"
+    r"not|never|also|further|then|later|again|earlier|once|previously|just|already|still|even|"
+    r"today|yesterday|tonight|(?:on|last|this)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|week|month|year)|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"[a-z]+ly))+$"
+)
+# Words that open a clause: what follows them can be a subject ("when she said").
+_CLAUSE_OPENERS = {
+    "and", "but", "or", "so", "yet", "then", "when", "while", "as", "because", "after", "before",
+    "since", "although", "though", "if", "that", "which", "who", "where", "once", "until",
+}  # fmt: skip
+_PREPOSITIONS = {
+    "of", "at", "in", "on", "for", "with", "from", "by", "to", "about", "against", "toward",
+    "towards", "into", "over", "under", "between", "among", "than", "like", "via", "through",
+    "during",
+}  # fmt: skip
+# A subject's title holds a few words ("Democratic presidential nominee X"); more, or a
+# preposition right before the name ("footage of X"), means X is not the subject.
+_MAX_TITLE_WORDS = 4
+# Where the subject after an inverted cue ends: "said Rep. Jane Roe of Ohio, the ...".
+_AFTER_END = re.compile(
+    r"[,;:()\x00]|\s(?:of|who|at|in|on|for|from|during|after|before|that|as|when|while|to|"
+    r"about|with|and|but|because|if)\s"
+)
+# Pieces between a name and its verb: "X, the party's chairman, said", "X (R-Ky.) said".
+_APPOSITIVE = re.compile(
+    r"^(?:[a-z0-9]|(?:the|a|an|one|who|which|whose)\s|[RDI]-|[A-Z][a-z]{1,3}\.$|[RDI]\.?$|[A-Z]{2}$)"
+)
+_DASH_SOURCE = re.compile(rf"(?<![^\x00\s])[―—–]+\s*(?P<name>{_NAME_RUN})\.?\s*$")
+_TRANSCRIPT = re.compile(r"^[\"“]?(?P<name>[A-Z][A-Z'’.-]+(?:\s+[A-Z][A-Z'’.-]+){0,2}):\s")
 _QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“"}
 _MASK = "\x00"
 
@@ -65,6 +143,7 @@ class Person:
     name: str
     title: str | None = None
     aliases: set[str] = field(default_factory=set)
+    gender: str = ""  # "m", "f" or unknown; only used to resolve "he" and "she"
 
     def add_alias(self, phrase: str) -> None:
         self.aliases.add(re.sub(r"^(?:the|a|an)\s+", "", phrase.strip(), flags=re.I).lower())
@@ -101,48 +180,131 @@ def mask_quotes(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(masked), spans
 
 
+def is_attribution(text: str) -> bool:
+    """Whether ``text`` holds a speech cue outside quotation marks ("he said.", "said Putin")."""
+    masked, quotes = mask_quotes(text)
+    return not quotes and _CUE.search(masked) is not None
+
+
+def _bare(token: str) -> str:
+    return token.lower().strip(".,")
+
+
+def _surname(name: str) -> str:
+    """The last word of a name that is not a suffix ("Jr.", "II")."""
+    words = [w for w in name.split() if _bare(w) not in _SUFFIXES] or name.split()
+    return _bare(words[-1])
+
+
 class _Resolver:
-    """Turns subject phrases into people, remembering the last speaker for pronouns."""
+    """Turns subject phrases into people, remembering who spoke or acted last for pronouns."""
 
-    def __init__(self) -> None:
+    def __init__(self, article_text: str) -> None:
         self.people: dict[str, Person] = {}
-        self.last: Person | None = None
+        self.recent: list[Person] = []  # most recent last
+        self._text = article_text
 
-    def name(self, phrase: str) -> Person | None:
+    @property
+    def last(self) -> Person | None:
+        return self.recent[-1] if self.recent else None
+
+    def touch(self, person: Person) -> None:
+        """``person`` spoke or was the subject of a sentence: the first candidate for a pronoun."""
+        if person in self.recent:
+            self.recent.remove(person)
+        self.recent.append(person)
+
+    def name(self, phrase: str, *, create: bool = True) -> Person | None:
+        """The person a name phrase ("Russian President Vladimir Putin") names; titles kept."""
         tokens = phrase.split()
         split = len(tokens)
-        while split > 0 and tokens[split - 1].lower().strip(".") not in _TITLE_WORDS:
+        while split > 0 and _bare(tokens[split - 1]) not in _TITLE_WORDS:
             split -= 1
+        if split == len(tokens) and len(tokens) > 1 and _bare(tokens[-1]) in _SURNAME_TITLES:
+            split = next(
+                (i for i in range(len(tokens) - 1, 0, -1) if _bare(tokens[i - 1]) in _TITLE_WORDS),
+                0,
+            )
         title, name = " ".join(tokens[:split]) or None, " ".join(tokens[split:])
         if not name:
-            return self.role(phrase, phrase.split()[-1].lower())
-        if name.lower() in _NOT_NAMES:
+            return self.role(phrase, _bare(tokens[-1]), definite=True) if create else None
+        words = name.split()
+        while words and _bare(words[0]) in _NOT_NAMES:
+            words = words[1:]
+        name = " ".join(words)
+        if not name or not self._plausible(name):
             return None
-        person = self._person_named(name)
-        if title:
+        person = self._person_named(name, create)
+        if person is not None and title:
             person.title = person.title or title
-            person.add_alias(title)
+            # "Rep." or "Mr." alone would name every congressman or man in the archive.
+            role = [w for w in title.split() if _bare(w) not in _HONORIFICS]
+            if role:
+                person.add_alias(" ".join(role))
+            for word in title.split():
+                person.gender = person.gender or _GENDER_WORDS.get(_bare(word), "")
         return person
 
-    def _person_named(self, name: str) -> Person:
-        surname = name.split()[-1].lower()
-        for person in self.people.values():
+    def _plausible(self, name: str) -> bool:
+        """A one-word name that could be a common word ("Officials", "Walking") must appear
+        after another capitalised word somewhere in the article ("Bernie Sanders")."""
+        if _surname(name) in _NOT_NAMES:
+            return False
+        if " " in name:
+            return True
+        word = name.lower()
+        if not (word.endswith(("s", "ing", "ed")) and not word.endswith("ss")):
+            return True
+        return re.search(rf"[A-Z][\w.'’-]*\s+{re.escape(name)}\b", self._text) is not None
+
+    def _person_named(self, name: str, create: bool) -> Person | None:
+        surname = _surname(name)
+        single = len(name.split()) == 1
+        # The most recent person first: "Clinton" after Bill Clinton spoke is Bill Clinton.
+        for person in [*reversed(self.recent), *self.people.values()]:
             known = person.name.split()
-            if person.name.lower() == name.lower() or (
-                len(name.split()) == 1 and known[-1].lower() == surname
+            if (
+                person.name.lower() == name.lower()
+                or (single and _surname(person.name) == surname)
+                or name.lower().endswith(" " + person.name.lower())  # "Rival Hillary Clinton"
             ):
                 return person
             if len(known) == 1 and known[0].lower() == surname:  # "Putin" first, full name later
                 del self.people[person.name]
                 person.name = name
                 self.people[name] = person
+                person.add_alias(name)
                 return person
+        if not create:
+            return None
         person = self.people[name] = Person(name)
+        person.gender = _GENDER_WORDS.get(_bare(name.split()[0]), "")
         person.add_alias(name)
         person.add_alias(surname)
         return person
 
-    def role(self, phrase: str, noun: str) -> Person | None:
+    def complete_names(self) -> None:
+        """Give a speaker known by surname only ("Berg said") the full name the article uses
+        elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker everywhere."""
+        for person in list(self.people.values()):
+            if " " in person.name:
+                continue
+            for match in re.finditer(rf"{_NAME_RUN}", self._text):
+                words = match.group(0).split()
+                if len(words) < 2 or words[-1] != person.name:
+                    continue
+                while words and (_bare(words[0]) in _TITLE_WORDS or _bare(words[0]) in _NOT_NAMES):
+                    words = words[1:]
+                full = " ".join(words)
+                if len(words) > 1 and full not in self.people:
+                    del self.people[person.name]
+                    person.name = full
+                    self.people[full] = person
+                    person.add_alias(full)
+                    break
+
+    def role(self, phrase: str, noun: str, *, definite: bool) -> Person | None:
+        """The person whose title fits a role phrase; else, for "the ...", the last speaker."""
         noun = noun.lower()
         words = set(phrase.lower().split())
         titled = [p for p in self.people.values() if p.title]
@@ -151,65 +313,207 @@ class _Resolver:
             fitting = [p for p in titled if any(t in p.title.lower() for t in _LEADER_TITLES)]  # type: ignore[union-attr]
         if fitting:
             best = max(fitting, key=lambda p: len(words & set(p.title.lower().split())))  # type: ignore[union-attr]
-        elif self.last is not None:
+        elif definite and self.last is not None:
             best = self.last
-        else:
+        else:  # "a spokesman said": someone not named
             return None
         best.add_alias(phrase)
         return best
 
+    def pronoun(self, word: str) -> Person | None:
+        """The most recent person not known to be of the other gender; learns the gender."""
+        gender = "f" if word.lower() == "she" else "m"
+        for person in reversed(self.recent):
+            if person.gender in ("", gender):
+                person.gender = gender
+                return person
+        return None
+
     def subject(self, phrase: str) -> Person | None:
-        phrase = phrase.strip(" ,")
+        """The person a subject phrase names at its end: "... when she", "the Russian leader",
+        "Democratic presidential nominee Hillary Clinton"."""
+        phrase = re.sub(r"\s+", " ", phrase).strip(" ,.―—–-")
         if not phrase:
             return None
-        if _PRONOUN.match(phrase):
-            return self.last
-        role = _ROLE.match(phrase)
-        if role:
-            return self.role(role["role"], role["noun"])
-        name = _NAME.search(phrase)
-        return self.name(name["name"]) if name else None
+        pronoun = _TRAILING_PRONOUN.search(phrase)
+        if pronoun and _opens_clause(phrase[: pronoun.start()]):
+            return self.pronoun(pronoun["pronoun"])
+        role = _ROLE.search(phrase)
+        if role and _opens_clause(phrase[: role.start("phrase")]):
+            return self.role(role["role"], role["noun"], definite=role["article"].lower() == "the")
+        name = _TRAILING_NAME.search(phrase)
+        if name is None or not _is_title(phrase[: name.start()]):
+            return None
+        title = [
+            w
+            for w in phrase[: name.start()].split()
+            if w.lower() not in _CLAUSE_OPENERS and w.lower() not in ("the", "a", "an")
+        ]
+        return self.name(" ".join([*title[-_MAX_TITLE_WORDS:], name["name"]]))
 
 
-def _cue_subject(masked: str, cue: re.Match[str], start: int, end: int) -> str:
-    """The phrase naming who speaks: before the cue ("Shoigu said"), or after it ("said Putin")."""
-    before = _AUXILIARIES.sub("", masked[start : cue.start()].rstrip()).rstrip(" ,")
-    clause = re.split(r"[.;:()\x00,]", before)[-1].strip()
-    inverted = cue.group(0).lower() == "according to" or (
-        not clause and re.search(r"[\x00,]\s*$", masked[start : cue.start()]) is not None
-    )
-    if not inverted:
-        return clause
-    after = re.split(r"[,.;:\x00]", masked[cue.end() : end], maxsplit=1)[0].strip()
-    role = re.match(rf"^(?:the|a|an)\s+(?:[\w-]+\s+){{0,4}}?(?:{_ROLE_NOUNS})\b", after, re.I)
-    if role:
-        return role.group(0)
-    name = _LEADING_NAME.match(after)
-    return name["name"] if name else ""
+def _opens_clause(prefix: str) -> bool:
+    words = prefix.split()
+    return not words or words[-1].lower() in _CLAUSE_OPENERS
+
+
+def _is_title(prefix: str) -> bool:
+    """Whether the words before a name can be its title ("Ohio's top election official")."""
+    words = prefix.split()
+    opener = max((i for i, w in enumerate(words) if w.lower() in _CLAUSE_OPENERS), default=-1)
+    words = words[opener + 1 :]
+    if words and words[-1].lower() in _PREPOSITIONS:
+        return False
+    return len(words) <= _MAX_TITLE_WORDS
+
+
+def _leading_subject(clause: str) -> str | None:
+    """The subject a clause opens with ("Trump unleashed ...", "He then defended ..."), if any."""
+    words = clause.split()
+    while words and words[0].lower() in _CLAUSE_OPENERS:
+        words = words[1:]
+    if not words or _bare(words[0]) in _PREPOSITIONS or words[0].endswith("ing"):
+        return None
+    if words[0].lower() in ("he", "she"):
+        return words[0]
+    clause = " ".join(words).lstrip("―—–- ")
+    found = _LEADING_NAME.match(clause)
+    middle = (found["middle"] or "").split() if found else []
+    if middle and not _is_title_noun(middle[-1]):
+        found = _LEADING_BARE_NAME.match(clause)  # "Trump met Anna Berg", not a title
+    return found["phrase"] if found else None
+
+
+def _is_title_noun(word: str) -> bool:
+    word = word.lower()
+    if word in _STOPWORDS or word in _VERB_WORDS:
+        return False
+    return word in _TITLE_WORDS or word in _TITLE_NOUNS or _TITLE_NOUN.search(word) is not None
+
+
+def _pieces(before: str) -> list[tuple[str, str]]:
+    """Comma-separated pieces of the text before a cue, each with the delimiter that ends it."""
+    parts = re.split(r"(\x00+|[,;:()]|\s[―—–]\s?|\s?--\s)", before)
+    pieces: list[tuple[str, str]] = []
+    for i in range(0, len(parts), 2):
+        delimiter = parts[i + 1] if i + 1 < len(parts) else ""
+        pieces.append((parts[i], "quote" if delimiter.startswith(_MASK) else delimiter))
+    return pieces
+
+
+def _clause_subject(resolver: _Resolver, pieces: list[tuple[str, str]]) -> Person | None:
+    """For "..., saying" and "... and said": the subject of the nearest clause that has one."""
+    for text, _ in reversed(pieces):
+        subject = _leading_subject(text)
+        if subject is not None:
+            if subject.lower() in ("he", "she"):
+                return resolver.pronoun(subject)
+            return resolver.subject(subject)
+    return None
+
+
+def _cue_subject(
+    resolver: _Resolver, masked: str, cue: re.Match[str], start: int, end: int
+) -> Person | None:
+    """Who speaks at this cue: before it ("Shoigu said"), or after it ("said Putin")."""
+    if cue.group(0).lower() == "according to":
+        return _after_subject(resolver, masked[cue.end() : end])
+    before = _AUXILIARIES.sub("", masked[start : cue.start()].rstrip())
+    pieces = _pieces(before)
+    subject = pieces[-1][0].strip()
+    participle = cue["ing"] is not None
+    if subject.lower() in _CLAUSE_OPENERS:  # "X stood up and said"
+        return _clause_subject(resolver, pieces[:-1])
+    if subject:
+        found = resolver.subject(subject)
+        if found is None and participle:  # "X posted a video on Friday saying"
+            found = _clause_subject(resolver, pieces)
+        return found
+    if participle:  # "X mocked the complaint, saying"
+        return _clause_subject(resolver, pieces[:-1])
+    # Nothing between the last break and the cue: a quote or the sentence start before it means
+    # the subject follows ("...," said X); else step back over appositives ("X, the chief, said").
+    skipped = False
+    for text, ending in reversed(pieces[:-1]):
+        if ending == "quote":
+            return None if skipped else _after_subject(resolver, masked[cue.end() : end])
+        text = text.strip()
+        if text and not _APPOSITIVE.match(text):
+            found = resolver.subject(text)
+            if found is not None or not text.split()[-1][:1].islower():
+                return found
+            # A title with no name ("Sanders' senior media adviser") is an appositive too.
+        skipped = skipped or bool(text)
+    return None if skipped else _after_subject(resolver, masked[cue.end() : end])
+
+
+def _after_subject(resolver: _Resolver, after: str) -> Person | None:
+    """The subject of an inverted cue: "said the Rev. Jane Roe of Ohio" -> Jane Roe."""
+    phrase = _AFTER_END.split(after.strip(), maxsplit=1)[0].strip().rstrip(".")
+    if not phrase:
+        return None
+    if phrase.split()[0].lower() in ("he", "she"):
+        return resolver.pronoun(phrase.split()[0])
+    return resolver.subject(phrase)
+
+
+def _sentence_speaker(
+    resolver: _Resolver, text: str, masked: str, start: int, end: int
+) -> Person | None:
+    """The speaker a sentence names, by the first cue that names someone."""
+    if start == 0:
+        label = _TRANSCRIPT.match(text)
+        if label:
+            return resolver.name(label["name"].title())
+    for cue in _CUE.finditer(masked, start, end):
+        speaker = _cue_subject(resolver, masked, cue, start, end)
+        if speaker is not None:
+            return speaker
+    dash = _DASH_SOURCE.search(masked, start, end)
+    if dash and masked[: dash.start() + 1].rstrip(" ―—–").endswith(_MASK):  # "..." ― Jane Roe
+        return resolver.name(dash["name"])
+    return None
+
+
+def _note_subject(resolver: _Resolver, masked: str, start: int, end: int) -> None:
+    """Remember the person a sentence is about ("Trump blamed officials."), so that a later
+    "he wrote" finds them; only people already known or named in full count."""
+    for text, _ in _pieces(masked[start:end]):
+        subject = _leading_subject(text)
+        if subject is None:
+            continue
+        if subject.lower() not in ("he", "she"):
+            words = [w for w in subject.split() if _bare(w) not in _TITLE_WORDS]
+            person = resolver.name(subject, create=len(words) > 1)
+            if person is not None:
+                resolver.touch(person)
+        return
 
 
 def attribute_speakers(
     paragraphs: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
 ) -> ArticleSpeakers:
     """Speakers of each paragraph and of each of its sentences, in article order."""
-    resolver = _Resolver()
+    resolver = _Resolver("\n".join(paragraphs))
     paragraph_speakers: list[Person | None] = []
     sentence_speakers: list[list[Person | None]] = []
     for text, spans in zip(paragraphs, sentence_spans, strict=True):
         masked, quotes = mask_quotes(text)
         cued: list[Person | None] = []
         for start, end in spans:
-            speaker = None
-            for cue in _CUE.finditer(masked, start, end):
-                speaker = resolver.subject(_cue_subject(masked, cue, start, end))
-                if speaker is not None:
-                    resolver.last = speaker
-                    break
+            speaker = _sentence_speaker(resolver, text, masked, start, end)
+            if speaker is not None:
+                resolver.touch(speaker)
+            else:
+                _note_subject(resolver, masked, start, end)
             cued.append(speaker)
-        continues_quote = bool(quotes) and quotes[0][0] == 0 and bool(paragraph_speakers)
-        speaker = next((p for p in cued if p is not None), None)
-        if speaker is None and continues_quote:
-            speaker = paragraph_speakers[-1]
+        quoting = [p for p, span in zip(cued, spans, strict=True) if p and _overlaps(span, quotes)]
+        speaker = next(iter(quoting), None) or next((p for p in cued if p is not None), None)
+        if speaker is None and quotes and quotes[0][0] == 0 and paragraph_speakers:
+            # A paragraph that opens with a quote continues the last one, unless it names its
+            # own, unnamed source ('"...," a spokesman said').
+            if _CUE.search(masked) is None:
+                speaker = paragraph_speakers[-1]
         paragraph_speakers.append(speaker)
         sentence_speakers.append(
             [
@@ -217,11 +521,13 @@ def attribute_speakers(
                 for own, span in zip(cued, spans, strict=True)
             ]
         )
+    speaking = {id(p) for p in paragraph_speakers} | {id(p) for r in sentence_speakers for p in r}
+    resolver.complete_names()
     # Names are read at the end: "Putin" seen first becomes "Vladimir Putin" once the full name is.
     return ArticleSpeakers(
         paragraphs=[p.name if p else None for p in paragraph_speakers],
         sentences=[[p.name if p else None for p in row] for row in sentence_speakers],
-        people={p.name: p for p in resolver.people.values()},
+        people={p.name: p for p in resolver.people.values() if id(p) in speaking},
     )
 
 

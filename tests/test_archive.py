@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from qa.archive import Archive
 from qa.schema import HistoryTurn, SearchFilters
 
@@ -72,3 +77,75 @@ def test_search_filters(archive: Archive) -> None:
     hits = archive.search("cooperation", 10, SearchFilters(speaker="Putin"))
     assert hits and {h.speaker for h in hits} == {"Vladimir Putin"}
     assert archive.search("cooperation", 10, SearchFilters(article_id="nope")) == []
+
+
+def test_unknown_person_in_lower_case_abstains(archive: Archive) -> None:
+    answer = archive.ask("what did merkel say about training")
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == "No statements by Merkel were found in the archive."
+
+
+def test_never_answers_with_someone_elses_words(archive: Archive) -> None:
+    """Putin never spoke of color revolutions; Shoigu did. The answer must not quote Shoigu."""
+    answer = archive.ask("What did Putin say about color revolutions?")
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == "No statements by Vladimir Putin on this were found in the archive."
+
+
+def test_according_to_restricts_to_that_speaker(archive: Archive) -> None:
+    answer = archive.ask("According to Shoigu, what holds a special place in interstate relations?")
+    assert answer.citations and {c.speaker for c in answer.citations} == {"Sergey Shoigu"}
+    assert (answer.citations[0].article_id, answer.citations[0].paragraph) == (SHOIGU_ARTICLE, 7)
+
+
+def test_what_else_did_he_say_repeats_no_passage(archive: Archive) -> None:
+    first = archive.ask("What did Putin say about training?")
+    follow = archive.ask(
+        "What else did he say?",
+        history=[HistoryTurn(question=first.question, answer=first.answer)],
+    )
+    assert not follow.abstained
+    assert {c.speaker for c in follow.citations} == {"Vladimir Putin"}
+    cited = {(c.article_id, c.paragraph) for c in first.citations}
+    assert cited.isdisjoint((c.article_id, c.paragraph) for c in follow.citations)
+
+
+def test_follow_up_with_a_new_topic_keeps_the_speaker(archive: Archive) -> None:
+    first = archive.ask("What did Shoigu say about the CSTO?")
+    follow = archive.ask(
+        "What did he say about joint exercises?",
+        history=[HistoryTurn(question=first.question, answer=first.answer)],
+    )
+    assert follow.citations and {c.speaker for c in follow.citations} == {"Sergey Shoigu"}
+    assert (follow.citations[0].article_id, follow.citations[0].paragraph) == (SHOIGU_ARTICLE, 8)
+
+
+_SEED_QUESTIONS = json.loads(
+    (Path(__file__).resolve().parents[1] / "bench" / "seed_questions.json").read_text()
+)["seed_questions"]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [q for q in _SEED_QUESTIONS if q.get("speaker") and not q.get("history")],
+    ids=lambda q: q["id"],
+)
+def test_seed_questions_about_a_person_quote_only_them(
+    archive: Archive, item: dict[str, object]
+) -> None:
+    answer = archive.ask(str(item["question"]))
+    assert {c.speaker for c in answer.citations} <= {item["speaker"]}
+    if not item.get("abstain"):
+        assert answer.citations
+
+
+@pytest.mark.parametrize(
+    "item",
+    [q for q in _SEED_QUESTIONS if str(q["id"]).startswith(("unknown-", "off-topic-"))],
+    ids=lambda q: q["id"],
+)
+def test_seed_questions_off_topic_or_about_strangers_abstain(
+    archive: Archive, item: dict[str, object]
+) -> None:
+    answer = archive.ask(str(item["question"]))
+    assert answer.abstained and answer.citations == []

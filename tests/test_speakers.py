@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa.articles import read_article
 from qa.sentences import sentence_spans
-from qa.speakers import attribute_speakers, mask_quotes
+from qa.speakers import attribute_speakers, is_attribution, mask_quotes
 
 from .conftest import PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
 
@@ -75,3 +75,119 @@ def test_cues_inside_quotes_are_ignored() -> None:
 
 def test_pronoun_without_antecedent_has_no_speaker() -> None:
     assert _speakers(["He said the plan was ready."])[0] == [None]
+
+
+def test_inverted_cue_with_honorifics_initials_and_party() -> None:
+    paragraphs, _ = _speakers(
+        [
+            '"This is a disgusting day," said Rep. G.K. Butterfield (D-N.C.), head of the caucus.',
+            '"There is a need for oversight," said Ronald R. Fieldstone, a Miami lawyer.',
+            '"It was a place they found common ground," said the Rev. Peter Wherry of Ohio.',
+            '"I thought he did well," said MSNBC host Chris Matthews.',
+        ]
+    )
+    assert paragraphs == [
+        "G.K. Butterfield",
+        "Ronald R. Fieldstone",
+        "Peter Wherry",
+        "Chris Matthews",
+    ]
+
+
+def test_appositives_between_name_and_verb() -> None:
+    paragraphs, _ = _speakers(
+        [
+            '"Our assumption is that the veto will fail," Senate Majority Leader Mitch McConnell,'
+            " R-Ky., said Tuesday.",
+            "Kerr Putney, the Charlotte-Mecklenburg police chief, said the video was"
+            ' "inconclusive."',
+            "Michael Mulgrew, president of the teachers union, which represents educators, said it"
+            ' was "a message."',
+            '"It\'s an invasion," Scott Pruitt, the attorney general of Oklahoma, one of the states'
+            " suing the EPA, said.",
+            "Tad Devine, Sanders' senior media adviser, said Republicans were engaged in"
+            ' "mischief."',
+        ]
+    )
+    assert paragraphs == [
+        "Mitch McConnell",
+        "Kerr Putney",
+        "Michael Mulgrew",
+        "Scott Pruitt",
+        "Tad Devine",
+    ]
+
+
+def test_participles_dashes_and_transcripts() -> None:
+    paragraphs, _ = _speakers(
+        [
+            'Donald Trump attacked Clinton in a speech, saying, "She is trigger-happy."',
+            '"Maybe we can build a wall around it." ― Steve Quinlan',
+            "PENCE: Well, look, this is serious business.",
+            'Hillary Clinton is describing the tweet as "unhinged."',
+        ]
+    )
+    assert paragraphs == ["Donald Trump", "Steve Quinlan", "Pence", "Hillary Clinton"]
+
+
+def test_pronouns_follow_gender_and_the_subject_of_the_story() -> None:
+    paragraphs, _ = _speakers(
+        [
+            '"We will win," said Mr. John Smith, the mayor.',
+            '"We will not," said Ms. Jane Doe, a teacher.',
+            '"Never," he added.',
+            '"Soon," she said.',
+            "Bob Stone blamed local officials on Twitter.",
+            '"They made all the wrong moves," he wrote.',
+        ]
+    )
+    assert paragraphs == [
+        "John Smith",
+        "Jane Doe",
+        "John Smith",
+        "Jane Doe",
+        None,
+        "Bob Stone",
+    ]
+
+
+def test_unnamed_and_group_sources_name_nobody() -> None:
+    paragraphs, _ = _speakers(
+        [
+            '"We will act," Foreign Minister Anna Berg said.',
+            '"The talks failed," a spokesman said.',
+            "Officials said the plan had failed.",
+            '"It was a mistake," sources said.',
+        ]
+    )
+    assert paragraphs == ["Anna Berg", None, None, None]
+
+
+def test_a_paragraph_belongs_to_whoever_it_quotes() -> None:
+    paragraphs, sentences = _speakers(
+        ['Kerr Putney told CNN the video was unclear. Jennifer Roberts called it "inconclusive."']
+    )
+    assert paragraphs == ["Jennifer Roberts"]
+    assert sentences == [["Kerr Putney", "Jennifer Roberts"]]
+
+
+def test_people_are_only_those_who_speak() -> None:
+    texts = ["Bob Stone met Anna Berg on Friday.", '"We agreed," Berg said.']
+    people = attribute_speakers(texts, [sentence_spans(t) for t in texts]).people
+    assert set(people) == {"Anna Berg"}
+    assert {"anna berg", "berg"} <= people["Anna Berg"].aliases
+
+
+def test_is_attribution() -> None:
+    assert is_attribution("said Russian President Vladimir Putin.")
+    assert is_attribution("he added.")
+    assert not is_attribution('"We said so," he added.')
+    assert not is_attribution("The weather was mild.")
+
+
+def test_honorifics_alone_are_no_alias() -> None:
+    """ "Mr." or "Rep." would name every man or congressman in the archive."""
+    texts = ['"We will win," said Rep. John Smith.', '"Yes," said Mr. Bob Stone, the mayor.']
+    people = attribute_speakers(texts, [sentence_spans(t) for t in texts]).people
+    assert people["John Smith"].aliases == {"john smith", "smith"}
+    assert people["Bob Stone"].aliases == {"bob stone", "stone"}

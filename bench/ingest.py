@@ -1,0 +1,211 @@
+"""Ingest throughput against the raw encoder, and ingest's peak memory, on Reuters-21578.
+
+For each backend (torch, ONNX int8), in one run: ``ingest_directory`` over the first N Reuters
+articles in a fresh data dir (its own process, so its peak RSS is its own), then the raw
+encoder alone over exactly the texts that ingest encoded (passages and sentences, read back
+from the store), in one ``encode`` call, in another process. Ingest's share of the raw rate is
+what parsing, speaker attribution, SQLite and index building cost. Peak RSS at two corpus sizes
+shows whether memory grows with the corpus. The whole corpus's first ingest (cached by the
+latency benchmark) is shown when present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import reuters
+from bench.report import emit, peak_rss_mb, table
+
+__all__ = ["main"]
+
+BACKENDS = ("torch", "onnx-int8")
+ARTICLES = int(os.environ.get("DATELINE_BENCH_INGEST_ARTICLES", "1000"))
+SMALL = max(ARTICLES // 4, 1)
+TIMEOUT = 1800  # seconds per worker process
+
+
+def _subset(count: int, folder: Path) -> Path:
+    """The first ``count`` Reuters articles, linked into ``folder``."""
+    folder.mkdir(parents=True)
+    for path in sorted(reuters.article_files().iterdir())[:count]:
+        (folder / path.name).symlink_to(path)
+    return folder
+
+
+def _worker(*args: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.ingest", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"worker {args} failed: {completed.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _ingest_worker(backend: str, folder: str, data_dir: str) -> None:
+    """Ingest ``folder`` into ``data_dir``, then print seconds, counts and this process's RSS."""
+    from embeddings.encoder import Encoder
+    from qa.archive import open_store
+    from qa.ingest import ingest_directory
+    from qa.settings import Settings
+
+    settings = Settings(seeds_dir=Path(folder), data_dir=Path(data_dir))
+    encoder = Encoder(settings.model, settings.batch_size, backend=backend)
+    encoder.encode(["warm up"])
+    store = open_store(settings)
+    started = time.perf_counter()
+    ingest_directory(
+        settings.seeds_dir,
+        store,
+        encoder,
+        settings.data_dir,
+        settings.max_file_bytes,
+        progress=False,
+    )
+    seconds = time.perf_counter() - started
+    counts = store.counts()
+    store.close()
+    print(json.dumps({"seconds": seconds, **counts, "peak_rss_mb": peak_rss_mb()}))
+
+
+def _raw_worker(backend: str, data_dir: str) -> None:
+    """Encode exactly the texts ingest encoded, in one call, and print the seconds it took."""
+    import sqlite3
+
+    from embeddings.encoder import Encoder
+    from qa.settings import Settings
+
+    with sqlite3.connect(f"file:{Path(data_dir) / 'store.sqlite'}?mode=ro", uri=True) as db:
+        passages = {row[0]: row[1] for row in db.execute("SELECT id, text FROM passages")}
+        sentences = [
+            passages[owner][start:end]
+            for owner, start, end in db.execute("SELECT passage_id, start, end FROM sentences")
+        ]
+    texts = [*passages.values(), *sentences]
+    settings = Settings()
+    encoder = Encoder(settings.model, settings.batch_size, backend=backend)
+    encoder.encode(["warm up"])
+    started = time.perf_counter()
+    encoder.encode(texts)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "texts": len(texts), "passages": len(passages)}))
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="dateline-ingest-"))
+    rows: list[dict[str, Any]] = []
+    try:
+        big = _subset(ARTICLES, work / "articles")
+        small = _subset(SMALL, work / "small")
+        print(f"  {ARTICLES:,} Reuters articles (and {SMALL:,} for the memory check)", flush=True)
+        for backend in BACKENDS:
+            data_dir = work / f"data-{backend}"
+            ingest = _worker("ingest", backend, str(big), str(data_dir))
+            raw = _worker("raw", backend, str(data_dir))
+            texts = ingest["passages"] + ingest["sentences"]
+            row = {
+                "backend": backend,
+                "articles": ingest["articles"],
+                "passages": ingest["passages"],
+                "texts": texts,
+                "ingest_s": round(ingest["seconds"], 1),
+                "ingest_passages_per_s": round(ingest["passages"] / ingest["seconds"], 1),
+                "raw_encode_s": round(raw["seconds"], 1),
+                "raw_passages_per_s": round(raw["passages"] / raw["seconds"], 1),
+                "share_of_raw": round(raw["seconds"] / ingest["seconds"], 3),
+                "peak_rss_mb": ingest["peak_rss_mb"],
+            }
+            rows.append(row)
+            print(f"    {backend}: {row}", flush=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
+        small_run = _worker("ingest", "onnx-int8", str(small), str(work / "data-small"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table(
+        f"Ingest of {ARTICLES:,} Reuters articles vs the raw encoder on the same texts "
+        "(passages and their sentences), same run",
+        [
+            "backend",
+            "passages",
+            "texts",
+            "ingest s",
+            "ingest passages/s",
+            "raw encode s",
+            "raw passages/s",
+            "ingest / raw",
+            "peak RSS MiB",
+        ],
+        [
+            [
+                r["backend"],
+                r["passages"],
+                r["texts"],
+                r["ingest_s"],
+                r["ingest_passages_per_s"],
+                r["raw_encode_s"],
+                r["raw_passages_per_s"],
+                r["share_of_raw"],
+                r["peak_rss_mb"],
+            ]
+            for r in rows
+        ],
+    )
+    memory = {
+        "small": {"passages": small_run["passages"], "peak_rss_mb": small_run["peak_rss_mb"]},
+        "large": {
+            "passages": rows[-1]["passages"],
+            "peak_rss_mb": rows[-1]["peak_rss_mb"],
+        },
+    }
+    table(
+        "Peak RSS of ingest by corpus size (onnx-int8)",
+        ["articles", "passages", "peak RSS MiB"],
+        [
+            [SMALL, memory["small"]["passages"], memory["small"]["peak_rss_mb"]],
+            [ARTICLES, memory["large"]["passages"], memory["large"]["peak_rss_mb"]],
+        ],
+    )
+    whole: dict[str, Any] | None = None
+    stamp = reuters.CACHE / "reuters" / "data-onnx-int8" / "bench-complete.json"
+    if stamp.exists():
+        whole = json.loads(stamp.read_text())
+        print(
+            f"  whole corpus, first ingest (onnx-int8, cached by bench.latency): "
+            f"{whole['passages']:,} passages, {whole['sentences']:,} sentences in "
+            f"{whole['seconds']:,.0f} s = {whole['passages'] / whole['seconds']:.0f} passages/s",
+            flush=True,
+        )
+    targets = {f"{r['backend']}_ingest_within_10pct_of_raw": r["share_of_raw"] >= 0.9 for r in rows}
+    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    emit(
+        {
+            "benchmark": "ingest",
+            "articles": ARTICLES,
+            "rows": rows,
+            "memory": memory,
+            "whole_corpus": whole,
+            "targets": targets,
+        }
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["ingest"]:
+        _ingest_worker(*sys.argv[2:5])
+    elif sys.argv[1:2] == ["raw"]:
+        _raw_worker(*sys.argv[2:4])
+    else:
+        main()

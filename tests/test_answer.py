@@ -1,0 +1,163 @@
+"""Answer composition on hand-made vectors: sentence choice, diversity, abstention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.answer import COVERAGE_WEIGHT, Candidate, compose_answer, coverage, relevance
+from qa.retrieval import RankedPassage
+from qa.sentences import sentence_spans
+from qa.store import PassageRecord, SentenceRecord
+
+_DIMENSION = 4
+
+
+def _unit(*values: float) -> np.ndarray:
+    vector = np.zeros(_DIMENSION, dtype=np.float32)
+    vector[: len(values)] = values
+    return vector / np.linalg.norm(vector)
+
+
+QUERY = _unit(1.0)
+
+
+def _candidate(
+    passage_id: int,
+    text: str,
+    vectors: list[np.ndarray],
+    *,
+    article_id: str = "a",
+    paragraph: int | None = None,
+    speaker: str | None = None,
+    score: float = 1.0,
+) -> Candidate:
+    """A passage whose sentences (blingfire's) get ``vectors`` in order."""
+    spans = sentence_spans(text)
+    assert len(spans) == len(vectors), spans
+    passage = PassageRecord(
+        id=passage_id,
+        article_id=article_id,
+        title="t",
+        date="2024-01-02",
+        dateline="OSLO",
+        agency="NTB",
+        paragraph=paragraph if paragraph is not None else passage_id,
+        part=0,
+        heading=None,
+        text=text,
+        speaker=speaker,
+    )
+    sentences = [
+        SentenceRecord(passage_id * 100 + i, passage_id, start, end, speaker, vector)
+        for i, ((start, end), vector) in enumerate(zip(spans, vectors, strict=True))
+    ]
+    return Candidate(passage, sentences, RankedPassage(passage_id, score, 0.5, 1.0))
+
+
+def test_best_sentence_is_quoted_verbatim_at_its_highlights() -> None:
+    candidate = _candidate(
+        1,
+        "The weather was mild. Exports of grain rose sharply in May. Prices held.",
+        [_unit(0.0, 1.0), _unit(1.0, 0.1), _unit(0.1, 1.0)],
+    )
+    answer = compose_answer([candidate], QUERY, {"export", "grain"}, 3, 0.5)
+    [citation] = answer.citations
+    assert citation.quote == "Exports of grain rose sharply in May."
+    assert [citation.text[a:b] for a, b in citation.highlights] == [citation.quote]
+    assert answer.answer == "Exports of grain rose sharply in May. [1]"
+
+
+def test_attribution_fragment_stays_with_its_quote() -> None:
+    candidate = _candidate(
+        1,
+        '"Grain exports will double." said Farm Minister Anna Berg.',
+        [_unit(1.0), _unit(0.0, 1.0)],
+        speaker="Anna Berg",
+    )
+    [citation] = compose_answer([candidate], QUERY, {"grain", "export"}, 3, 0.5).citations
+    assert citation.quote == '"Grain exports will double." said Farm Minister Anna Berg.'
+    assert len(citation.highlights) == 2
+
+
+def test_a_second_sentence_joins_only_when_nearly_as_good() -> None:
+    close = _candidate(
+        1, "Grain exports rose. Grain exports doubled.", [_unit(1.0), _unit(1.0, 0.05)]
+    )
+    far = _candidate(2, "Grain exports rose. The port was closed.", [_unit(1.0), _unit(0.2, 1.0)])
+    terms = {"grain", "export"}
+    assert compose_answer([close], QUERY, terms, 1, 0.5).citations[0].quote == (
+        "Grain exports rose. Grain exports doubled."
+    )
+    assert compose_answer([far], QUERY, terms, 1, 0.5).citations[0].quote == "Grain exports rose."
+
+
+def test_near_duplicate_quotes_from_two_articles_are_cited_once() -> None:
+    text = '"Grain exports will double," Berg said.'
+    first = _candidate(1, text, [_unit(1.0, 0.1)], article_id="a")
+    copy = _candidate(2, text, [_unit(1.0, 0.1)], article_id="b")
+    other = _candidate(3, "Grain exports fell in the north.", [_unit(1.0, 0.0, 0.6)])
+    answer = compose_answer([first, copy, other], QUERY, {"grain", "export"}, 3, 0.5)
+    assert [(c.article_id, c.n) for c in answer.citations] == [("a", 1), ("a", 2)]
+    assert answer.citations[1].quote == "Grain exports fell in the north."
+
+
+def test_one_citation_per_paragraph() -> None:
+    part_one = _candidate(1, "Grain exports rose.", [_unit(1.0)], paragraph=4)
+    part_two = _candidate(2, "Wheat exports fell.", [_unit(1.0, 0.0, 0.9)], paragraph=4)
+    answer = compose_answer([part_one, part_two], QUERY, {"export"}, 3, 0.5)
+    assert [c.paragraph for c in answer.citations] == [4]
+
+
+def test_diversity_prefers_a_new_point_over_a_restatement() -> None:
+    """Maximal marginal relevance: the third-ranked, different quote beats the second-ranked
+    quote that says nearly what the first one said."""
+    first = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.0)])
+    restated = _candidate(
+        2, "In May, exports of grain went up.", [_unit(1.0, 1.0, 0.65)], score=0.9
+    )  # cosine 0.91 with the first: close, yet no near-duplicate
+    different = _candidate(3, "Grain exports to Asia fell.", [_unit(1.0, -1.0)], score=0.8)
+    answer = compose_answer([first, restated, different], QUERY, {"grain", "export"}, 2, 0.5)
+    assert [c.paragraph for c in answer.citations] == [1, 3]
+
+
+def test_relevance_is_cosine_plus_weighted_word_coverage() -> None:
+    assert coverage({"grain", "export"}, "Grain prices") == 0.5
+    assert coverage(set(), "anything") == 0.0
+    assert relevance(0.4, {"grain", "export"}, "grain exports") == pytest.approx(
+        0.4 + COVERAGE_WEIGHT
+    )
+    assert relevance(0.4, set(), "grain exports") == pytest.approx(0.4)
+
+
+def test_off_topic_question_abstains() -> None:
+    candidate = _candidate(1, "Grain exports rose in May.", [_unit(0.2, 1.0)])
+    answer = compose_answer([candidate], QUERY, {"chocol", "cake"}, 3, 0.7)
+    assert answer.abstained and answer.citations == [] and answer.answer == ""
+
+
+def test_shared_words_lift_a_modest_match_over_the_threshold() -> None:
+    candidate = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.5)])  # cosine 0.55
+    assert not compose_answer([candidate], QUERY, {"grain", "export"}, 3, 0.7).abstained
+    assert compose_answer([candidate], QUERY, {"wheat", "import"}, 3, 0.7).abstained
+
+
+def test_question_about_a_person_without_topic_cites_their_passages() -> None:
+    candidate = _candidate(1, '"We will act," Berg said.', [_unit(0.0, 1.0)], speaker="Anna Berg")
+    assert compose_answer([candidate], QUERY, set(), 3, 0.7).abstained
+    answer = compose_answer([candidate], QUERY, set(), 3, 0.7, speaker_restricted=True)
+    assert [c.speaker for c in answer.citations] == ["Anna Berg"]
+
+
+def test_quotes_of_earlier_answers_are_not_repeated() -> None:
+    first = _candidate(1, "Grain exports rose in May.", [_unit(1.0)])
+    second = _candidate(2, "Grain exports to Asia fell.", [_unit(1.0, 0.0, 0.5)])
+    answer = compose_answer(
+        [first, second],
+        QUERY,
+        {"grain", "export"},
+        3,
+        0.5,
+        exclude_quotes=["Grain exports rose in May. [1]"],
+    )
+    assert [c.quote for c in answer.citations] == ["Grain exports to Asia fell."]

@@ -1,0 +1,127 @@
+"""Encoder backends: torch, and ONNX exported for real from the bundled model (fp32 and int8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.encoder import BACKENDS, Encoder, export_onnx
+from embeddings.errors import ModelLoadError
+
+from .conftest import SEEDS
+
+TEXTS = [
+    "What did Putin say about training?",
+    "hi",
+    "Shares of the company rose 5 pct on Monday after it reported higher quarterly earnings.",
+    "OPEC ministers will meet in Vienna next week to discuss production quotas.",
+    "The member-states of the SCO should ensure the association's resistance to external "
+    "destructive influences, including attempts to trigger color revolutions, Russian Defense "
+    "Minister Sergey Shoigu has said.",
+    "word " * 400,  # longer than the window: truncated the same way by every backend
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export (fp32 and int8) for the module, in a temporary cache, never downloaded."""
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    export_onnx("all-MiniLM-L6-v2", "onnx-int8", cache)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(onnx_cache: Path) -> Encoder:
+    return Encoder("all-MiniLM-L6-v2", backend="onnx", cache_dir=onnx_cache)
+
+
+@pytest.fixture(scope="module")
+def int8_encoder(onnx_cache: Path) -> Encoder:
+    return Encoder("all-MiniLM-L6-v2", backend="onnx-int8", cache_dir=onnx_cache)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a * b).sum(axis=1))
+
+
+def test_torch_vectors_are_unit_length(encoder: Encoder) -> None:
+    vectors = encoder.encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert encoder.backend == "torch"
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_onnx_export_is_local_and_reused(onnx_cache: Path) -> None:
+    folder = export_onnx("all-MiniLM-L6-v2", "onnx-int8", onnx_cache)
+    assert folder.is_relative_to(onnx_cache)
+    files = {p.name for p in folder.iterdir()}
+    assert {"model.onnx", "model_qint8.onnx", "tokenizer.json", "dateline-onnx.json"} <= files
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert export_onnx("all-MiniLM-L6-v2", "onnx", onnx_cache) == folder
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_onnx_vectors_agree_with_torch(encoder: Encoder, onnx_encoder: Encoder) -> None:
+    reference = encoder.encode(TEXTS)
+    vectors = onnx_encoder.encode(TEXTS)
+    assert vectors.shape == reference.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert _cosines(vectors, reference).min() > 0.999
+
+
+def test_int8_vectors_agree_with_torch(encoder: Encoder, int8_encoder: Encoder) -> None:
+    """Quantised weights move vectors a little (a one-word text the most), never far."""
+    cosines = _cosines(int8_encoder.encode(TEXTS), encoder.encode(TEXTS))
+    assert cosines.mean() > 0.99
+    assert cosines.min() > 0.97
+
+
+def test_int8_ranks_seed_passages_like_torch(encoder: Encoder, int8_encoder: Encoder) -> None:
+    paragraphs = [
+        line.strip()
+        for path in sorted(SEEDS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8-sig").splitlines()
+        if len(line.split()) > 8
+    ]
+    questions = ["What did Putin say about training?", "What did Shoigu say about the CSTO?"]
+    for backend in (encoder, int8_encoder):
+        assert backend.encode(paragraphs).shape == (len(paragraphs), 384)
+    top_torch = np.argmax(encoder.encode(questions) @ encoder.encode(paragraphs).T, axis=1)
+    top_int8 = np.argmax(int8_encoder.encode(questions) @ int8_encoder.encode(paragraphs).T, axis=1)
+    assert top_int8.tolist() == top_torch.tolist()
+
+
+def test_batches_keep_input_order(onnx_encoder: Encoder, onnx_cache: Path) -> None:
+    """Texts are sorted by length into batches; the vectors come back in input order."""
+    small_batches = Encoder("all-MiniLM-L6-v2", batch_size=2, backend="onnx", cache_dir=onnx_cache)
+    one_by_one = np.vstack([onnx_encoder.encode([text]) for text in TEXTS])
+    assert np.allclose(small_batches.encode(TEXTS), one_by_one, atol=1e-5)
+
+
+def test_int8_batches_stay_close_to_single_texts(int8_encoder: Encoder) -> None:
+    """int8 activations are scaled per batch, so batch mates move a vector, only slightly."""
+    one_by_one = np.vstack([int8_encoder.encode([text]) for text in TEXTS])
+    assert _cosines(int8_encoder.encode(TEXTS), one_by_one).min() > 0.97
+
+
+def test_token_counts_match_torch(encoder: Encoder, onnx_encoder: Encoder) -> None:
+    for text in TEXTS:
+        assert onnx_encoder.count_tokens(text) == encoder.count_tokens(text)
+    assert onnx_encoder.window_tokens == encoder.window_tokens == 254
+    assert onnx_encoder.dimension == encoder.dimension == 384
+    assert onnx_encoder.name == "all-MiniLM-L6-v2"
+
+
+def test_unknown_backend_is_a_model_error() -> None:
+    with pytest.raises(ModelLoadError, match="unknown backend 'tpu'"):
+        Encoder("all-MiniLM-L6-v2", backend="tpu")
+    assert BACKENDS == ("torch", "onnx", "onnx-int8")
+
+
+def test_missing_model_cannot_be_exported(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="no-such-model"):
+        Encoder(str(tmp_path / "no-such-model"), backend="onnx", cache_dir=tmp_path / "cache")

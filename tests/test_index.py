@@ -1,0 +1,155 @@
+"""VectorIndex: factory by size, exact and HNSW search, filters, atomic save, checksum, mmap."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from embeddings.errors import IndexFileError
+from embeddings.index import (
+    ANN_FACTORY,
+    EXACT_LIMIT,
+    IndexConfig,
+    VectorIndex,
+    choose_factory,
+    file_checksum,
+)
+
+DIMENSION = 32
+Vectors = npt.NDArray[np.float32]
+
+
+def _unit(vectors: npt.NDArray[np.float64]) -> Vectors:
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _clustered(count: int, seed: int = 0) -> Vectors:
+    """Unit vectors around 50 centres, like embeddings of a corpus on a few topics."""
+    centres = np.random.default_rng(99).standard_normal((50, DIMENSION))
+    rng = np.random.default_rng(seed)
+    return _unit(
+        centres[rng.integers(0, 50, count)] + 0.6 * rng.standard_normal((count, DIMENSION))
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[npt.NDArray[np.int64], Vectors]:
+    vectors = _clustered(4000)
+    ids = np.arange(len(vectors), dtype=np.int64) * 3 + 7  # row ids need not be positions
+    return ids, vectors
+
+
+def test_factory_is_chosen_by_size() -> None:
+    assert choose_factory(0) == "Flat"
+    assert choose_factory(EXACT_LIMIT - 1) == "Flat"
+    assert choose_factory(EXACT_LIMIT) == ANN_FACTORY == "HNSW32,Flat"
+    assert EXACT_LIMIT == 20_000
+    config = IndexConfig(factory="IVF64,Flat", exact_limit=1000)
+    assert choose_factory(999, config) == "Flat"
+    assert choose_factory(1000, config) == "IVF64,Flat"
+    assert choose_factory(5, IndexConfig(factory="HNSW16,Flat", exact_limit=0)) == "HNSW16,Flat"
+
+
+def test_exact_search_finds_itself_first(corpus: tuple[npt.NDArray[np.int64], Vectors]) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids, vectors, DIMENSION)
+    assert (index.count, index.dimension, index.exact) == (4000, DIMENSION, True)
+    hits = index.search(vectors[10], 5)
+    assert hits.ids[0] == ids[10]
+    assert hits.scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert list(hits.scores) == sorted(hits.scores, reverse=True)
+
+
+def test_k_beyond_the_index_returns_what_exists() -> None:
+    vectors = _clustered(3)
+    index = VectorIndex.build(np.array([4, 5, 6], dtype=np.int64), vectors, DIMENSION)
+    assert sorted(index.search(vectors[0], 10).ids.tolist()) == [4, 5, 6]
+    empty = VectorIndex.build(np.zeros(0, np.int64), np.zeros((0, DIMENSION), np.float32), 32)
+    assert len(empty.search(vectors[0], 10).ids) == 0
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW32,Flat", "IVF16,Flat"])
+def test_filters_restrict_every_index_type(
+    corpus: tuple[npt.NDArray[np.int64], Vectors], factory: str
+) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids, vectors, DIMENSION, factory, IndexConfig(nprobe=16))
+    query = vectors[10]
+    few = ids[[10, 20, 30, 999]]
+    hits = index.search(query, 3, few)
+    assert set(hits.ids.tolist()) <= set(few.tolist())
+    assert hits.ids[0] == ids[10] and len(hits.ids) == 3
+    expected = few[np.argsort(-(vectors[[10, 20, 30, 999]] @ query))][:3]
+    assert hits.ids.tolist() == expected.tolist()
+    # a filter naming an id the index does not hold keeps the others
+    assert index.search(query, 5, np.array([ids[10], 2], dtype=np.int64)).ids.tolist() == [ids[10]]
+    assert len(index.search(query, 5, np.zeros(0, np.int64)).ids) == 0
+    many = ids[: len(ids) // 2]
+    hits = index.search(query, 10, many)
+    assert set(hits.ids.tolist()) <= set(many.tolist()) and hits.ids[0] == ids[10]
+
+
+def test_hnsw_recall_against_exact_search() -> None:
+    vectors = _clustered(20_000, seed=1)
+    queries = _clustered(200, seed=2)
+    ids = np.arange(len(vectors), dtype=np.int64)
+    exact = VectorIndex.build(ids, vectors, DIMENSION, "Flat")
+    approximate = VectorIndex.build(
+        ids, vectors, DIMENSION, "HNSW32,Flat", IndexConfig(ef_search=128)
+    )
+    assert approximate.kind == "IndexHNSWFlat" and not approximate.exact
+    found = [
+        len(set(approximate.search(q, 10).ids.tolist()) & set(exact.search(q, 10).ids.tolist()))
+        for q in queries
+    ]
+    assert sum(found) / (10 * len(queries)) >= 0.95
+
+
+def test_save_load_round_trip_with_checksum(
+    tmp_path: Path, corpus: tuple[npt.NDArray[np.int64], Vectors]
+) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids, vectors, DIMENSION, "HNSW32,Flat")
+    path = tmp_path / "passages.faiss"
+    checksum = index.save(path)
+    assert checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed into place
+    for config in (IndexConfig(), IndexConfig(mmap_bytes=0)):  # copied, and memory-mapped
+        loaded = VectorIndex.load(path, checksum, config)
+        assert loaded.count == 4000 and loaded.kind == "IndexHNSWFlat"
+        assert loaded.search(vectors[7], 3).ids.tolist() == index.search(vectors[7], 3).ids.tolist()
+
+
+def test_damaged_files_are_refused(
+    tmp_path: Path, corpus: tuple[npt.NDArray[np.int64], Vectors]
+) -> None:
+    ids, vectors = corpus
+    path = tmp_path / "passages.faiss"
+    checksum = VectorIndex.build(ids, vectors, DIMENSION).save(path)
+    with pytest.raises(IndexFileError, match="missing"):
+        VectorIndex.load(tmp_path / "nothing.faiss", checksum)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexFileError, match="checksum"):
+        VectorIndex.load(path, checksum)
+    with pytest.raises(IndexFileError, match="not a readable FAISS index"):
+        VectorIndex.load(path)
+    path.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    with pytest.raises(IndexFileError, match="checksum"):
+        VectorIndex.load(path, checksum, IndexConfig(mmap_bytes=0))
+
+
+def test_large_files_are_hashed_in_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "blob"
+    data = np.random.default_rng(0).bytes(10_000)
+    path.write_bytes(data)
+    assert file_checksum(path) == hashlib.sha256(data).hexdigest()
+    chunks = [hashlib.sha256(data[i : i + 4096]).digest() for i in range(0, len(data), 4096)]
+    assert file_checksum(path, chunk=4096) == hashlib.sha256(b"".join(chunks)).hexdigest()
+    path.write_bytes(data[:-1] + b"\x00")
+    assert file_checksum(path, chunk=4096) != hashlib.sha256(b"".join(chunks)).hexdigest()
