@@ -1,13 +1,7 @@
-"""A real ``dateline serve`` process on loopback, and closed-loop HTTP clients to load it.
-
-The server is started as ``python -m bench.live`` so that the encoder backend named by
-``DATELINE_BACKEND`` is used whether or not the archive already passes ``settings.backend`` to
-the encoder; everything else is the shipped app (``qa.api.server.serve``).
-"""
+"""A real ``dateline serve`` process on loopback, and closed-loop HTTP clients to load it."""
 
 from __future__ import annotations
 
-import functools
 import http.client
 import itertools
 import json
@@ -90,7 +84,7 @@ def running_server(
     started = time.perf_counter()
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.live"],
+            [sys.executable, "-m", "qa", "serve"],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -179,21 +173,3 @@ def load(
         thread.join()
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _serve() -> None:
-    """The shipped server, with the encoder backend and cache the settings name."""
-    import qa.archive
-    from embeddings.encoder import Encoder
-    from qa.api.server import serve
-    from qa.settings import Settings
-
-    settings = Settings()
-    qa.archive.Encoder = functools.partial(  # type: ignore[misc]
-        Encoder, backend=settings.backend, cache_dir=settings.model_cache_dir
-    )
-    serve(settings)
-
-
-if __name__ == "__main__":
-    _serve()

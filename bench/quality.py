@@ -39,10 +39,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bench.report import emit, table
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex
 from qa.answer import COVERAGE_WEIGHT, Candidate, compose_answer, pick_sentences, relevance
-from qa.archive import Archive, open_store
+from qa.archive import Archive, open_encoder, open_store
 from qa.articles import Article, parse_article
 from qa.ingest import ingest_directory
 from qa.lexical import LexicalIndex, content_terms
@@ -84,26 +85,6 @@ def _encode_cached(encoder: Encoder, texts: Sequence[str], label: str) -> Vector
     tmp.replace(path)
     print(f"  encoded in {time.perf_counter() - started:.0f} s", flush=True)
     return vectors
-
-
-def _table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A fixed-width table: first column left-aligned, the rest right-aligned; floats to .3f."""
-    cells = [[str(h) for h in header]] + [
-        [f"{value:.3f}" if isinstance(value, float) else str(value) for value in row]
-        for row in rows
-    ]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for row in cells:
-        first, *rest = (
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        print("  ".join([first, *rest]))
-
-
-def _emit(record: dict[str, Any]) -> None:
-    print(json.dumps(record, sort_keys=False), flush=True)
 
 
 # -- an in-memory corpus over the product's own parsing, indexes and ranker --------------------
@@ -389,7 +370,7 @@ def bench_speakers(encoder: Encoder) -> dict[str, Any]:
         "precision_strict": "precision: unnamed sources count as wrong",
         "narration_with_speaker": "a speaker on paragraphs with no attribution",
     }
-    _table(
+    table(
         f"PolNeAR: speaker of paragraphs holding a direct quote "
         f"(dev {dev.articles} articles, train {train.articles})",
         ("measure", "dev", "count", "train", "count"),
@@ -573,7 +554,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
     label["0.0"] = "pool, dense only (w=0: passage or best sentence)"
     label["1.0"] = "pool, BM25 only (w=1)"
     rows = {name: score.row() for name, score in scores.items()}
-    _table(
+    table(
         f"SQuAD v1.1 dev paragraph retrieval: {len(squad.contexts):,} paragraphs "
         f"({len(corpus.passages):,} passages), {n:,} questions, "
         f"{time.perf_counter() - started:.0f} s",
@@ -582,7 +563,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
     )
     best = max(weights, key=lambda w: (rows[str(w)]["recall@1"], rows[str(w)]["mrr@10"]))
     print(f"  shipped: BM25 weight {settings.lexical_weight}; best recall@1 here: weight {best}")
-    _table(
+    table(
         "SQuAD sentence extraction: gold answer inside the quotes of the top 3 citations",
         ("setting", "share", "count"),
         [
@@ -631,7 +612,7 @@ def _abstention_sweep(
             threshold = float(negative[int(budget * len(negative))])
             cells.append(f"{(positive < threshold).mean():.2f} @ {threshold:.2f}")
         table.append(cells)
-    _table(
+    table(
         f"Abstention: {len(answerable):,} SQuAD questions (answerable) vs {len(unanswerable)} "
         "off-topic/unanswerable ones; caught share @ threshold, per false-abstention budget",
         (
@@ -797,7 +778,7 @@ def bench_seeds(encoder: Encoder, settings: Settings) -> dict[str, Any]:
     for outcome in outcomes:
         abstention.add(outcome.should_abstain, outcome.abstained)
     not_right = [o.id for o in outcomes if not o.right]
-    _table(
+    table(
         f"Seed questions over a real Archive of the seeds: {len(outcomes)} "
         f"({n} answerable, {len(outcomes) - n} to abstain)",
         ("measure", "value", "count"),
@@ -832,10 +813,9 @@ def main() -> None:
     # One query at a time: OpenMP's thread start-up costs ten times the search itself here.
     # This changes how fast the benchmark runs, not a single result.
     faiss.omp_set_num_threads(1)
-    overrides: dict[str, Any] = {}  # none: the shipped defaults, or DATELINE_* variables
-    settings = Settings(**overrides)
-    encoder = Encoder(settings.model, settings.batch_size)
+    settings = Settings()  # the shipped defaults, or DATELINE_* variables (DATELINE_BACKEND...)
+    encoder = open_encoder(settings)
     for record in bench_squad(encoder, settings):
-        _emit(record)
-    _emit(bench_speakers(encoder))
-    _emit(bench_seeds(encoder, settings))
+        emit(record)
+    emit(bench_speakers(encoder))
+    emit(bench_seeds(encoder, settings))

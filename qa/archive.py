@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
+from embeddings.index import IndexConfig
 from qa.answer import Candidate, compose_answer
 from qa.articles import parse_article
 from qa.errors import ArticleNotFoundError, DuplicateArticleError, IndexNotBuiltError
@@ -32,7 +33,7 @@ from qa.schema import Answer, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
 from qa.store import PassageFilters, Store
 
-__all__ = ["Archive", "open_store"]
+__all__ = ["Archive", "index_config", "open_encoder", "open_store"]
 
 _QUERY_CACHE_SIZE = 1024
 
@@ -42,6 +43,14 @@ Vector = npt.NDArray[np.float32]
 def open_store(settings: Settings) -> Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store(settings.data_dir / "store.sqlite")
+
+
+def open_encoder(settings: Settings) -> Encoder:
+    return Encoder(settings.model, settings.batch_size, settings.backend, settings.model_cache_dir)
+
+
+def index_config(settings: Settings) -> IndexConfig:
+    return IndexConfig(settings.index_factory, settings.index_exact_limit, settings.hnsw_ef_search)
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,11 @@ class Archive:
         store = open_store(settings)
         if manifest(store) is None and not store.counts()["articles"]:
             raise IndexNotBuiltError(str(settings.data_dir))
-        encoder = encoder or Encoder(settings.model, settings.batch_size)
+        encoder = encoder or open_encoder(settings)
         check_model(store, encoder)
-        indexes = load_indexes(store, settings.data_dir, encoder.name, encoder.dimension)
+        indexes = load_indexes(
+            store, settings.data_dir, encoder.name, encoder.dimension, index_config(settings)
+        )
         return cls(settings, encoder, store, indexes)
 
     @property
@@ -252,7 +263,8 @@ class Archive:
 
     def _commit_and_swap(self) -> None:
         """Derive the new view inside the open write transaction, then publish both at once."""
-        view = self._make_view(derive_indexes(self.store, self.encoder.dimension))
+        indexes = derive_indexes(self.store, self.encoder.dimension, index_config(self.settings))
+        view = self._make_view(indexes)
         with self._swap:
             self.store.commit()
             self._view = view

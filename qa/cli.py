@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, help="index folder (DATELINE_DATA_DIR)")
     common.add_argument("--model", help="sentence-transformers model name or path (DATELINE_MODEL)")
+    common.add_argument(
+        "--backend", help="encoder runtime: torch, onnx or onnx-int8 (DATELINE_BACKEND)"
+    )
 
     parser = argparse.ArgumentParser(
         prog="dateline", description="Ask a news archive; get cited passages back."
@@ -61,30 +64,29 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Any:
     from qa.settings import Settings
 
-    names = ("data_dir", "model", "seeds_dir", "host", "port")
+    names = ("data_dir", "model", "backend", "seeds_dir", "host", "port")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from qa.archive import open_store
+    from qa.archive import index_config, open_encoder, open_store
     from qa.ingest import ingest_directory
 
     settings = _settings(args)
     if not settings.seeds_dir.is_dir():
         print(f"error: {settings.seeds_dir} is not a folder of articles", file=sys.stderr)
         return EXIT_USAGE
-    from embeddings.encoder import Encoder
-
     store = open_store(settings)
     if args.rebuild:
         store.clear()
     report = ingest_directory(
         settings.seeds_dir,
         store,
-        Encoder(settings.model, settings.batch_size),
+        open_encoder(settings),
         settings.data_dir,
         settings.max_file_bytes,
+        index_config=index_config(settings),
         progress=sys.stderr.isatty(),
     )
     counts = store.counts()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.errors import IndexFileError
-from embeddings.index import VectorIndex, write_atomically
+from embeddings.index import IndexConfig, VectorIndex, write_atomically
 from qa.lexical import LexicalIndex
 from qa.store import Store
 
@@ -58,12 +58,12 @@ def manifest(store: Store) -> dict[str, Any] | None:
     return value
 
 
-def derive_indexes(store: Store, dimension: int) -> Indexes:
+def derive_indexes(store: Store, dimension: int, config: IndexConfig | None = None) -> Indexes:
     """Build every derived index in memory from what the store holds now (in this transaction)."""
     built = {}
     for table in _VECTOR_FILES:
         ids, vectors = store.vectors(table)
-        built[table] = VectorIndex.build(ids, vectors, dimension)
+        built[table] = VectorIndex.build(ids, vectors, dimension, config=config)
     passage_ids, texts = store.passage_texts()
     return Indexes(built["passages"], built["sentences"], LexicalIndex.build(passage_ids, texts))
 
@@ -104,21 +104,25 @@ def persist_indexes(
     write_atomically(data_dir / "manifest.json", json.dumps(record, indent=2).encode())
 
 
-def build_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
+def build_indexes(
+    store: Store, data_dir: Path, model: str, dimension: int, config: IndexConfig | None = None
+) -> Indexes:
     """Rebuild every derived index from the store and record a new manifest generation."""
-    indexes = derive_indexes(store, dimension)
+    indexes = derive_indexes(store, dimension, config)
     persist_indexes(indexes, store, data_dir, model, dimension)
     return indexes
 
 
-def _load_checked(store: Store, data_dir: Path, record: dict[str, Any]) -> Indexes:
+def _load_checked(
+    store: Store, data_dir: Path, record: dict[str, Any], config: IndexConfig | None
+) -> Indexes:
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded: dict[str, VectorIndex] = {}
     counts = store.counts()
     for table, filename in _VECTOR_FILES.items():
         expected = record["indexes"][table]
-        index = VectorIndex.load(data_dir / filename, checksum=expected["sha256"])
+        index = VectorIndex.load(data_dir / filename, expected["sha256"], config)
         if index.count != counts[table]:
             raise IndexFileError(
                 f"{filename} holds {index.count} vectors but the store has {counts[table]} {table}"
@@ -136,12 +140,14 @@ def _load_checked(store: Store, data_dir: Path, record: dict[str, Any]) -> Index
     return Indexes(loaded["passages"], loaded["sentences"], lexical)
 
 
-def load_indexes(store: Store, data_dir: Path, model: str, dimension: int) -> Indexes:
+def load_indexes(
+    store: Store, data_dir: Path, model: str, dimension: int, config: IndexConfig | None = None
+) -> Indexes:
     """Load and verify; a missing, torn, altered or stale index is reported and rebuilt."""
     record = manifest(store)
     if record is not None:
         try:
-            return _load_checked(store, data_dir, record)
+            return _load_checked(store, data_dir, record, config)
         except IndexFileError as exc:
             log.warning("%s; rebuilding the index from the store", exc)
-    return build_indexes(store, data_dir, model, dimension)
+    return build_indexes(store, data_dir, model, dimension, config)

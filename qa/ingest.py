@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
+from embeddings.index import IndexConfig
 from qa.articles import Article, UnreadableArticleError, read_article
 from qa.indexes import build_indexes, manifest
 from qa.passages import Passage, split_article
@@ -85,7 +86,10 @@ def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArt
     for item in group:
         texts.extend(p.text for p in item.passages)
         texts.extend(p.text[s.start : s.end] for p in item.passages for s in p.sentences)
-    vectors = encoder.encode(texts)
+    # A one-sentence paragraph is its own sentence: each distinct text is encoded once.
+    distinct: dict[str, int] = {}
+    rows = [distinct.setdefault(text, len(distinct)) for text in texts]
+    vectors = encoder.encode(list(distinct))[rows]
     offset = 0
     for item in group:
         n_passages = len(item.passages)
@@ -117,6 +121,7 @@ def ingest_directory(
     data_dir: Path,
     max_file_bytes: int,
     *,
+    index_config: IndexConfig | None = None,
     progress: bool = True,
 ) -> IngestReport:
     """Bring the store in line with ``folder``: new and changed files in, deleted files out.
@@ -183,5 +188,5 @@ def ingest_directory(
             store.delete_article(stored.article_id)
             report.removed.append(stored.article_id)
     if report.changed or manifest(store) is None:
-        build_indexes(store, data_dir, encoder.name, encoder.dimension)
+        build_indexes(store, data_dir, encoder.name, encoder.dimension, index_config)
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,9 +44,8 @@ class Settings(BaseSettings):
         64, ge=1, description="API requests handled at once; more get 503 and Retry-After."
     )
 
-    backend: str = Field(
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "torch",
-        pattern="^(torch|onnx|onnx-int8)$",
         description="Encoder runtime; ONNX ones are exported locally from the model on first use.",
     )
     model_cache_dir: Path | None = Field(

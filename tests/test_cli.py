@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import faiss
+
 from qa.settings import Settings
 
-from .conftest import PUTIN_ARTICLE
+from .conftest import PUTIN_ARTICLE, SEEDS
 
 
 def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -96,3 +99,38 @@ def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:
 def test_ingest_of_a_missing_folder(tmp_path: Path) -> None:
     done = _run("ingest", "--seeds", str(tmp_path / "missing"), data_dir=tmp_path / "d")
     assert done.returncode == 2 and "is not a folder" in done.stderr
+
+
+def test_onnx_int8_backend_and_graph_index_end_to_end(tmp_path: Path) -> None:
+    """Ingest and ask on the int8 ONNX encoder (exported locally) over an HNSW index."""
+    environment = {
+        "DATELINE_MODEL_CACHE_DIR": str(tmp_path / "models"),
+        "DATELINE_INDEX_EXACT_LIMIT": "0",
+        "DATELINE_INDEX_FACTORY": "HNSW16,Flat",
+    }
+    data_dir = tmp_path / "data"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa", *args, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, **environment},
+        )
+
+    ingested = run("ingest", "--seeds", str(SEEDS), "--backend", "onnx-int8")
+    assert ingested.returncode == 0, ingested.stderr
+    assert list((tmp_path / "models" / "onnx").glob("*/onnx/model_qint8.onnx"))
+    header = faiss.read_index(str(data_dir / "passages.faiss"))
+    assert isinstance(faiss.downcast_index(header.index), faiss.IndexHNSWFlat)
+
+    asked = run("ask", "What did Putin say about training?", "--json", "--backend", "onnx-int8")
+    assert asked.returncode == 0, asked.stderr
+    citations = json.loads(asked.stdout)["citations"]
+    assert citations and {c["article_id"] for c in citations} == {PUTIN_ARTICLE}
+    assert all("training" in c["text"] for c in citations)
+
+    refused = run("ask", "anything", "--backend", "tpu")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "backend" in refused.stderr
