@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import ModelLoadError
+from embeddings.threads import threads_limited
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -266,9 +267,5 @@ def _few_threads(single: bool) -> Iterator[None]:
         return
     import torch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with threads_limited(torch.get_num_threads, torch.set_num_threads):
         yield
-    finally:
-        torch.set_num_threads(threads)

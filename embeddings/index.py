@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import IndexFileError
+from embeddings.threads import threads_limited
 
 __all__ = [
     "ANN_FACTORY",
@@ -128,12 +129,8 @@ def _one_thread() -> Iterator[None]:
     on two busy cores, 12 ms on one); concurrent requests use the other cores. The setting is
     per thread in OpenMP, so an index build elsewhere keeps every core.
     """
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    with threads_limited(faiss.omp_get_max_threads, faiss.omp_set_num_threads):
         yield
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 def _inner(index: faiss.Index) -> faiss.Index:

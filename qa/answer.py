@@ -231,16 +231,8 @@ def _citation(n: int, candidate: Candidate, picked: PickedSentences) -> Citation
     passage = candidate.passage
     return Citation(
         n=n,
-        article_id=passage.article_id,
-        title=passage.title,
-        date=passage.date,
-        dateline=passage.dateline,
-        agency=passage.agency,
-        paragraph=passage.paragraph,
-        text=passage.text,
+        **passage.source(),
         quote=_quote(passage, picked),
         highlights=[(s.start, s.end) for s in picked.sentences],
-        speaker=passage.speaker,
         score=round(candidate.ranked.score, 4),
-        url=f"/articles/{passage.article_id}#p{passage.paragraph}",
     )
