@@ -7,9 +7,8 @@ bundled all-MiniLM-L6-v2: txtai dense (its default, faiss) and txtai hybrid (wit
 against Dateline's hybrid ranker on torch and on ONNX int8.
 
 txtai is never a Dateline dependency: it is installed on first use into its own virtual
-environment under the bench cache (pinned to the versions Dateline uses of torch,
-sentence-transformers and transformers), and the benchmark is skipped with a message when
-that cannot be done.
+environment under the bench cache (with Dateline's torch; txtai chooses its own transformers),
+and the benchmark is skipped with a message when that cannot be done.
 """
 
 from __future__ import annotations
@@ -79,14 +78,9 @@ def _venv_python() -> Path | None:
         return python
     from importlib.metadata import version
 
-    pins = [
-        f"torch=={version('torch').split('+')[0]}",
-        f"sentence-transformers=={version('sentence-transformers')}",
-        f"transformers=={version('transformers')}",
-        f"faiss-cpu=={version('faiss-cpu')}",
-        f"numpy=={version('numpy')}",
-        TXTAI,
-    ]
+    # Only torch is pinned (to the local CPU wheel); txtai picks its own transformers, which
+    # may differ from ours: the model files are the same.
+    pins = [f"torch=={version('torch').split('+')[0]}", TXTAI]
     print(f"  installing {TXTAI} into {VENV} (once)…", flush=True)
     try:
         shutil.rmtree(VENV, ignore_errors=True)

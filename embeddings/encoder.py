@@ -80,9 +80,12 @@ def _failure(model: str, path: str, exc: BaseException) -> ModelLoadError:
 
 
 def _quiet_transformers() -> None:
+    """transformers' advice (long inputs are windowed by us; exporter deprecations) is noise
+    in a user's terminal; errors still show."""
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
 def _load(model: str, path: str, **kwargs: Any) -> SentenceTransformer:

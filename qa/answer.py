@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qa.lexical import content_terms
+from qa.lexical import content_terms, content_terms_of
 from qa.retrieval import RankedPassage
 from qa.schema import Citation
 from qa.speakers import is_attribution
@@ -155,6 +155,10 @@ def compose_answer(
     A question about a person with no topic ("What did Putin say?") takes every passage of
     theirs as relevant: the speaker filter already answered it.
     """
+    content_terms_of(  # one tokeniser call for every text the loop below looks at
+        [c.passage.text for c in candidates]
+        + [c.passage.text[s.start : s.end] for c in candidates for s in c.sentences]
+    )
     pool: list[tuple[Candidate, PickedSentences]] = []
     for candidate in candidates:
         if len(pool) == top_k * _POOL_PER_CITATION:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
@@ -35,13 +37,29 @@ def _tokenize(texts: list[str]) -> list[list[str]]:
 
 def content_terms(text: str) -> set[str]:
     """Stemmed words that say what a text is about: no stopwords, no reporting verbs."""
-    return set(_content_terms(text))
+    return set(content_terms_of([text])[0])
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _content_terms(text: str) -> frozenset[str]:
-    # Answer composition asks this of the same passages and sentences over and over.
-    return frozenset(_tokenize([text])[0]) - _REPORTING
+# Answer composition asks for the terms of the same passages and sentences over and over.
+_TERMS_CACHE_SIZE = 1 << 16
+_terms_cache: OrderedDict[str, frozenset[str]] = OrderedDict()
+_terms_lock = threading.Lock()
+
+
+def content_terms_of(texts: Sequence[str]) -> list[frozenset[str]]:
+    """``content_terms`` of many texts, those not cached tokenised in one call: bm25s's set-up
+    per call (a progress bar object among it) costs more than tokenising a sentence."""
+    with _terms_lock:
+        known = {t: _terms_cache[t] for t in texts if t in _terms_cache}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        for text, tokens in zip(missing, _tokenize(missing), strict=True):
+            known[text] = frozenset(tokens) - _REPORTING
+        with _terms_lock:
+            _terms_cache.update((t, known[t]) for t in missing)
+            while len(_terms_cache) > _TERMS_CACHE_SIZE:
+                _terms_cache.popitem(last=False)
+    return [known[t] for t in texts]
 
 
 class LexicalIndex:

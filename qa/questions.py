@@ -62,6 +62,13 @@ _NOT_PERSON = {
 _JOINER = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
 
 
+_WORD_RE = re.compile(r"\w+(?:[.-]\w+)*")
+
+
+def _words_key(text: str) -> str:
+    return " ".join(w.lower() for w in _WORD_RE.findall(text))
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -76,24 +83,27 @@ class SpeakerIndex:
 
     def __init__(self, aliases: Iterable[tuple[str, str]]) -> None:
         names: dict[str, set[str]] = defaultdict(set)
+        by_words: dict[str, set[str]] = defaultdict(set)
         for alias, name in aliases:
             names[alias.lower()].add(name)
+            by_words[_words_key(alias)].add(name)
         self._names = dict(names)
-        longest_first = sorted(self._names, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"\b(?:" + "|".join(map(re.escape, longest_first)) + r")\b", re.IGNORECASE)
-            if longest_first
-            else None
-        )
+        # Aliases as word sequences, so a question is looked up one word n-gram at a time: one
+        # regex alternation of every alias costs milliseconds once an archive has thousands.
+        self._by_words = {key: tuple(sorted(found)) for key, found in by_words.items() if key}
+        self._longest = max((key.count(" ") + 1 for key in self._by_words), default=0)
 
     def find(self, text: str) -> tuple[str, tuple[str, ...]] | None:
-        """The first alias in ``text`` and the canonical speakers it names."""
-        if self._pattern is None:
-            return None
-        match = self._pattern.search(text)
-        if match is None:
-            return None
-        return match.group(0), tuple(sorted(self._names[match.group(0).lower()]))
+        """The first alias in ``text`` (the longest one starting there) and whom it names."""
+        words = list(_WORD_RE.finditer(text))
+        lowered = [w.group(0).lower() for w in words]
+        for start in range(len(words)):
+            for size in range(min(self._longest, len(words) - start), 0, -1):
+                found = self._by_words.get(" ".join(lowered[start : start + size]))
+                if found is not None:
+                    first, last = words[start], words[start + size - 1]
+                    return text[first.start() : last.end()], found
+        return None
 
     def named(self, name: str) -> tuple[str, ...]:
         found = self.find(name)
