@@ -4,8 +4,9 @@ memory, and the server's start-up time with the prebuilt index.
 The corpus is the Reuters-21578 archive copied until it holds ~1M passages, through the real
 ingest (parsing, splitting, SQLite, FAISS, BM25). Vectors are synthetic: encoding a million
 passages would take hours on two cores, so each text gets its real vector (from the ingested
-Reuters archive) plus Gaussian noise (the first copy keeps the real vectors), which keeps the
-real corpus's clusters. Questions are real: Reuters headlines encoded by the bundled model.
+Reuters archive) plus Gaussian noise (a text's first occurrence keeps its real vector), which
+keeps the real corpus's clusters. Questions are real: Reuters headlines encoded by the bundled
+model.
 
 Side by side in one run: exact search (Flat) against the chosen index (HNSW, at several
 efSearch) and IVF; the server started with torch and with ONNX int8. Everything built is cached
@@ -53,6 +54,7 @@ class _SyntheticEncoder:
         self._real = Encoder("all-MiniLM-L6-v2", backend="onnx-int8")
         self._vectors = vectors
         self._rng = np.random.default_rng(0)
+        self._seen: set[str] = set()
         self.name = self._real.name
         self.backend = "synthetic"
         self.batch_size = self._real.batch_size
@@ -76,9 +78,10 @@ class _SyntheticEncoder:
             if vector is None:
                 unknown.append(row)
                 continue
-            if original != text:
+            if original in self._seen:  # a copy's text: near its original, never equal
                 noisy = vector + NOISE * self._rng.standard_normal(self.dimension)
                 vector = (noisy / np.linalg.norm(noisy)).astype(np.float32)
+            self._seen.add(original)
             vectors[row] = vector
         if unknown:  # a sentence split differently after the marker: encode it for real
             vectors[unknown] = self._real.encode([_COPY.sub("", texts[i]) for i in unknown])
