@@ -6,7 +6,9 @@ encoder alone over exactly the texts that ingest encoded (passages and sentences
 from the store), in one ``encode`` call, in another process. Ingest's share of the raw rate is
 what parsing, speaker attribution, SQLite and index building cost. Peak RSS at two corpus sizes
 shows whether memory grows with the corpus. The whole corpus's first ingest (cached by the
-latency benchmark) is shown when present.
+latency benchmark) is shown when present. Each backend runs ``DATELINE_BENCH_INGEST_REPEATS``
+(3) times, ingest and raw alternating; medians are reported, the ratio as the median of the
+paired runs' ratios.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from bench import reuters
@@ -28,6 +31,7 @@ __all__ = ["main"]
 
 BACKENDS = ("torch", "onnx-int8")
 ARTICLES = int(os.environ.get("DATELINE_BENCH_INGEST_ARTICLES", "1000"))
+REPEATS = int(os.environ.get("DATELINE_BENCH_INGEST_REPEATS", "3"))  # medians are quoted
 SMALL = max(ARTICLES // 4, 1)
 TIMEOUT = 1800  # seconds per worker process
 
@@ -113,31 +117,39 @@ def main() -> None:
         small = _subset(SMALL, work / "small")
         print(f"  {ARTICLES:,} Reuters articles (and {SMALL:,} for the memory check)", flush=True)
         for backend in BACKENDS:
-            data_dir = work / f"data-{backend}"
-            ingest = _worker("ingest", backend, str(big), str(data_dir))
-            raw = _worker("raw", backend, str(data_dir))
-            texts = raw["texts"]
+            ingests, raws = [], []
+            for attempt in range(REPEATS):  # ingest and raw alternate, so drift hits both
+                data_dir = work / f"data-{backend}-{attempt}"
+                ingests.append(_worker("ingest", backend, str(big), str(data_dir)))
+                raws.append(_worker("raw", backend, str(data_dir)))
+                shutil.rmtree(data_dir, ignore_errors=True)
+            ingest_s = median(r["seconds"] for r in ingests)
+            raw_s = median(r["seconds"] for r in raws)
+            passages = ingests[0]["passages"]
             row = {
                 "backend": backend,
-                "articles": ingest["articles"],
-                "passages": ingest["passages"],
-                "texts": texts,
-                "ingest_s": round(ingest["seconds"], 1),
-                "ingest_passages_per_s": round(ingest["passages"] / ingest["seconds"], 1),
-                "raw_encode_s": round(raw["seconds"], 1),
-                "raw_passages_per_s": round(raw["passages"] / raw["seconds"], 1),
-                "share_of_raw": round(raw["seconds"] / ingest["seconds"], 3),
-                "peak_rss_mb": ingest["peak_rss_mb"],
+                "runs": REPEATS,
+                "articles": ingests[0]["articles"],
+                "passages": passages,
+                "texts": raws[0]["texts"],
+                "ingest_s": round(ingest_s, 1),
+                "ingest_passages_per_s": round(passages / ingest_s, 1),
+                "raw_encode_s": round(raw_s, 1),
+                "raw_passages_per_s": round(passages / raw_s, 1),
+                "share_of_raw": round(
+                    median(r["seconds"] / i["seconds"] for r, i in zip(raws, ingests, strict=True)),
+                    3,
+                ),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in ingests),
             }
             rows.append(row)
             print(f"    {backend}: {row}", flush=True)
-            shutil.rmtree(data_dir, ignore_errors=True)
         small_run = _worker("ingest", "onnx-int8", str(small), str(work / "data-small"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table(
         f"Ingest of {ARTICLES:,} Reuters articles vs the raw encoder on the same texts "
-        "(the distinct passage and sentence texts ingest encodes), same run",
+        f"(the distinct passage and sentence texts ingest encodes), same run, median of {REPEATS}",
         [
             "backend",
             "passages",
