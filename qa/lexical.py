@@ -68,7 +68,10 @@ class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25, ids: npt.NDArray[np.int64]) -> None:
         self._bm25 = bm25
         self.ids = ids
-        self._positions = {int(passage_id): i for i, passage_id in enumerate(ids)}
+        # Ids in sorted order and where each sits, so positions are a binary search (the
+        # store's ids already come sorted; no per-id dict to build at a million passages).
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted_ids = ids[self._order]
 
     @classmethod
     def build(cls, ids: npt.NDArray[np.int64], texts: list[str]) -> LexicalIndex:
@@ -88,8 +91,22 @@ class LexicalIndex:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
+    def positions(
+        self, passage_ids: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Where passages sit in the ``scores`` array, and which of them are indexed at all
+        (positions of those that are not are 0: mask them with the second array)."""
+        if not self.count:
+            return np.zeros(len(passage_ids), np.intp), np.zeros(len(passage_ids), bool)
+        slots = np.searchsorted(self._sorted_ids, passage_ids).clip(0, self.count - 1)
+        found = self._sorted_ids[slots] == passage_ids
+        return np.where(found, self._order[slots], 0), found
+
     def position(self, passage_id: int) -> int:
-        return self._positions[passage_id]
+        positions, found = self.positions(np.array([passage_id], dtype=np.int64))
+        if not found[0]:
+            raise KeyError(passage_id)
+        return int(positions[0])
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

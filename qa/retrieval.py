@@ -71,8 +71,6 @@ class HybridRanker:
         self._candidates = candidates
         self.lexical_weight = lexical_weight
         self._sentence_search = sentence_search
-        ids = lexical.ids
-        self._sorted_lexical_ids = bool(len(ids) < 2 or np.all(ids[1:] > ids[:-1]))
 
     def rank(
         self,
@@ -99,7 +97,7 @@ class HybridRanker:
         if allowed is None:
             lexical_ids = self._lexical_top(lexical_all, self._lexical.ids, n)
         else:
-            positions, found = self._positions(allowed)
+            positions, found = self._lexical.positions(allowed)
             lexical_ids = self._lexical_top(lexical_all[positions[found]], allowed[found], n)
 
         missing = [i for i in lexical_ids.tolist() if i not in dense]
@@ -109,7 +107,7 @@ class HybridRanker:
         if not ids:
             return []
         dense_scores = np.array([dense[i] for i in ids], dtype=np.float32)
-        positions, found = self._positions(np.array(ids, dtype=np.int64))
+        positions, found = self._lexical.positions(np.array(ids, dtype=np.int64))
         lexical_scores = np.where(found, lexical_all[positions], np.float32(0)).astype(np.float32)
         fused = fuse_scores(dense_scores, lexical_scores, self.lexical_weight)
         order = np.argsort(-fused, kind="stable")[:k]
@@ -133,26 +131,6 @@ class HybridRanker:
         for sentence_id, owner, kept in zip(sentence_ids, owners.tolist(), keep, strict=True):
             if kept:
                 dense[owner] = max(dense.get(owner, -1.0), scores[sentence_id])
-
-    def _positions(self, passage_ids: Ids) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-        """Where passages sit in the BM25 arrays, and which of them are there at all.
-
-        The store's ids are sorted, so this is a binary search, not a loop over a dict.
-        """
-        lexical_ids = self._lexical.ids
-        if not len(lexical_ids):
-            return np.zeros(len(passage_ids), np.intp), np.zeros(len(passage_ids), bool)
-        if self._sorted_lexical_ids:
-            positions = np.searchsorted(lexical_ids, passage_ids).clip(0, len(lexical_ids) - 1)
-            return positions, lexical_ids[positions] == passage_ids
-        positions = np.zeros(len(passage_ids), dtype=np.intp)
-        found = np.zeros(len(passage_ids), dtype=bool)
-        for row, passage_id in enumerate(passage_ids.tolist()):
-            try:
-                positions[row], found[row] = self._lexical.position(passage_id), True
-            except KeyError:
-                pass
-        return positions, found
 
     @staticmethod
     def _lexical_top(scores: npt.NDArray[np.float32], ids: Ids, n: int) -> Ids:

@@ -153,7 +153,7 @@ def test_sentence_search_can_be_turned_off() -> None:
         assert r.dense == pytest.approx(float(corpus.by_id[r.id] @ query), abs=1e-5)
 
 
-def test_unsorted_lexical_ids_are_looked_up_one_by_one() -> None:
+def test_unsorted_lexical_ids_rank_the_same() -> None:
     corpus = _Corpus()
     order = np.argsort(corpus.rng.random(len(corpus.passage_ids)))
     corpus.lexical = LexicalIndex.build(corpus.passage_ids[order], [corpus.texts[i] for i in order])
