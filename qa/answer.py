@@ -84,9 +84,10 @@ class PickedSentences:
     sentences: list[SentenceRecord]
     best_cosine: float
     vector: Vector  # the best sentence's, for redundancy between citations
+    terms: frozenset[str]  # the quote's content words, for near-duplicates between citations
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
@@ -95,28 +96,31 @@ def pick_sentences(
 ) -> PickedSentences | None:
     """The sentence(s) of a passage that best answer, or None for a passage without any."""
     text = candidate.passage.text
-    scored = []
-    for sentence in candidate.sentences:
-        cosine = float(sentence.vector @ query_vector)
-        overlap = len(topic_terms & content_terms(text[sentence.start : sentence.end]))
-        scored.append((cosine + _TERM_BONUS * min(overlap, 3), cosine, sentence))
-    if not scored:
+    sentences = list(candidate.sentences)
+    if not sentences:
         return None
-    ranked = sorted(scored, key=lambda item: item[0], reverse=True)
-    chosen = [ranked[0][2]]
-    if len(ranked) > 1 and ranked[1][0] >= ranked[0][0] - _SECOND_SENTENCE_MARGIN:
-        chosen.append(ranked[1][2])
-    in_order = list(candidate.sentences)
-    for sentence in list(chosen):
-        position = in_order.index(sentence)
-        if position + 1 < len(in_order) and in_order[position + 1] not in chosen:
-            following = in_order[position + 1]
-            if _is_fragment(text[following.start : following.end]):
+    terms = content_terms_of([text[s.start : s.end] for s in sentences])
+    cosines = [float(s.vector @ query_vector) for s in sentences]
+    scores = [
+        cosine + _TERM_BONUS * min(len(topic_terms & words), 3)
+        for cosine, words in zip(cosines, terms, strict=True)
+    ]
+    ranked = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
+    chosen = ranked[:1]
+    if len(ranked) > 1 and scores[ranked[1]] >= scores[ranked[0]] - _SECOND_SENTENCE_MARGIN:
+        chosen.append(ranked[1])
+    for position in list(chosen):
+        following = position + 1
+        if following < len(sentences) and following not in chosen:
+            if _is_fragment(text[sentences[following].start : sentences[following].end]):
                 chosen.append(following)
+    chosen.sort()  # text order
     return PickedSentences(
-        sorted(chosen, key=lambda s: s.start),
-        best_cosine=max(cosine for _, cosine, _ in scored),
-        vector=ranked[0][2].vector,
+        [sentences[i] for i in chosen],
+        best_cosine=max(cosines),
+        vector=sentences[ranked[0]].vector,
+        # Words never span the space that joins sentences: the quote's terms are their union.
+        terms=frozenset().union(*(terms[i] for i in chosen)),
     )
 
 
@@ -219,10 +223,9 @@ def _repeats(
     candidate: Candidate, picked: PickedSentences, chosen: list[tuple[Candidate, PickedSentences]]
 ) -> bool:
     passage = candidate.passage
-    terms = content_terms(_quote(passage, picked))
     return any(
         (c.passage.article_id, c.passage.paragraph) == (passage.article_id, passage.paragraph)
-        or _jaccard(terms, content_terms(_quote(c.passage, p))) >= _NEAR_DUPLICATE_TERMS
+        or _jaccard(picked.terms, p.terms) >= _NEAR_DUPLICATE_TERMS
         for c, p in chosen
     )
 

@@ -51,7 +51,7 @@ _ASKED_PERSON = re.compile(
     re.IGNORECASE,
 )
 _PRONOUNS = {"he", "she", "they", "him", "her", "them", "his", "hers", "their"}
-_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|hers|their)\b", re.IGNORECASE)
+_PRONOUN = re.compile(rf"\b(?:{'|'.join(sorted(_PRONOUNS))})\b", re.IGNORECASE)
 _ELSE = re.compile(r"\b(?:else|more|other|another|again)\b", re.IGNORECASE)
 # Words that open a phrase which is not a person's name: "what did the report say".
 _NOT_PERSON = {
@@ -82,12 +82,9 @@ class SpeakerIndex:
     """Every alias of every quoted speaker in the archive (names, surnames, titles)."""
 
     def __init__(self, aliases: Iterable[tuple[str, str]]) -> None:
-        names: dict[str, set[str]] = defaultdict(set)
         by_words: dict[str, set[str]] = defaultdict(set)
         for alias, name in aliases:
-            names[alias.lower()].add(name)
             by_words[_words_key(alias)].add(name)
-        self._names = dict(names)
         # Aliases as word sequences, so a question is looked up one word n-gram at a time: one
         # regex alternation of every alias costs milliseconds once an archive has thousands.
         self._by_words = {key: tuple(sorted(found)) for key, found in by_words.items() if key}
@@ -118,10 +115,10 @@ class SpeakerIndex:
         found: set[str] = set()
         for part in _JOINER.split(phrase.strip()):
             part = re.sub(r"^(?:the|a|an)\s+", "", part.strip(" ?.!"), flags=re.IGNORECASE)
-            names = self._names.get(part.lower())
+            names = self._by_words.get(_words_key(part))
             if names is None:
                 return ()
-            found |= names
+            found.update(names)
         return tuple(sorted(found))
 
 
@@ -180,18 +177,19 @@ def read_question(
     """
     asked = _asked_person(text)
     asks_speech = asked is not None or _SPEECH.search(text) is not None
+    has_topic = bool(history) and bool(_topic_words(text))  # only follow-ups ask
     refers_back = bool(history) and (
         (asked is not None and asked.lower() in _PRONOUNS)
         or (asked is None and _PRONOUN.search(text) is not None)
-        or (_ELSE.search(text) is not None and not _topic_words(text))
+        or (_ELSE.search(text) is not None and not has_topic)
     )
     if refers_back:
         named = _last_speakers(speakers, history)
         exclude = tuple(q for turn in history for q in _quoted_sentences(turn.answer))
-        if named and not _topic_words(text) and (asks_speech or _ELSE.search(text)):
+        if named and not has_topic and (asks_speech or _ELSE.search(text)):
             # "What else did he say?": anything else of theirs, not only the last topic.
             return Question(text, " ".join(named), named, None, exclude)
-        if not _topic_words(text):
+        if not has_topic:
             return Question(text, history[-1].question, None, None, exclude)
         topic = _PRONOUN.sub(" and ".join(named), text) if named else text
         return Question(text, topic, named if asks_speech else None, None, exclude)
