@@ -196,7 +196,7 @@ class VectorIndex:
         return isinstance(self._inner, faiss.IndexFlat)
 
     def set_ef_search(self, ef_search: int) -> None:
-        if isinstance(self._inner, faiss.IndexHNSW):
+        if self._graph:
             self._inner.hnsw.efSearch = ef_search
 
     def search(
@@ -254,9 +254,6 @@ class VectorIndex:
         except RuntimeError:
             return False
         return True
-
-    def to_bytes(self) -> bytes:
-        return bytes(faiss.serialize_index(self._index))
 
     def save(self, path: Path) -> str:
         """Persist atomically; returns the checksum of what was written, for the store to record.

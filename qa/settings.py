@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from embeddings.index import ANN_FACTORY, EF_SEARCH, EXACT_LIMIT
+
 __all__ = ["Settings"]
 
 
@@ -52,9 +54,9 @@ class Settings(BaseSettings):
         None, description="Where ONNX exports are kept; unset = ~/.cache/dateline."
     )
     index_factory: str = Field(
-        "HNSW32,Flat", description="FAISS factory string for indexes of index_exact_limit+ vectors."
+        ANN_FACTORY, description="FAISS factory string for indexes of index_exact_limit+ vectors."
     )
     index_exact_limit: int = Field(
-        20_000, ge=0, description="Below this many vectors search is exact (Flat)."
+        EXACT_LIMIT, ge=0, description="Below this many vectors search is exact (Flat)."
     )
-    hnsw_ef_search: int = Field(128, ge=1, le=4096, description="HNSW search breadth.")
+    hnsw_ef_search: int = Field(EF_SEARCH, ge=1, le=4096, description="HNSW search breadth.")
