@@ -36,14 +36,6 @@ SMALL = max(ARTICLES // 4, 1)
 TIMEOUT = 1800  # seconds per worker process
 
 
-def _subset(count: int, folder: Path) -> Path:
-    """The first ``count`` Reuters articles, linked into ``folder``."""
-    folder.mkdir(parents=True)
-    for path in sorted(reuters.article_files().iterdir())[:count]:
-        (folder / path.name).symlink_to(path)
-    return folder
-
-
 def _worker(*args: str) -> dict[str, Any]:
     completed = subprocess.run(
         [sys.executable, "-m", "bench.ingest", *args],
@@ -113,8 +105,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="dateline-ingest-"))
     rows: list[dict[str, Any]] = []
     try:
-        big = _subset(ARTICLES, work / "articles")
-        small = _subset(SMALL, work / "small")
+        big = reuters.first_articles(ARTICLES, work / "articles")
+        small = reuters.first_articles(SMALL, work / "small")
         print(f"  {ARTICLES:,} Reuters articles (and {SMALL:,} for the memory check)", flush=True)
         for backend in BACKENDS:
             ingests, raws = [], []

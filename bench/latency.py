@@ -36,32 +36,6 @@ MAX_SECONDS = 30.0  # per concurrency level
 TARGET_P50_MS, TARGET_P99_MS, TARGET_RPS = 15.0, 60.0, 100.0
 
 
-def _seeds_data_dir() -> Path:
-    """The shipped seeds, ingested once into the bench cache."""
-    from embeddings.encoder import Encoder
-    from qa.archive import open_store
-    from qa.ingest import ingest_directory
-    from qa.settings import Settings
-
-    data_dir = reuters.CACHE / "seeds" / "data"
-    if (data_dir / "bench-complete").exists():
-        return data_dir
-    shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings(seeds_dir=REPO / "seeds", data_dir=data_dir)
-    store = open_store(settings)
-    ingest_directory(
-        settings.seeds_dir,
-        store,
-        Encoder(settings.model),
-        data_dir,
-        settings.max_file_bytes,
-        progress=False,
-    )
-    store.close()
-    (data_dir / "bench-complete").touch()
-    return data_dir
-
-
 def _passages(data_dir: Path) -> int:
     import sqlite3
 
@@ -193,7 +167,8 @@ def main() -> None:
     pairs = reuters.questions()
     questions = [q for q, _ in pairs]
     reuters_dir = reuters.ingested_archive("onnx-int8")
-    corpora = {"seeds": _seeds_data_dir(), "reuters": reuters_dir}
+    seeds_dir = reuters.ingested(REPO / "seeds", reuters.CACHE / "seeds" / "data", "torch")
+    corpora = {"seeds": seeds_dir, "reuters": reuters_dir}
     sizes = {label: _passages(folder) for label, folder in corpora.items()}
     print(f"  corpora: {sizes}; {len(questions):,} distinct questions", flush=True)
     logs = Path(tempfile.mkdtemp(prefix="dateline-latency-"))

@@ -104,29 +104,8 @@ def _venv_python() -> Path | None:
 
 def _dateline_data_dir(backend: str) -> Path:
     """The first ARTICLES Reuters stories ingested by Dateline (once; cached)."""
-    from embeddings.encoder import Encoder
-    from qa.archive import open_store
-    from qa.ingest import ingest_directory
-    from qa.settings import Settings
-
-    data_dir = WORK / f"dateline-{ARTICLES}-{backend}"
-    if (data_dir / "bench-complete.json").exists():
-        return data_dir
-    shutil.rmtree(data_dir, ignore_errors=True)
-    folder = WORK / f"articles-{ARTICLES}"
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        for path in sorted(reuters.article_files().iterdir())[:ARTICLES]:
-            (folder / path.name).symlink_to(path)
-    settings = Settings(seeds_dir=folder, data_dir=data_dir)
-    encoder = Encoder(settings.model, settings.batch_size, backend=backend)
-    store = open_store(settings)
-    started = time.perf_counter()
-    ingest_directory(folder, store, encoder, data_dir, settings.max_file_bytes, progress=False)
-    seconds = time.perf_counter() - started
-    store.close()
-    (data_dir / "bench-complete.json").write_text(json.dumps({"seconds": seconds}))
-    return data_dir
+    folder = reuters.first_articles(ARTICLES, WORK / f"articles-{ARTICLES}")
+    return reuters.ingested(folder, WORK / f"dateline-{ARTICLES}-{backend}", backend)
 
 
 def _dateline(data_dir: Path, backend: str, questions: list[str]) -> dict[str, Any]:

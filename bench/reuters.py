@@ -25,6 +25,8 @@ __all__ = [
     "DATA",
     "ReutersStory",
     "article_files",
+    "first_articles",
+    "ingested",
     "ingested_archive",
     "questions",
     "stories",
@@ -153,33 +155,47 @@ def questions(limit: int | None = None) -> list[tuple[str, str]]:
     return pairs[:limit] if limit else pairs
 
 
-def ingested_archive(backend: str, batch_size: int = 32) -> Path:
-    """A data dir holding the whole Reuters corpus ingested with ``backend`` (built once).
+def first_articles(count: int, folder: Path) -> Path:
+    """The first ``count`` Reuters articles, linked into ``folder`` (made once)."""
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        for path in sorted(article_files().iterdir())[:count]:
+            (folder / path.name).symlink_to(path)
+    return folder
 
-    Returns the data dir; ``dateline serve`` and ``Archive.open`` read it.
+
+def ingested(folder: Path, data_dir: Path, backend: str, *, progress: bool = False) -> Path:
+    """``data_dir`` holding ``folder`` ingested with ``backend`` (built once; cached).
+
+    ``bench-complete.json`` beside the index records how long the ingest took and what it
+    holds; its presence says the ingest finished.
     """
-    from embeddings.encoder import Encoder
-    from qa.archive import open_store
+    from qa.archive import open_encoder, open_store
     from qa.ingest import ingest_directory
     from qa.settings import Settings
 
-    folder = article_files()
-    data_dir = CACHE / "reuters" / f"data-{backend}"
     stamp = data_dir / "bench-complete.json"
     if stamp.exists():
         return data_dir
-    print(f"  ingesting the Reuters corpus with the {backend} backend (once; cached)", flush=True)
-    started = time.perf_counter()
-    settings = Settings(seeds_dir=folder, data_dir=data_dir, batch_size=batch_size)
-    encoder = Encoder(settings.model, batch_size, backend=backend)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    settings = Settings(seeds_dir=folder, data_dir=data_dir, backend=backend)
     store = open_store(settings)
+    started = time.perf_counter()
     report = ingest_directory(
-        folder, store, encoder, data_dir, settings.max_file_bytes, progress=True
+        folder, store, open_encoder(settings), data_dir, settings.max_file_bytes, progress=progress
     )
-    counts = store.counts()
-    store.close()
     elapsed = time.perf_counter() - started
-    record = {"seconds": round(elapsed, 1), **counts, "summary": report.summary()}
+    record = {"seconds": round(elapsed, 1), **store.counts(), "summary": report.summary()}
+    store.close()
     stamp.write_text(json.dumps(record))
-    print(f"  ingested in {elapsed:.0f} s: {record}", flush=True)
     return data_dir
+
+
+def ingested_archive(backend: str) -> Path:
+    """A data dir holding the whole Reuters corpus ingested with ``backend`` (built once)."""
+    data_dir = CACHE / "reuters" / f"data-{backend}"
+    if not (data_dir / "bench-complete.json").exists():
+        print(
+            f"  ingesting the Reuters corpus with the {backend} backend (once; cached)", flush=True
+        )
+    return ingested(article_files(), data_dir, backend, progress=True)
