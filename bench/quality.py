@@ -601,7 +601,7 @@ def _abstention_sweep(
     """Abstention on SQuAD questions (should answer) and our unanswerable ones (should not),
     per coverage weight: the threshold that keeps false abstentions within a budget, and how
     many unanswerable questions it catches; then the shipped weight and threshold."""
-    table = []
+    rows = []
     for weight in _COVERAGE_WEIGHTS:
         positive = np.array([r[weight] for r in unanswerable])
         negative = np.sort([r[weight] for r in answerable])
@@ -611,7 +611,7 @@ def _abstention_sweep(
         for budget in _FALSE_ABSTENTION_BUDGETS:
             threshold = float(negative[int(budget * len(negative))])
             cells.append(f"{(positive < threshold).mean():.2f} @ {threshold:.2f}")
-        table.append(cells)
+        rows.append(cells)
     table(
         f"Abstention: {len(answerable):,} SQuAD questions (answerable) vs {len(unanswerable)} "
         "off-topic/unanswerable ones; caught share @ threshold, per false-abstention budget",
@@ -620,7 +620,7 @@ def _abstention_sweep(
             "ROC AUC",
             *(f"<= {b:.0%}" for b in _FALSE_ABSTENTION_BUDGETS),
         ),
-        table,
+        rows,
     )
     abstained_wrongly = sum(r[COVERAGE_WEIGHT] < settings.min_relevance for r in answerable)
     caught = sum(r[COVERAGE_WEIGHT] < settings.min_relevance for r in unanswerable)
