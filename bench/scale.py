@@ -69,7 +69,7 @@ class _SyntheticEncoder:
     def count_tokens(self, text: str) -> int:
         return self._real.count_tokens(text)
 
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+    def encode(self, texts: Sequence[str]) -> Vectors:
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         unknown = []
         for row, text in enumerate(texts):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +12,11 @@ import pytest
 
 from embeddings.encoder import BACKENDS, Encoder, export_onnx
 from embeddings.errors import ModelLoadError
+from embeddings.export import ONNX_FILES, PIPELINE_FILE
+from embeddings.models import load_sentence_transformer
+from embeddings.onnx_model import OnnxSentenceModel
 
-from .conftest import SEEDS
+from .conftest import REPO, SEEDS
 
 TEXTS = [
     "What did Putin say about training?",
@@ -71,6 +77,46 @@ def test_onnx_vectors_agree_with_torch(encoder: Encoder, onnx_encoder: Encoder) 
     assert vectors.shape == reference.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert _cosines(vectors, reference).min() > 0.999
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_runtime_repeats_sentence_transformers_own(backend: str, onnx_cache: Path) -> None:
+    """Our onnxruntime path gives the vectors sentence-transformers' ONNX backend gives."""
+    ours = Encoder("all-MiniLM-L6-v2", batch_size=4, backend=backend, cache_dir=onnx_cache)
+    folder = export_onnx("all-MiniLM-L6-v2", onnx_cache)
+    theirs = load_sentence_transformer(
+        "all-MiniLM-L6-v2",
+        str(folder),
+        backend="onnx",
+        model_kwargs={"file_name": ONNX_FILES[backend]},
+    )
+    reference = theirs.encode(TEXTS, batch_size=4, normalize_embeddings=True)
+    assert _cosines(ours.encode(TEXTS), reference).min() > 0.99999
+    for text in TEXTS:
+        single = theirs.encode([text], normalize_embeddings=True)
+        assert _cosines(ours.encode([text]), single).min() > 0.99999
+
+
+def test_onnx_serving_never_imports_torch(onnx_cache: Path) -> None:
+    """torch and sentence-transformers take seconds to import: a server on ONNX skips both."""
+    script = (
+        "import sys; from pathlib import Path; from embeddings.encoder import Encoder; "
+        f"Encoder('all-MiniLM-L6-v2', backend='onnx-int8', cache_dir=Path({str(onnx_cache)!r}))"
+        ".encode(['What did Putin say?']); "
+        "print(sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert found.stdout.strip() == "[]"
+
+
+def test_damaged_export_is_a_model_error(onnx_cache: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "export"
+    shutil.copytree(export_onnx("all-MiniLM-L6-v2", onnx_cache), damaged)
+    (damaged / PIPELINE_FILE).unlink()
+    with pytest.raises(ModelLoadError, match="cannot load its ONNX export"):
+        OnnxSentenceModel("all-MiniLM-L6-v2", damaged, ONNX_FILES["onnx-int8"])
 
 
 def test_int8_vectors_agree_with_torch(encoder: Encoder, int8_encoder: Encoder) -> None:

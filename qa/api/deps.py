@@ -1,4 +1,8 @@
-"""Dependencies of the routes, as ``Annotated`` aliases."""
+"""Dependencies of the routes, as ``Annotated`` aliases.
+
+The ones that never block are coroutines: FastAPI runs a plain function dependency in its
+thread pool, a hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from qa.settings import Settings
 __all__ = ["ArchiveDep", "RateLimited", "SettingsDep", "TokenRequired"]
 
 
-def _archive(request: Request) -> Archive:
+async def _archive(request: Request) -> Archive:
     archive: Archive | None = request.app.state.archive
     if archive is None:
         reason = request.app.state.load_error or "the index is still loading"
@@ -23,12 +27,12 @@ def _archive(request: Request) -> Archive:
     return archive
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _rate_limit(request: Request) -> None:
+async def _rate_limit(request: Request) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
@@ -43,7 +47,7 @@ def _rate_limit(request: Request) -> None:
 _bearer = HTTPBearer(auto_error=False, description="DATELINE_API_TOKEN, for write endpoints.")
 
 
-def _require_token(
+async def _require_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

@@ -1,0 +1,162 @@
+"""ONNX exports of a sentence-transformers model, made locally by sentence-transformers itself.
+
+An export is a copy of the model folder with ``onnx/model.onnx`` (fp32) and
+``onnx/model_qint8.onnx`` (int8), plus ``dateline-pipeline.json``: what the model does after
+the transformer (pooling, normalisation, input length), read from the loaded model so the
+ONNX runtime (embeddings/onnx_model.py) repeats it without importing sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import hashlib
+import json
+import logging
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from embeddings.errors import ModelLoadError
+from embeddings.models import load_sentence_transformer, resolve_model_path
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = ["ONNX_FILES", "PIPELINE_FILE", "default_cache_dir", "export_onnx"]
+
+ONNX_FILES = {"onnx": "onnx/model.onnx", "onnx-int8": "onnx/model_qint8.onnx"}
+PIPELINE_FILE = "dateline-pipeline.json"
+_POOLING_MODES = ("mean", "cls", "max")
+
+# Bumped whenever the export changes, so stale exports in a cache are not reused.
+_EXPORT_VERSION = 3
+
+
+def default_cache_dir() -> Path:
+    """Where exported ONNX models are kept: ``$XDG_CACHE_HOME/dateline`` (``~/.cache``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "dateline"
+
+
+def _fingerprint(model: str, path: str) -> str:
+    """Names, sizes and mtimes of the model's files (not their bytes: fast at every start)."""
+    from importlib.metadata import version
+
+    # Versions from metadata: importing the libraries here would add seconds to every start.
+    runtime = "\0".join(
+        version(p) for p in ("sentence-transformers", "optimum-onnx", "onnxruntime")
+    )
+    digest = hashlib.sha256(f"{_EXPORT_VERSION}\0{model}\0{runtime}".encode())
+    folder = Path(path)
+    if folder.is_dir():
+        for file in sorted(folder.rglob("*")):
+            relative = file.relative_to(folder)
+            if file.is_file() and relative.parts[0] not in ("onnx", "openvino"):
+                stat = file.stat()
+                digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One exporter per model at a time, across processes (a server and an ingest, say)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(f".{folder.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pipeline(model: str, loaded: SentenceTransformer) -> dict[str, Any]:
+    """Transformer, pooling, optional normalisation: the models an ONNX runtime can repeat."""
+    names = [type(module).__name__ for module in loaded]
+    if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        raise ModelLoadError(
+            model, f"the ONNX backends run Transformer, Pooling (and Normalize) models, not {names}"
+        )
+    pooling_module: Any = loaded[1]
+    pooling = pooling_module.get_config_dict().get("pooling_mode")
+    if pooling not in _POOLING_MODES:
+        raise ModelLoadError(model, f"the ONNX backends pool by {_POOLING_MODES}, not {pooling!r}")
+    return {
+        "max_seq_length": int(loaded.max_seq_length or 512),
+        "pooling": pooling,
+        "normalize": len(names) == 3,
+        "dimension": int(loaded.get_embedding_dimension() or 0),
+    }
+
+
+def _export(model: str, path: str, folder: Path) -> None:
+    """Stage the export beside ``folder`` and rename it into place: a half-made export is
+    never loaded."""
+    staged = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staged, ignore_errors=True)
+    try:
+        _export_into(model, path, staged)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    staged.rename(folder)
+
+
+def _export_into(model: str, path: str, staged: Path) -> None:
+    from optimum.onnxruntime import AutoQuantizationConfig
+    from sentence_transformers import export_dynamic_quantized_onnx_model
+
+    if Path(path).is_dir():
+        shutil.copytree(path, staged, ignore=shutil.ignore_patterns("onnx", "openvino"))
+    else:
+        load_sentence_transformer(model, path).save(str(staged))  # a hub name in the local cache
+    # Per-channel scales: per-tensor ones move vectors too far (cosine ~0.9 to torch).
+    config = AutoQuantizationConfig.avx2(is_static=False, per_channel=True)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser logs advice to the root logger
+    try:
+        with warnings.catch_warnings():
+            # torch deprecates the TorchScript exporter that optimum drives; the export is
+            # checked against torch by the tests, so its advice is noise here.
+            warnings.simplefilter("ignore")
+            exported = load_sentence_transformer(model, str(staged), backend="onnx")  # exports
+            pipeline = _pipeline(model, exported)
+            exported.save(str(staged))
+            export_dynamic_quantized_onnx_model(exported, config, str(staged), file_suffix="qint8")
+            # The exporter's temporary folder is cleaned up when the model goes; inside this
+            # block, so that its ResourceWarning is not raised on some later line.
+            del exported
+            gc.collect()
+    finally:
+        root.setLevel(level)
+    (staged / PIPELINE_FILE).write_text(json.dumps(pipeline, indent=2))
+
+
+def export_onnx(model: str, cache_dir: Path | None = None) -> Path:
+    """Export ``model`` for ONNX Runtime (once; later calls find it) and return its folder.
+
+    The export is made locally from the model's own files, never downloaded; it is keyed by
+    the model's files and the library versions, so an update re-exports.
+    """
+    path = resolve_model_path(model)
+    try:
+        key = _fingerprint(model, path)
+    except PackageNotFoundError as exc:
+        raise ModelLoadError(model, f"the ONNX backends need {exc.name}") from exc
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/"))[-60:]
+    folder = (cache_dir or default_cache_dir()) / "onnx" / f"{slug}-{key}"
+    with _exclusive(folder):
+        if not folder.exists():
+            try:
+                _export(model, path, folder)
+            except ModelLoadError:
+                raise
+            except Exception as exc:  # an exporter failure becomes one actionable message
+                raise ModelLoadError(model, f"cannot export it to ONNX ({exc})") from exc
+    return folder
