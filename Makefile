@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint bench browser clean
+.PHONY: install run test lint bench browser wrk clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Installs a Debian package whose program is missing (as root; otherwise says how).
+define debian_package
+	@test -x $(1) || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+		else echo "$(2) missing: sudo apt-get install -y $(2)" >&2; exit 1; fi; }
+endef
+
 # Debian's Chromium for the widget's browser tests (never `playwright install`: it downloads).
 browser:
-	@test -x /usr/bin/chromium || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "chromium missing: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+	$(call debian_package,/usr/bin/chromium,chromium)
+
+# wrk loads the server in the latency benchmarks: a C client leaves the two cores to the server.
+wrk:
+	$(call debian_package,/usr/bin/wrk,wrk)
 
 run: install
 	$(BIN)/dateline ingest
@@ -40,7 +49,7 @@ lint: install
 	$(BIN)/ruff format --check qa embeddings tests bench
 	$(BIN)/mypy
 
-bench: install
+bench: install wrk
 	$(BIN)/python -m bench
 
 clean:

@@ -1,23 +1,27 @@
-"""A real ``dateline serve`` process on loopback, and closed-loop HTTP clients to load it."""
+"""A real ``dateline serve`` process on loopback, and wrk's closed-loop clients to load it."""
 
 from __future__ import annotations
 
 import http.client
-import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["LoadResult", "Server", "load", "running_server"]
+
+_SCRIPT = Path(__file__).with_name("chat.lua")
+# Ready means this many /readyz 200s in a row, each on a new connection: with several
+# workers, any of them may take a connection, and the last to load decides.
+_READY_CHECKS = 6
 
 
 @dataclass(frozen=True)
@@ -25,25 +29,24 @@ class Server:
     host: str
     port: int
     pid: int
-    ready_seconds: float  # process start to the first /readyz 200
+    ready_seconds: float  # process start to /readyz 200 from every worker
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadResult:
-    clients: int
-    seconds: float
-    latencies_ms: list[float] = field(default_factory=list)
-    server_ms: list[float] = field(default_factory=list)  # the answer's own took_ms
-    errors: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
+    """What wrk measured over one run (client side, loopback)."""
 
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms) + self.errors
+    clients: int
+    requests: int
+    seconds: float
+    errors: int  # non-200 answers and socket errors
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
 
     @property
     def throughput(self) -> float:
-        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
 
 def _free_port() -> int:
@@ -92,14 +95,17 @@ def running_server(
         )
     try:
         deadline = started + timeout
-        while not _ready(port):
+        ready_in_a_row = 0
+        while ready_in_a_row < _READY_CHECKS:
+            ready_in_a_row = ready_in_a_row + 1 if _ready(port) else 0
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
             if time.perf_counter() > deadline:
                 raise RuntimeError(
                     f"server not ready in {timeout:.0f} s: {log.read_text()[-2000:]}"
                 )
-            time.sleep(0.02)
+            if not ready_in_a_row:
+                time.sleep(0.02)
         yield Server("127.0.0.1", port, process.pid, time.perf_counter() - started)
     finally:
         process.terminate()
@@ -114,62 +120,46 @@ def load(
     server: Server,
     questions: Sequence[str],
     clients: int,
+    seconds: float,
     *,
-    max_requests: int,
-    max_seconds: float,
+    first: int = 0,
     path: str = "/api/chat",
 ) -> LoadResult:
-    """``clients`` closed-loop clients (each waits for its answer, then asks the next question).
+    """``clients`` closed-loop connections (each waits for its answer, then asks again) by wrk.
 
-    Each question is asked once across all clients, so the server's question cache never hits;
-    the run stops after ``max_requests`` or ``max_seconds``, whichever comes first.
+    A C client leaves the two cores to the server; a Python one took about half of them. Each
+    request asks the next of ``questions[first:]``, so a server's question cache does not hit
+    while there are questions left.
     """
-    bodies = [json.dumps({"question": q}).encode() for q in questions[:max_requests]]
-    next_index = itertools.count()
-    lock = threading.Lock()
-    result = LoadResult(clients=clients, seconds=0.0)
-    stop_at = time.perf_counter() + max_seconds
-
-    def client() -> None:
-        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
-        headers = {"Content-Type": "application/json"}
-        latencies, took, errors, statuses = [], [], 0, {}
-        while time.perf_counter() < stop_at:
-            with lock:
-                index = next(next_index)
-            if index >= len(bodies):
-                break
-            sent = time.perf_counter()
-            try:
-                connection.request("POST", path, body=bodies[index], headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
-                status, payload = 0, b""
-            elapsed = (time.perf_counter() - sent) * 1000
-            statuses[status] = statuses.get(status, 0) + 1
-            if status == 200:
-                latencies.append(elapsed)
-                answer: dict[str, Any] = json.loads(payload)
-                took.append(float(answer.get("took_ms", 0.0)))
-            else:
-                errors += 1
-        connection.close()
-        with lock:
-            result.latencies_ms.extend(latencies)
-            result.server_ms.extend(took)
-            result.errors += errors
-            for status, count in statuses.items():
-                result.statuses[status] = result.statuses.get(status, 0) + count
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.perf_counter() - started
-    return result
+    threads = min(clients, os.cpu_count() or 1)
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as bodies:
+        bodies.writelines(json.dumps({"question": q}) + "\n" for q in questions)
+        bodies.flush()
+        finished = subprocess.run(
+            [
+                "wrk",
+                f"--threads={threads}",
+                f"--connections={clients}",
+                f"--duration={seconds:g}s",
+                "--timeout=30s",
+                f"--script={_SCRIPT}",
+                f"http://{server.host}:{server.port}{path}",
+                "--",
+                bodies.name,
+                str(threads),
+                str(first),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    measured: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return LoadResult(
+        clients=clients,
+        requests=measured["requests"],
+        seconds=measured["seconds"],
+        errors=measured["non_200"] + measured["socket_errors"],
+        p50_ms=measured["p50_ms"],
+        p95_ms=measured["p95_ms"],
+        p99_ms=measured["p99_ms"],
+    )

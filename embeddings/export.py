@@ -8,7 +8,6 @@ ONNX runtime (embeddings/onnx_model.py) repeats it without importing sentence-tr
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import hashlib
 import json
@@ -16,11 +15,11 @@ import logging
 import os
 import shutil
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
 
 from embeddings.errors import ModelLoadError
 from embeddings.models import load_sentence_transformer, resolve_model_path
@@ -61,18 +60,6 @@ def _fingerprint(model: str, path: str) -> str:
                 stat = file.stat()
                 digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
-
-
-@contextmanager
-def _exclusive(folder: Path) -> Iterator[None]:
-    """One exporter per model at a time, across processes (a server and an ingest, say)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(f".{folder.name}.lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _pipeline(model: str, loaded: SentenceTransformer) -> dict[str, Any]:
@@ -151,7 +138,9 @@ def export_onnx(model: str, cache_dir: Path | None = None) -> Path:
         raise ModelLoadError(model, f"the ONNX backends need {exc.name}") from exc
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/"))[-60:]
     folder = (cache_dir or default_cache_dir()) / "onnx" / f"{slug}-{key}"
-    with _exclusive(folder):
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # One exporter per model at a time, across processes (a server and an ingest, say).
+    with FileLock(folder.with_name(f".{folder.name}.lock")):
         if not folder.exists():
             try:
                 _export(model, path, folder)

@@ -5,11 +5,16 @@ ranker) and opens a read snapshot of the store under one short lock, so the ids 
 returns are always rows its snapshot can read: it sees the archive before an update or after
 it, never a mix. A writer (one at a time) encodes, writes in one SQLite transaction and derives
 new indexes while readers carry on, then commits and swaps the view under that same lock.
+
+Another process may write too (a second server worker, a CLI ingest): a reader whose snapshot
+is newer than its view starts a reload of the index files that process wrote, in the
+background, and answers from the current view meanwhile.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,11 +25,19 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
+from embeddings.errors import IndexFileError
 from embeddings.index import IndexConfig
 from qa.answer import Candidate, compose_answer
 from qa.articles import parse_article
 from qa.errors import ArticleNotFoundError, DuplicateArticleError, IndexNotBuiltError
-from qa.indexes import Indexes, derive_indexes, load_indexes, manifest, persist_indexes
+from qa.indexes import (
+    Indexes,
+    derive_indexes,
+    load_indexes,
+    load_verified_indexes,
+    manifest,
+    persist_indexes,
+)
 from qa.ingest import check_model, prepare, store_articles
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
@@ -34,6 +47,8 @@ from qa.settings import Settings
 from qa.store import PassageFilters, Store
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
+
+log = logging.getLogger(__name__)
 
 _QUERY_CACHE_SIZE = 1024
 
@@ -60,6 +75,7 @@ class _View:
     indexes: Indexes
     speakers: SpeakerIndex
     ranker: HybridRanker
+    generation: int  # the store's data generation the indexes were built from
 
 
 class Archive:
@@ -73,7 +89,9 @@ class Archive:
         self.store = store
         self._swap = threading.Lock()
         self._writer = threading.Lock()
-        self._view = self._make_view(indexes)
+        self._reloading = threading.Lock()
+        with store.snapshot() as generation:
+            self._view = self._make_view(indexes, generation)
         self._embed = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_question)
 
     @classmethod
@@ -97,7 +115,7 @@ class Archive:
     def indexes(self) -> Indexes:
         return self._view.indexes
 
-    def _make_view(self, indexes: Indexes) -> _View:
+    def _make_view(self, indexes: Indexes, generation: int) -> _View:
         ranker = HybridRanker(
             indexes.passages,
             indexes.sentences,
@@ -107,15 +125,38 @@ class Archive:
             self.settings.candidates,
             self.settings.lexical_weight,
         )
-        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker)
+        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker, generation)
 
     @contextmanager
     def _reading(self) -> Iterator[_View]:
         with ExitStack() as stack:
             with self._swap:
                 view = self._view
-                stack.enter_context(self.store.snapshot())
+                generation = stack.enter_context(self.store.snapshot())
+            if generation > view.generation and self._reloading.acquire(blocking=False):
+                threading.Thread(target=self._reload, name="index-reload", daemon=True).start()
             yield view
+
+    def _reload(self) -> None:
+        """Load the index files another process wrote; until they are complete, try again at
+        a later question."""
+        try:
+            with self._writer, self.store.snapshot() as generation:
+                if generation <= self._view.generation:
+                    return
+                indexes = load_verified_indexes(
+                    self.store, self.settings.data_dir, index_config(self.settings)
+                )
+                view = self._make_view(indexes, generation)
+                with self._swap:
+                    self._view = view
+            log.info(
+                "loaded the index of data generation %d, written by another process", generation
+            )
+        except IndexFileError as exc:
+            log.info("the archive changed but its new index is not complete yet: %s", exc)
+        finally:
+            self._reloading.release()
 
     def _encode_question(self, text: str) -> Vector:
         vector: Vector = self.encoder.encode([text])[0]
@@ -264,7 +305,7 @@ class Archive:
     def _commit_and_swap(self) -> None:
         """Derive the new view inside the open write transaction, then publish both at once."""
         indexes = derive_indexes(self.store, self.encoder.dimension, index_config(self.settings))
-        view = self._make_view(indexes)
+        view = self._make_view(indexes, self.store.data_generation())
         with self._swap:
             self.store.commit()
             self._view = view

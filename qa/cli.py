@@ -58,13 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="serve the API and widget")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes (DATELINE_WORKERS)")
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Any:
     from qa.settings import Settings
 
-    names = ("data_dir", "model", "backend", "seeds_dir", "host", "port")
+    names = ("data_dir", "model", "backend", "seeds_dir", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
 

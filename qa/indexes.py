@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from embeddings.errors import IndexFileError
 from embeddings.index import IndexConfig, VectorIndex, write_atomically
 from qa.lexical import LexicalIndex
@@ -20,6 +22,7 @@ __all__ = [
     "build_indexes",
     "derive_indexes",
     "load_indexes",
+    "load_verified_indexes",
     "manifest",
     "persist_indexes",
 ]
@@ -113,9 +116,14 @@ def build_indexes(
     return indexes
 
 
-def _load_checked(
-    store: Store, data_dir: Path, record: dict[str, Any], config: IndexConfig | None
+def load_verified_indexes(
+    store: Store, data_dir: Path, config: IndexConfig | None = None
 ) -> Indexes:
+    """The index files, if the manifest vouches for them and they match the store; else
+    IndexFileError (never a rebuild: another process may be writing them)."""
+    record = manifest(store)
+    if record is None:
+        raise IndexFileError("the store has no index manifest yet")
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded: dict[str, VectorIndex] = {}
@@ -143,11 +151,19 @@ def _load_checked(
 def load_indexes(
     store: Store, data_dir: Path, model: str, dimension: int, config: IndexConfig | None = None
 ) -> Indexes:
-    """Load and verify; a missing, torn, altered or stale index is reported and rebuilt."""
-    record = manifest(store)
-    if record is not None:
+    """Load and verify; a missing, torn, altered or stale index is reported and rebuilt.
+
+    One process rebuilds at a time (server workers start together); the others then load
+    what it wrote.
+    """
+    try:
+        return load_verified_indexes(store, data_dir, config)
+    except IndexFileError as exc:
+        problem = exc
+    with FileLock(data_dir / ".rebuild.lock"):
         try:
-            return _load_checked(store, data_dir, record, config)
-        except IndexFileError as exc:
-            log.warning("%s; rebuilding the index from the store", exc)
-    return build_indexes(store, data_dir, model, dimension, config)
+            return load_verified_indexes(store, data_dir, config)
+        except IndexFileError:
+            if manifest(store) is not None:
+                log.warning("%s; rebuilding the index from the store", problem)
+            return build_indexes(store, data_dir, model, dimension, config)

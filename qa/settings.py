@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         64, ge=1, description="API requests handled at once; more get 503 and Retry-After."
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes; each loads the model, all map the same index files.",
+    )
 
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "torch",
@@ -60,3 +67,10 @@ class Settings(BaseSettings):
         EXACT_LIMIT, ge=0, description="Below this many vectors search is exact (Flat)."
     )
     hnsw_ef_search: int = Field(EF_SEARCH, ge=1, le=4096, description="HNSW search breadth.")
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``DATELINE_*`` variables, for worker processes to read back."""
+        return {
+            f"DATELINE_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+            for name, value in self.model_dump(mode="json", exclude_none=True).items()
+        }

@@ -223,16 +223,16 @@ class Store:
             self._db.execute("ROLLBACK")
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """Every read inside sees one committed state of the store (a WAL read transaction)."""
+    def snapshot(self) -> Iterator[int]:
+        """Every read inside sees one committed state of the store (a WAL read transaction),
+        whose data generation it yields."""
         db = self._db
         if db.in_transaction:
-            yield
+            yield self.data_generation()
             return
         db.execute("BEGIN")
-        db.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts at a first read
         try:
-            yield
+            yield self.data_generation()  # the snapshot starts at this first read
         finally:
             db.execute("COMMIT")
 
