@@ -7,6 +7,7 @@ generation and loads the index files the writer left.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from embeddings.encoder import Encoder
+from qa.api.server import _WorkersConfig
 from qa.archive import Archive
 from qa.settings import Settings
 
@@ -129,3 +131,18 @@ def test_a_running_server_picks_up_a_cli_ingest(
         _eventually(lambda: _cites(server, "bergen_1"))
     finally:
         stop_server(server)
+
+
+def test_worker_connections_are_not_delayed_by_nagle() -> None:
+    """The shared listener says TCP, so asyncio turns Nagle off on every accepted connection."""
+    config = _WorkersConfig("qa.api.server:app_from_environment", host="127.0.0.1", port=0)
+    listener = config.bind_socket()
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        listener.listen()
+        with socket.create_connection(listener.getsockname()[:2]):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
