@@ -7,6 +7,7 @@ server that uses them starts without importing torch.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,10 +42,11 @@ Vectors = npt.NDArray[np.float32]
 
 
 class Encoder:
-    """One model on one backend.
+    """One model on one backend, safe to share between threads.
 
-    torch calls are serialised by a lock (the model is not thread-safe); ONNX Runtime sessions
-    are, so concurrent questions encode side by side.
+    torch encodes are serialised by a lock (the model is not thread-safe); ONNX Runtime
+    sessions are, so concurrent questions encode side by side. Token counts use a tokenizer of
+    their own, so they never wait for an encode.
     """
 
     def __init__(
@@ -67,6 +69,10 @@ class Encoder:
                 raise ModelLoadError(model, "it does not report an embedding dimension")
             self.dimension = int(dimension)
             self.max_tokens = int(self._torch.max_seq_length or 512)
+            # Counting tokens (ingest's splitting) goes on while another thread encodes; the
+            # tokenizer changes its own settings on each call, hence a lock of its own.
+            self._counting = copy.deepcopy(self._torch.tokenizer)
+            self._counting_lock = threading.Lock()
         else:
             folder = export_onnx(model, cache_dir)
             self._onnx = OnnxSentenceModel(model, folder, ONNX_FILES[backend])
@@ -99,8 +105,8 @@ class Encoder:
         """Wordpieces the model sees, without its special tokens."""
         if self.backend != "torch":
             return self._onnx.count_tokens(text)
-        with self._lock:
-            return len(self._torch.tokenizer.tokenize(text))
+        with self._counting_lock:
+            return len(self._counting.tokenize(text))
 
     @property
     def window_tokens(self) -> int:

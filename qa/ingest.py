@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from embeddings.encoder import Encoder
@@ -79,9 +83,8 @@ class PreparedArticle:
     source: StoredFile | None
 
 
-def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArticle]) -> None:
-    """Encode a group of articles in one call (passages and sentences) and write each one."""
-    group = list(pending)
+def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDArray[np.float32]:
+    """Passage and sentence vectors of a group of articles, from one encoder call."""
     texts: list[str] = []
     for item in group:
         texts.extend(p.text for p in item.passages)
@@ -89,7 +92,13 @@ def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArt
     # A one-sentence paragraph is its own sentence: each distinct text is encoded once.
     distinct: dict[str, int] = {}
     rows = [distinct.setdefault(text, len(distinct)) for text in texts]
-    vectors = encoder.encode(list(distinct))[rows]
+    vectors: npt.NDArray[np.float32] = encoder.encode(list(distinct))[rows]
+    return vectors
+
+
+def _write_group(
+    store: Store, group: Sequence[PreparedArticle], vectors: npt.NDArray[np.float32]
+) -> None:
     offset = 0
     for item in group:
         n_passages = len(item.passages)
@@ -101,6 +110,35 @@ def store_articles(store: Store, encoder: Encoder, pending: Iterable[PreparedArt
             item.article, item.passages, item.people, passage_vectors, sentence_vectors, item.source
         )
         log.info("stored %s", item.article.article_id)
+
+
+def store_articles(store: Store, encoder: Encoder, group: Sequence[PreparedArticle]) -> None:
+    """Encode a group of articles in one call (passages and sentences) and write each one."""
+    _write_group(store, group, _encode_group(encoder, group))
+
+
+@contextmanager
+def _encoding_beside(
+    store: Store, encoder: Encoder
+) -> Iterator[Callable[[list[PreparedArticle]], None]]:
+    """A sink for groups: each is encoded on a second thread while this one reads, splits and
+    writes the groups before and after it (the encoder leaves the GIL; the rest needs it).
+
+    At most one group is encoding and one being prepared, so memory stays flat; groups are
+    written in the order they came.
+    """
+    pending: tuple[list[PreparedArticle], Future[npt.NDArray[np.float32]]] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode") as encoding:
+
+        def submit(group: list[PreparedArticle]) -> None:
+            nonlocal pending
+            following = (group, encoding.submit(_encode_group, encoder, group)) if group else None
+            if pending is not None:
+                _write_group(store, pending[0], pending[1].result())
+            pending = following
+
+        yield submit
+        submit([])
 
 
 def prepare(
@@ -138,50 +176,53 @@ def ingest_directory(
     group: list[PreparedArticle] = []
     group_texts = 0
     files = _article_files(folder)
-    for path in tqdm(files, desc="ingest", unit="file", disable=not progress or None, leave=False):
-        source = str(path.resolve())
-        stat = path.stat()
-        current = StoredFile(path.stem, source, stat.st_size, stat.st_mtime_ns, "")
-        stored = by_source.get(source)
-        seen.add(source)
-        if stored and (stored.size, stored.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            report.unchanged += 1
-            continue
-        try:
-            article = read_article(path, max_file_bytes)
-        except UnreadableArticleError as exc:
-            log.warning("skipped %s: %s", path, exc)
-            report.skipped.append((str(path), str(exc)))
-            continue
-        for warning in article.warnings:
-            log.warning("%s: %s", path, warning)
-        if stored and stored.content_hash == article.content_hash:
-            store.touch(stored.article_id, stat.st_size, stat.st_mtime_ns)
-            report.unchanged += 1
-            continue
-        owner = known.get(article.article_id)
-        if owner is not None and owner.source != source:
-            reason = f"article id {article.article_id!r} is already used by {owner.source}"
-            log.warning("skipped %s: %s", path, reason)
-            report.skipped.append((str(path), reason))
-            continue
-        twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
-            article.content_hash
-        )
-        if twin is not None and twin != article.article_id:
-            reason = f"same text as article {twin!r}"
-            log.warning("skipped %s: %s", path, reason)
-            report.skipped.append((str(path), reason))
-            continue
-        (report.updated if stored else report.added).append(article.article_id)
-        pending_hashes[article.content_hash] = article.article_id
-        item = prepare(article, encoder, current)
-        group.append(item)
-        group_texts += sum(1 + len(p.sentences) for p in item.passages)
-        if group_texts >= _TEXTS_PER_GROUP:
-            store_articles(store, encoder, group)
-            group, group_texts = [], 0
-    store_articles(store, encoder, group)
+    with _encoding_beside(store, encoder) as encode_and_write:
+        for path in tqdm(
+            files, desc="ingest", unit="file", disable=not progress or None, leave=False
+        ):
+            source = str(path.resolve())
+            stat = path.stat()
+            current = StoredFile(path.stem, source, stat.st_size, stat.st_mtime_ns, "")
+            stored = by_source.get(source)
+            seen.add(source)
+            if stored and (stored.size, stored.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                report.unchanged += 1
+                continue
+            try:
+                article = read_article(path, max_file_bytes)
+            except UnreadableArticleError as exc:
+                log.warning("skipped %s: %s", path, exc)
+                report.skipped.append((str(path), str(exc)))
+                continue
+            for warning in article.warnings:
+                log.warning("%s: %s", path, warning)
+            if stored and stored.content_hash == article.content_hash:
+                store.touch(stored.article_id, stat.st_size, stat.st_mtime_ns)
+                report.unchanged += 1
+                continue
+            owner = known.get(article.article_id)
+            if owner is not None and owner.source != source:
+                reason = f"article id {article.article_id!r} is already used by {owner.source}"
+                log.warning("skipped %s: %s", path, reason)
+                report.skipped.append((str(path), reason))
+                continue
+            twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
+                article.content_hash
+            )
+            if twin is not None and twin != article.article_id:
+                reason = f"same text as article {twin!r}"
+                log.warning("skipped %s: %s", path, reason)
+                report.skipped.append((str(path), reason))
+                continue
+            (report.updated if stored else report.added).append(article.article_id)
+            pending_hashes[article.content_hash] = article.article_id
+            item = prepare(article, encoder, current)
+            group.append(item)
+            group_texts += sum(1 + len(p.sentences) for p in item.passages)
+            if group_texts >= _TEXTS_PER_GROUP:
+                encode_and_write(group)
+                group, group_texts = [], 0
+        encode_and_write(group)
     folder = folder.resolve()
     for stored in known.values():
         if stored.source and Path(stored.source).parent == folder and stored.source not in seen:
