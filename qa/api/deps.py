@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -16,7 +17,7 @@ from qa.api.limits import RateLimiter
 from qa.archive import Archive
 from qa.settings import Settings
 
-__all__ = ["ArchiveDep", "RateLimited", "SettingsDep", "TokenRequired"]
+__all__ = ["AnsweringDep", "ArchiveDep", "RateLimited", "SettingsDep", "TokenRequired"]
 
 
 async def _archive(request: Request) -> Archive:
@@ -25,6 +26,11 @@ async def _archive(request: Request) -> Archive:
         reason = request.app.state.load_error or "the index is still loading"
         raise HTTPException(503, reason, headers={"Retry-After": "5"})
     return archive
+
+
+async def _answering(request: Request) -> CapacityLimiter:
+    limiter: CapacityLimiter = request.app.state.answering
+    return limiter
 
 
 async def _settings(request: Request) -> Settings:
@@ -62,6 +68,7 @@ async def _require_token(
 
 
 ArchiveDep = Annotated[Archive, Depends(_archive)]
+AnsweringDep = Annotated[CapacityLimiter, Depends(_answering)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RateLimited = Depends(_rate_limit)
 TokenRequired = Depends(_require_token)

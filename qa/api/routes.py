@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from qa.api.deps import ArchiveDep, RateLimited, TokenRequired
+from qa.api.deps import AnsweringDep, ArchiveDep, RateLimited, TokenRequired
 from qa.api.models import (
     ArticleDeleted,
     ArticleDetail,
@@ -50,16 +52,20 @@ router = APIRouter()
 
 
 @router.post("/api/chat", response_model=Answer, responses=_ERRORS, dependencies=[RateLimited])
-def chat(body: ChatRequest, archive: ArchiveDep) -> Answer:
+async def chat(body: ChatRequest, archive: ArchiveDep, answering: AnsweringDep) -> Answer:
     """Answer with extracted sentences, each cited; abstains when nothing relevant is found."""
-    return archive.ask(body.question, top_k=body.top_k, history=body.history, filters=body.filters)
+    ask = functools.partial(
+        archive.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters
+    )
+    return await anyio.to_thread.run_sync(ask, limiter=answering)
 
 
 @router.get(
     "/api/search", response_model=SearchResponse, responses=_ERRORS, dependencies=[RateLimited]
 )
-def search(
+async def search(
     archive: ArchiveDep,
+    answering: AnsweringDep,
     q: Annotated[QuestionText, Query(description="The query, 1 to 1000 characters.")],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     date_from: Day = None,
@@ -69,7 +75,7 @@ def search(
     """Ranked passages with scores and metadata; no answer composition."""
     started = time.perf_counter()
     filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker, article_id=None)
-    hits = archive.search(q, k, filters)
+    hits = await anyio.to_thread.run_sync(archive.search, q, k, filters, limiter=answering)
     return SearchResponse(
         query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
     )
