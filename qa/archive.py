@@ -172,8 +172,8 @@ class Archive:
             named = view.speakers.named(filters.speaker) or (filters.speaker,)
             speakers = tuple(sorted(set(named) & set(speakers))) if speakers else named
         passage_filters = PassageFilters(
-            date_from=filters.date_from if filters else None,
-            date_to=filters.date_to if filters else None,
+            date_from=filters.date_from.isoformat() if filters and filters.date_from else None,
+            date_to=filters.date_to.isoformat() if filters and filters.date_to else None,
             article_id=filters.article_id if filters else None,
             speakers=speakers,
         )

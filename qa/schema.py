@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 __all__ = ["Answer", "Citation", "HistoryTurn", "SearchFilters", "SearchHit"]
@@ -41,8 +43,8 @@ class HistoryTurn(BaseModel):
 
 
 class SearchFilters(BaseModel):
-    date_from: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    date_to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_from: date | None = Field(None, description="Earliest article date, YYYY-MM-DD.")
+    date_to: date | None = Field(None, description="Latest article date, YYYY-MM-DD.")
     speaker: str | None = Field(None, max_length=200)
     article_id: str | None = Field(None, max_length=200)
 

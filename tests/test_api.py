@@ -162,6 +162,12 @@ def test_not_ready_without_index(tmp_path: Path) -> None:
         ("question=hello", {"content-type": "application/x-www-form-urlencoded"}, 422, ""),
         ("[1, 2]", {}, 422, ""),
         (
+            json.dumps({"question": "q", "filters": {"date_from": "2025-02-30"}}),
+            {},
+            422,
+            "filters.date_from: Input should be a valid date",
+        ),
+        (
             json.dumps({"question": "q", "history": [{"question": "a", "answer": "b"}] * 21}),
             {},
             422,
@@ -179,6 +185,12 @@ def test_bad_chat_input(
     detail = response.json()["detail"]
     assert isinstance(detail, str) and reason in detail
     assert "xxxxxxxxxx" not in detail and "lone" not in detail  # the input is never echoed
+
+
+def test_impossible_search_date(client: TestClient) -> None:
+    response = client.get("/api/search", params={"q": "training", "date_to": "2024-13-01"})
+    assert response.status_code == 422
+    assert "date_to: Input should be a valid date" in response.json()["detail"]
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,7 @@ def test_citations_are_distinct_paragraphs(archive: Archive) -> None:
 
 
 def test_search_filters(archive: Archive) -> None:
-    hits = archive.search("cooperation", 10, SearchFilters(date_from="2024-01-01"))
+    hits = archive.search("cooperation", 10, SearchFilters(date_from=date(2024, 1, 1)))
     assert hits and {h.article_id for h in hits} == {SHOIGU_ARTICLE}
     hits = archive.search("cooperation", 10, SearchFilters(speaker="Putin"))
     assert hits and {h.speaker for h in hits} == {"Vladimir Putin"}

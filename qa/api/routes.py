@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,7 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 ArticleId = Annotated[
     str, PathParam(pattern=r"^[\w.-]{1,200}$", description="File name without extension.")
 ]
-Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+Day = Annotated[date | None, Query(description="YYYY-MM-DD")]
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 413, 422, 429, 503)
@@ -74,7 +75,7 @@ async def search(
 ) -> SearchResponse:
     """Ranked passages with scores and metadata; no answer composition."""
     started = time.perf_counter()
-    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker, article_id=None)
+    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
     hits = await anyio.to_thread.run_sync(archive.search, q, k, filters, limiter=answering)
     return SearchResponse(
         query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
