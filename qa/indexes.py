@@ -13,7 +13,7 @@ from typing import Any
 from filelock import FileLock
 
 from embeddings.errors import IndexFileError
-from embeddings.index import IndexConfig, VectorIndex, write_atomically
+from embeddings.index import IndexConfig, VectorIndex, file_checksum, write_atomically
 from qa.lexical import LexicalIndex
 from qa.store import Store
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _VECTOR_FILES = {"passages": "passages.faiss", "sentences": "sentences.faiss"}
 _LEXICAL_DIR = "bm25"
+_CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,7 @@ def _fingerprint(store: Store) -> str:
 
 
 def _folder_checksums(folder: Path) -> dict[str, str]:
-    return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.iterdir())
-        if path.is_file()
-    }
+    return {path.name: file_checksum(path) for path in sorted(folder.iterdir()) if path.is_file()}
 
 
 def manifest(store: Store) -> dict[str, Any] | None:
@@ -85,13 +82,13 @@ def persist_indexes(
         index: VectorIndex = getattr(indexes, table)
         files[table] = {
             "file": filename,
-            "sha256": index.save(data_dir / filename),
+            _CHECKSUM: index.save(data_dir / filename),
             "count": index.count,
         }
     staging = data_dir / f".{_LEXICAL_DIR}.new"
     shutil.rmtree(staging, ignore_errors=True)
     indexes.lexical.save(staging)
-    files["lexical"] = {"dir": _LEXICAL_DIR, "sha256": _folder_checksums(staging)}
+    files["lexical"] = {"dir": _LEXICAL_DIR, _CHECKSUM: _folder_checksums(staging)}
     shutil.rmtree(data_dir / _LEXICAL_DIR, ignore_errors=True)
     staging.rename(data_dir / _LEXICAL_DIR)
     record = {
@@ -124,20 +121,22 @@ def load_verified_indexes(
     record = manifest(store)
     if record is None:
         raise IndexFileError("the store has no index manifest yet")
+    if any(_CHECKSUM not in part for part in record["indexes"].values()):
+        raise IndexFileError("the index manifest predates xxh3 checksums")
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded: dict[str, VectorIndex] = {}
     counts = store.counts()
     for table, filename in _VECTOR_FILES.items():
         expected = record["indexes"][table]
-        index = VectorIndex.load(data_dir / filename, expected["sha256"], config)
+        index = VectorIndex.load(data_dir / filename, expected[_CHECKSUM], config)
         if index.count != counts[table]:
             raise IndexFileError(
                 f"{filename} holds {index.count} vectors but the store has {counts[table]} {table}"
             )
         loaded[table] = index
     folder = data_dir / _LEXICAL_DIR
-    if not folder.is_dir() or _folder_checksums(folder) != record["indexes"]["lexical"]["sha256"]:
+    if not folder.is_dir() or _folder_checksums(folder) != record["indexes"]["lexical"][_CHECKSUM]:
         raise IndexFileError(f"{_LEXICAL_DIR}/ is missing or does not match its checksums")
     try:
         lexical = LexicalIndex.load(folder)

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from embeddings.index import ANN_FACTORY, EF_SEARCH, EXACT_LIMIT
+from embeddings.index import ANN_FACTORY, EF_SEARCH, EF_SEARCH_LARGE_FROM, EXACT_LIMIT
 
 __all__ = ["Settings"]
 
@@ -66,7 +66,13 @@ class Settings(BaseSettings):
     index_exact_limit: int = Field(
         EXACT_LIMIT, ge=0, description="Below this many vectors search is exact (Flat)."
     )
-    hnsw_ef_search: int = Field(EF_SEARCH, ge=1, le=4096, description="HNSW search breadth.")
+    hnsw_ef_search: int | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description=f"HNSW search breadth; unset: {EF_SEARCH}, {2 * EF_SEARCH} from "
+        f"{EF_SEARCH_LARGE_FROM:,} vectors.",
+    )
 
     def environment(self) -> dict[str, str]:
         """These settings as ``DATELINE_*`` variables, for worker processes to read back."""

@@ -73,6 +73,22 @@ def test_damaged_index_is_detected_and_rebuilt(
     assert record is not None and record["generation"] == 2
 
 
+def test_index_checked_with_another_hash_is_rebuilt(tmp_path: Path, encoder: Encoder) -> None:
+    """A manifest from before the xxh3 checksums vouches for nothing: rebuilt, then trusted."""
+    settings = _fresh(tmp_path, encoder)
+    expected = _answers(settings, encoder)
+    store = open_store(settings)
+    record = manifest(store)
+    assert record is not None
+    for part in record["indexes"].values():
+        part["sha256"] = part.pop("xxh3_128")
+    store.set_meta("manifest", record)
+    assert _answers(settings, encoder) == expected
+    rebuilt = manifest(store)
+    assert rebuilt is not None and rebuilt["generation"] == 2
+    assert all("xxh3_128" in part for part in rebuilt["indexes"].values())
+
+
 def test_stale_index_after_an_unfinished_update_is_rebuilt(
     tmp_path: Path, encoder: Encoder
 ) -> None:
