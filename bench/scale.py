@@ -41,6 +41,7 @@ QUERIES = 300
 IVF = "IVF1024,Flat"  # ~1,000 vectors a list at 1M; k-means on 1024 centroids stays short
 TARGET_RECALL, TARGET_START_S = 0.95, 5.0
 EF_BREADTHS = (64, 128, 256)
+STARTS = 5
 _COPY = re.compile(r"^\[copy \d+\] ")
 
 Vectors = npt.NDArray[np.float32]
@@ -240,24 +241,28 @@ def _search_table(data_dir: Path, queries: Vectors) -> list[dict[str, Any]]:
 
 
 def _startup(data_dir: Path) -> list[dict[str, Any]]:
-    """Process start to /readyz 200, twice per backend (page cache warm after the first)."""
+    """Process start to /readyz 200, STARTS times per backend; the median is what counts (these
+    VMs vary by ~30% from one start to the next). The last start also answers questions."""
     questions = [q for q, _ in reuters.questions()]
     rows = []
     for backend in ("onnx-int8", "torch"):
-        for attempt in (1, 2):
+        starts: list[float] = []
+        for attempt in range(1, STARTS + 1):
             log = WORK / f"server-{backend}-{attempt}.log"
             with running_server(data_dir, log, backend, timeout=600) as server:
-                row: dict[str, Any] = {
-                    "backend": backend,
-                    "attempt": attempt,
-                    "ready_s": round(server.ready_seconds, 2),
-                    "rss_mb": _rss_mb(server.pid),
-                }
-                if attempt == 2:
+                starts.append(server.ready_seconds)
+                if attempt == STARTS:
+                    row: dict[str, Any] = {
+                        "backend": backend,
+                        "starts": STARTS,
+                        "ready_s": round(float(np.median(starts)), 2),
+                        "ready_s_each": [round(t, 2) for t in starts],
+                        "rss_mb": _rss_mb(server.pid),
+                    }
                     result = load(server, questions, 1, 15.0)
                     row.update(p50_ms=result.p50_ms, p99_ms=result.p99_ms, errors=result.errors)
-            rows.append(row)
-            print(f"    {row}", flush=True)
+        rows.append(row)
+        print(f"    {row}", flush=True)
     return rows
 
 
@@ -290,17 +295,18 @@ def main() -> None:
     print("  server start-up with the prebuilt index…", flush=True)
     startup = _startup(data_dir)
     table(
-        f"dateline serve on {built['passages']:,} passages: process start to /readyz 200",
-        ["backend", "attempt", "ready s", "RSS MiB", "p50 ms (200 q)", "p99 ms", "errors"],
+        f"dateline serve on {built['passages']:,} passages: process start to /readyz 200, "
+        f"median of {STARTS} starts; then 15 s of questions from 1 client",
+        ["backend", "ready s", "each start s", "RSS MiB", "p50 ms", "p99 ms", "errors"],
         [
             [
                 r["backend"],
-                r["attempt"],
                 r["ready_s"],
+                " ".join(f"{t:.1f}" for t in r["ready_s_each"]),
                 r["rss_mb"],
-                r.get("p50_ms", ""),
-                r.get("p99_ms", ""),
-                r.get("errors", ""),
+                r["p50_ms"],
+                r["p99_ms"],
+                r["errors"],
             ]
             for r in startup
         ],
