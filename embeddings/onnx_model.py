@@ -32,7 +32,6 @@ class OnnxSentenceModel:
     """Tokenise, run the graph, pool, normalise: what ``SentenceTransformer.encode`` does."""
 
     def __init__(self, model: str, folder: Path, file_name: str) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         try:
@@ -43,15 +42,14 @@ class OnnxSentenceModel:
             self._normalize = bool(pipeline["normalize"])
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self._graph = str(folder / file_name)
-            self._single = self._session(onnxruntime, threads=1)
+            self._single = self._session(threads=1)
         except Exception as exc:  # a damaged export: one message naming the folder
             raise ModelLoadError(model, f"cannot load its ONNX export in {folder} ({exc})") from exc
         self._counting = Tokenizer.from_str(tokenizer.to_str())
         self._counting.no_truncation()
         self._counting.no_padding()
         tokenizer.enable_truncation(self.max_tokens)
-        pad_id = tokenizer.token_to_id(tokenizer.padding["pad_token"]) if tokenizer.padding else 0
-        tokenizer.enable_padding(pad_id=pad_id or 0)
+        tokenizer.enable_padding(pad_id=tokenizer.padding["pad_id"] if tokenizer.padding else 0)
         self._tokenizer = tokenizer
         self._inputs = {node.name for node in self._single.get_inputs()}
         outputs = [node.name for node in self._single.get_outputs()]
@@ -59,7 +57,9 @@ class OnnxSentenceModel:
         self._parallel: Any = None
         self._parallel_lock = threading.Lock()
 
-    def _session(self, onnxruntime: Any, threads: int) -> Any:
+    def _session(self, threads: int) -> Any:
+        import onnxruntime
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -76,9 +76,7 @@ class OnnxSentenceModel:
         """Batches use every core; made on the first batch, as a server may never see one."""
         with self._parallel_lock:
             if self._parallel is None:
-                import onnxruntime
-
-                self._parallel = self._session(onnxruntime, threads=os.cpu_count() or 1)
+                self._parallel = self._session(threads=os.cpu_count() or 1)
             return self._parallel
 
     def count_tokens(self, text: str) -> int:

@@ -75,7 +75,6 @@ class _View:
     indexes: Indexes
     speakers: SpeakerIndex
     ranker: HybridRanker
-    generation: int  # the store's data generation the indexes were built from
 
 
 class Archive:
@@ -90,8 +89,7 @@ class Archive:
         self._swap = threading.Lock()
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
-        with store.snapshot() as generation:
-            self._view = self._make_view(indexes, generation)
+        self._view = self._make_view(indexes)
         self._embed = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_question)
 
     @classmethod
@@ -115,7 +113,7 @@ class Archive:
     def indexes(self) -> Indexes:
         return self._view.indexes
 
-    def _make_view(self, indexes: Indexes, generation: int) -> _View:
+    def _make_view(self, indexes: Indexes) -> _View:
         ranker = HybridRanker(
             indexes.passages,
             indexes.sentences,
@@ -125,7 +123,7 @@ class Archive:
             self.settings.candidates,
             self.settings.lexical_weight,
         )
-        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker, generation)
+        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker)
 
     @contextmanager
     def _reading(self) -> Iterator[_View]:
@@ -133,7 +131,7 @@ class Archive:
             with self._swap:
                 view = self._view
                 generation = stack.enter_context(self.store.snapshot())
-            if generation > view.generation and self._reloading.acquire(blocking=False):
+            if generation > view.indexes.generation and self._reloading.acquire(blocking=False):
                 threading.Thread(target=self._reload, name="index-reload", daemon=True).start()
             yield view
 
@@ -142,12 +140,12 @@ class Archive:
         a later question."""
         try:
             with self._writer, self.store.snapshot() as generation:
-                if generation <= self._view.generation:
+                if generation <= self._view.indexes.generation:
                     return
                 indexes = load_verified_indexes(
                     self.store, self.settings.data_dir, index_config(self.settings)
                 )
-                view = self._make_view(indexes, generation)
+                view = self._make_view(indexes)
                 with self._swap:
                     self._view = view
             log.info(
@@ -305,7 +303,7 @@ class Archive:
     def _commit_and_swap(self) -> None:
         """Derive the new view inside the open write transaction, then publish both at once."""
         indexes = derive_indexes(self.store, self.encoder.dimension, index_config(self.settings))
-        view = self._make_view(indexes, self.store.data_generation())
+        view = self._make_view(indexes)
         with self._swap:
             self.store.commit()
             self._view = view

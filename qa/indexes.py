@@ -39,6 +39,7 @@ class Indexes:
     passages: VectorIndex
     sentences: VectorIndex
     lexical: LexicalIndex
+    generation: int  # the store's data generation they were derived from
 
 
 def _fingerprint(store: Store) -> str:
@@ -65,7 +66,8 @@ def derive_indexes(store: Store, dimension: int, config: IndexConfig | None = No
         ids, vectors = store.vectors(table)
         built[table] = VectorIndex.build(ids, vectors, dimension, config=config)
     passage_ids, texts = store.passage_texts()
-    return Indexes(built["passages"], built["sentences"], LexicalIndex.build(passage_ids, texts))
+    lexical = LexicalIndex.build(passage_ids, texts)
+    return Indexes(built["passages"], built["sentences"], lexical, store.data_generation())
 
 
 def persist_indexes(
@@ -97,7 +99,8 @@ def persist_indexes(
         **store.counts(),
         "fingerprint": _fingerprint(store),
         "generation": int(previous.get("generation", 0)) + 1,
-        "data_generation": store.data_generation(),
+        # The indexes' own: another process may have committed since they were derived.
+        "data_generation": indexes.generation,
         "indexes": files,
     }
     store.set_meta("manifest", record)
@@ -144,7 +147,7 @@ def load_verified_indexes(
         raise IndexFileError(f"{_LEXICAL_DIR}/ is unreadable ({exc})") from exc
     if lexical.count != counts["passages"]:
         raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
-    return Indexes(loaded["passages"], loaded["sentences"], lexical)
+    return Indexes(loaded["passages"], loaded["sentences"], lexical, record["data_generation"])
 
 
 def load_indexes(
