@@ -53,13 +53,13 @@ def _serve_and_load(
         print(
             f"  {label} / {backend} x{workers}: ready in {server.ready_seconds:.1f} s", flush=True
         )
-        # Each level starts past every question the earlier ones could have asked.
-        first = len(questions) // 2
-        warm = load(server, questions, 2, WARM_UP_SECONDS, first=first)
-        first += len(questions) // 8
+        # Each run starts past the questions the runs before it asked, including the one still
+        # in flight on each connection when wrk stopped counting.
+        warm = load(server, questions, 2, WARM_UP_SECONDS)
+        first = warm.requests + 2
         for clients in CLIENTS:
             result = load(server, questions, clients, SECONDS, first=first)
-            first += len(questions) // 8
+            first += result.requests + clients
             rows.append(
                 {
                     "corpus": label,
