@@ -478,7 +478,7 @@ _FALSE_ABSTENTION_BUDGETS = (0.01, 0.02, 0.05)
 
 
 def _best_relevance(
-    candidates: Sequence[Candidate], vector: Vectors, terms: set[str]
+    candidates: Sequence[Candidate], vector: Vectors, terms: frozenset[str]
 ) -> dict[float, float]:
     """The highest relevance among a question's candidates, per coverage weight: the answer
     abstains exactly when this is below ``min_relevance``."""

@@ -27,11 +27,13 @@ from embeddings.models import load_sentence_transformer, resolve_model_path
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["ONNX_FILES", "PIPELINE_FILE", "default_cache_dir", "export_onnx"]
+__all__ = ["ONNX_FILES", "PIPELINE_FILE", "default_cache_dir", "export_onnx", "int8_target"]
 
 ONNX_FILES = {"onnx": "onnx/model.onnx", "onnx-int8": "onnx/model_qint8.onnx"}
 PIPELINE_FILE = "dateline-pipeline.json"
 _POOLING_MODES = ("mean", "cls", "max")
+# CPU flags of the VNNI dot-product instructions (Linux's names in /proc/cpuinfo).
+_VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni"})
 
 # Bumped whenever the export changes, so stale exports in a cache are not reused.
 _EXPORT_VERSION = 3
@@ -43,7 +45,38 @@ def default_cache_dir() -> Path:
     return Path(root) / "dateline"
 
 
-def _fingerprint(model: str, path: str) -> str:
+def int8_target(cpu_flags: frozenset[str] | None = None) -> str:
+    """The optimum quantisation preset for this CPU: ``avx512_vnni`` (int8 weights) where the
+    CPU has VNNI, ``avx2`` (uint8 weights) elsewhere.
+
+    ONNX Runtime multiplies uint8 activations by int8 weights fastest, but without VNNI that
+    product can saturate and lose accuracy, so its docs advise uint8 weights there. With VNNI
+    the int8 weights are both faster and closer to fp32 (a question: 2.9 vs 4.5 ms on one
+    thread; cosine to fp32 0.9932 vs 0.9927 over 1,000 Reuters headlines).
+    """
+    if cpu_flags is None:
+        cpu_flags = _cpu_flags()
+    return "avx512_vnni" if cpu_flags & _VNNI_FLAGS else "avx2"
+
+
+def _cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags, as Linux lists them (none known elsewhere: the safe preset).
+
+    Read directly: py-cpuinfo takes 1.3 s here (it probes in a subprocess), and this runs at
+    every start, to find the export.
+    """
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "flags":
+            return frozenset(value.split())
+    return frozenset()
+
+
+def _fingerprint(model: str, path: str, target: str) -> str:
     """Names, sizes and mtimes of the model's files (not their bytes: fast at every start)."""
     from importlib.metadata import version
 
@@ -51,7 +84,7 @@ def _fingerprint(model: str, path: str) -> str:
     runtime = "\0".join(
         version(p) for p in ("sentence-transformers", "optimum-onnx", "onnxruntime")
     )
-    digest = hashlib.sha256(f"{_EXPORT_VERSION}\0{model}\0{runtime}".encode())
+    digest = hashlib.sha256(f"{_EXPORT_VERSION}\0{model}\0{runtime}\0{target}".encode())
     folder = Path(path)
     if folder.is_dir():
         for file in sorted(folder.rglob("*")):
@@ -81,20 +114,20 @@ def _pipeline(model: str, loaded: SentenceTransformer) -> dict[str, Any]:
     }
 
 
-def _export(model: str, path: str, folder: Path) -> None:
+def _export(model: str, path: str, folder: Path, target: str) -> None:
     """Stage the export beside ``folder`` and rename it into place: a half-made export is
     never loaded."""
     staged = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(staged, ignore_errors=True)
     try:
-        _export_into(model, path, staged)
+        _export_into(model, path, staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     staged.rename(folder)
 
 
-def _export_into(model: str, path: str, staged: Path) -> None:
+def _export_into(model: str, path: str, staged: Path, target: str) -> None:
     from optimum.onnxruntime import AutoQuantizationConfig
     from sentence_transformers import export_dynamic_quantized_onnx_model
 
@@ -103,7 +136,7 @@ def _export_into(model: str, path: str, staged: Path) -> None:
     else:
         load_sentence_transformer(model, path).save(str(staged))  # a hub name in the local cache
     # Per-channel scales: per-tensor ones move vectors too far (cosine ~0.9 to torch).
-    config = AutoQuantizationConfig.avx2(is_static=False, per_channel=True)
+    config = getattr(AutoQuantizationConfig, target)(is_static=False, per_channel=True)
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantiser logs advice to the root logger
@@ -129,11 +162,13 @@ def export_onnx(model: str, cache_dir: Path | None = None) -> Path:
     """Export ``model`` for ONNX Runtime (once; later calls find it) and return its folder.
 
     The export is made locally from the model's own files, never downloaded; it is keyed by
-    the model's files and the library versions, so an update re-exports.
+    the model's files, the library versions and the CPU's int8 preset, so an update (or a
+    cache moved to another kind of CPU) re-exports.
     """
     path = resolve_model_path(model)
+    target = int8_target()
     try:
-        key = _fingerprint(model, path)
+        key = _fingerprint(model, path, target)
     except PackageNotFoundError as exc:
         raise ModelLoadError(model, f"the ONNX backends need {exc.name}") from exc
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/"))[-60:]
@@ -143,7 +178,7 @@ def export_onnx(model: str, cache_dir: Path | None = None) -> Path:
     with FileLock(folder.with_name(f".{folder.name}.lock")):
         if not folder.exists():
             try:
-                _export(model, path, folder)
+                _export(model, path, folder, target)
             except ModelLoadError:
                 raise
             except Exception as exc:  # an exporter failure becomes one actionable message

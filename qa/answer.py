@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qa.lexical import content_terms, content_terms_of
+from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
 from qa.schema import Citation
 from qa.speakers import is_attribution
@@ -92,14 +92,14 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def pick_sentences(
-    candidate: Candidate, query_vector: Vector, topic_terms: set[str]
+    candidate: Candidate, query_vector: Vector, topic_terms: frozenset[str]
 ) -> PickedSentences | None:
     """The sentence(s) of a passage that best answer, or None for a passage without any."""
     text = candidate.passage.text
     sentences = list(candidate.sentences)
     if not sentences:
         return None
-    terms = content_terms_of([text[s.start : s.end] for s in sentences])
+    terms = [content_terms(text[s.start : s.end]) for s in sentences]
     cosines = [float(s.vector @ query_vector) for s in sentences]
     scores = [
         cosine + _TERM_BONUS * min(len(topic_terms & words), 3)
@@ -129,7 +129,7 @@ def _is_fragment(sentence: str) -> bool:
     return len(sentence.split()) <= _FRAGMENT_WORDS and is_attribution(sentence)
 
 
-def coverage(topic_terms: set[str], text: str) -> float:
+def coverage(topic_terms: frozenset[str], text: str) -> float:
     """Share of the question's content words that the passage contains (0 if it has none)."""
     if not topic_terms:
         return 0.0
@@ -137,7 +137,10 @@ def coverage(topic_terms: set[str], text: str) -> float:
 
 
 def relevance(
-    best_cosine: float, topic_terms: set[str], text: str, coverage_weight: float = COVERAGE_WEIGHT
+    best_cosine: float,
+    topic_terms: frozenset[str],
+    text: str,
+    coverage_weight: float = COVERAGE_WEIGHT,
 ) -> float:
     """How well a passage answers: its best sentence's cosine plus weighted word coverage."""
     return best_cosine + coverage_weight * coverage(topic_terms, text)
@@ -146,7 +149,7 @@ def relevance(
 def compose_answer(
     candidates: Sequence[Candidate],
     query_vector: Vector,
-    topic_terms: set[str],
+    topic_terms: frozenset[str],
     top_k: int,
     min_relevance: float,
     *,
@@ -159,10 +162,6 @@ def compose_answer(
     A question about a person with no topic ("What did Putin say?") takes every passage of
     theirs as relevant: the speaker filter already answered it.
     """
-    content_terms_of(  # one tokeniser call for every text the loop below looks at
-        [c.passage.text for c in candidates]
-        + [c.passage.text[s.start : s.end] for c in candidates for s in c.sentences]
-    )
     pool: list[tuple[Candidate, PickedSentences]] = []
     for candidate in candidates:
         if len(pool) == top_k * _POOL_PER_CITATION:

@@ -243,7 +243,7 @@ class Archive:
         ]
 
     @staticmethod
-    def _topic_terms(view: _View, read: Question) -> set[str]:
+    def _topic_terms(view: _View, read: Question) -> frozenset[str]:
         """Content words of the question, without the name of the person it asks about."""
         terms = content_terms(read.topic)
         for name in read.speakers or ():

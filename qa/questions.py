@@ -209,6 +209,6 @@ def read_question(
     return Question(text, text, None, None, ())
 
 
-def _topic_words(text: str) -> set[str]:
+def _topic_words(text: str) -> frozenset[str]:
     """Content words of a question besides pronouns, speech verbs and "else"/"more"."""
     return content_terms(_SPEECH.sub(" ", _PRONOUN.sub(" ", _ELSE.sub(" ", text))))

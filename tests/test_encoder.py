@@ -12,7 +12,7 @@ import pytest
 
 from embeddings.encoder import BACKENDS, Encoder, export_onnx
 from embeddings.errors import ModelLoadError
-from embeddings.export import ONNX_FILES, PIPELINE_FILE
+from embeddings.export import ONNX_FILES, PIPELINE_FILE, int8_target
 from embeddings.models import load_sentence_transformer
 from embeddings.onnx_model import OnnxSentenceModel
 
@@ -69,6 +69,26 @@ def test_onnx_export_is_local_and_reused(onnx_cache: Path) -> None:
     before = {str(p): p.stat().st_mtime_ns for p in folder.rglob("*")}
     assert export_onnx("all-MiniLM-L6-v2", onnx_cache) == folder
     assert {str(p): p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+
+
+def test_int8_preset_follows_the_cpu() -> None:
+    assert int8_target(frozenset({"avx2", "avx512f", "avx512_vnni"})) == "avx512_vnni"
+    assert int8_target(frozenset({"avx2", "avx_vnni"})) == "avx512_vnni"
+    assert int8_target(frozenset({"avx2", "avx512f", "avx512bw"})) == "avx2"
+    assert int8_target(frozenset()) == "avx2"
+
+
+def test_int8_export_has_the_weights_of_this_cpus_preset(onnx_cache: Path) -> None:
+    import onnx
+
+    folder = export_onnx("all-MiniLM-L6-v2", onnx_cache)
+    graph = onnx.load(str(folder / ONNX_FILES["onnx-int8"])).graph
+    stored = {tensor.name: tensor.data_type for tensor in graph.initializer}
+    # The second operand of each integer matmul: a stored weight, or an activation (attention).
+    matmuls = [n.input[1] for n in graph.node if n.op_type == "MatMulInteger"]
+    weights = {stored[name] for name in matmuls if name in stored}
+    expected = onnx.TensorProto.INT8 if int8_target() == "avx512_vnni" else onnx.TensorProto.UINT8
+    assert weights == {expected}
 
 
 def test_onnx_vectors_agree_with_torch(encoder: Encoder, onnx_encoder: Encoder) -> None:

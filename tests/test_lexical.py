@@ -1,0 +1,54 @@
+"""Tokenising for BM25 and for content words: bm25s's own rules, one text at a time."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+import Stemmer
+
+from qa.lexical import LexicalIndex, content_terms
+
+from .conftest import SEEDS
+
+SEED_LINES = [
+    line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().splitlines()
+]
+AWKWARD = [
+    "",
+    "a I x 7",
+    "U.S.-Russia talks: Über-fast naïve café, 2024's 1,000,000 rubles!",
+    "SAID said Says telling told STATED remarks commented",
+    "Putin's\tdefence\u00a0minister — «Shoigu» said;",
+]
+QUESTIONS = ["what did Putin say about training?", "Shoigu drills", "zebra crossings in Oslo"]
+
+
+def _bm25s_tokens(texts: list[str]) -> list[list[str]]:
+    """bm25s.tokenize as its docs show it, with our stopword list and stemmer."""
+    tokens: list[list[str]] = bm25s.tokenize(
+        texts,
+        stopwords="en_plus",
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    return tokens
+
+
+@pytest.mark.parametrize("text", SEED_LINES + AWKWARD)
+def test_content_terms_are_bm25s_tokens_less_reporting_verbs(text: str) -> None:
+    reporting = {"say", "said", "tell", "told", "state", "remark", "comment"}
+    assert content_terms(text) == frozenset(_bm25s_tokens([text])[0]) - reporting
+
+
+def test_question_scores_equal_bm25s_own() -> None:
+    passages = [line for line in SEED_LINES if line.strip()]
+    index = LexicalIndex.build(np.arange(len(passages), dtype=np.int64), passages)
+    reference = bm25s.BM25()
+    reference.index(_bm25s_tokens(passages), show_progress=False)
+    for question in QUESTIONS:
+        expected = reference.get_scores(_bm25s_tokens([question])[0])
+        np.testing.assert_allclose(index.scores(question), expected, rtol=1e-6)
+    for no_terms in ("", "what is it about?"):  # bm25s refuses a query without terms
+        assert not index.scores(no_terms).any()
