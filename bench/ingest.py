@@ -184,7 +184,7 @@ def main() -> None:
         ],
     )
     whole: dict[str, Any] | None = None
-    stamp = reuters.CACHE / "reuters" / "data-onnx-int8" / "bench-complete.json"
+    stamp = reuters.archive_dir("onnx-int8") / "bench-complete.json"
     if stamp.exists():
         whole = json.loads(stamp.read_text())
         print(

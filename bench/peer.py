@@ -105,7 +105,8 @@ def _venv_python() -> Path | None:
 def _dateline_data_dir(backend: str) -> Path:
     """The first ARTICLES Reuters stories ingested by Dateline (once; cached)."""
     folder = reuters.first_articles(ARTICLES, WORK / f"articles-{ARTICLES}")
-    return reuters.ingested(folder, WORK / f"dateline-{ARTICLES}-{backend}", backend)
+    data_dir = WORK / f"dateline-{ARTICLES}-{reuters.encoder_tag(backend)}"
+    return reuters.ingested(folder, data_dir, backend)
 
 
 def _dateline(data_dir: Path, backend: str, questions: list[str]) -> dict[str, Any]:

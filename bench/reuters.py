@@ -191,9 +191,26 @@ def ingested(folder: Path, data_dir: Path, backend: str, *, progress: bool = Fal
     return data_dir
 
 
+def encoder_tag(backend: str) -> str:
+    """``backend``, and for the ONNX ones the export's key: an archive cached by a benchmark
+    is ingested anew when the export changes (another int8 preset, a library update), so
+    its vectors always come from the encoder that asks."""
+    if backend == "torch":
+        return backend
+    from embeddings.encoder import export_onnx
+    from qa.settings import Settings
+
+    return f"{backend}-{export_onnx(Settings().model).name.rsplit('-', 1)[-1]}"
+
+
+def archive_dir(backend: str) -> Path:
+    """Where the whole Reuters corpus ingested with ``backend`` is cached."""
+    return CACHE / "reuters" / f"data-{encoder_tag(backend)}"
+
+
 def ingested_archive(backend: str) -> Path:
     """A data dir holding the whole Reuters corpus ingested with ``backend`` (built once)."""
-    data_dir = CACHE / "reuters" / f"data-{backend}"
+    data_dir = archive_dir(backend)
     if not (data_dir / "bench-complete.json").exists():
         print(
             f"  ingesting the Reuters corpus with the {backend} backend (once; cached)", flush=True
