@@ -33,10 +33,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Articles are encoded together in groups of about this many texts: large enough that sorting a
-# group by length leaves batches little padding (1,000 Reuters stories: ~14% faster than groups
-# of 512), small enough that memory stays flat however big the corpus is (a few MB a group).
-_TEXTS_PER_GROUP = 2048
+# Articles are encoded together in groups of about this many texts: large enough to keep batches
+# full, small enough that memory stays flat however big the corpus is.
+_TEXTS_PER_GROUP = 512
 
 
 @dataclass
