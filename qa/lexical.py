@@ -41,6 +41,9 @@ _REPORTING = frozenset(
 
 
 def _tokenize_corpus(texts: list[str]) -> list[list[str]]:
+    """Tokens of a whole corpus for indexing: bm25s's own tokenizer, which stems each distinct
+    word once and hands back one string object per stem (at a million passages, per-text
+    ``_tokenize`` would hold a fresh string for every token until the index is built)."""
     tokens: list[list[str]] = bm25s.tokenize(
         texts,
         token_pattern=_TOKEN_PATTERN.pattern,

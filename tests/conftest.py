@@ -22,6 +22,12 @@ from qa.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
+# Every line of the shipped articles, datelines and subheadings included.
+SEED_LINES = [
+    line
+    for path in sorted(SEEDS.glob("*.txt"))
+    for line in path.read_text(encoding="utf-8-sig").splitlines()
+]
 PUTIN_ARTICLE = "004_54dffa4cde85c137"
 SHOIGU_ARTICLE = "000_ef33a5cbffaa45bf"
 

@@ -16,7 +16,7 @@ from embeddings.export import ONNX_FILES, PIPELINE_FILE, int8_target
 from embeddings.models import load_sentence_transformer
 from embeddings.onnx_model import OnnxSentenceModel
 
-from .conftest import REPO, SEEDS
+from .conftest import REPO, SEED_LINES
 
 TEXTS = [
     "What did Putin say about training?",
@@ -148,12 +148,7 @@ def test_int8_vectors_agree_with_torch(encoder: Encoder, int8_encoder: Encoder) 
 
 
 def test_int8_ranks_seed_passages_like_torch(encoder: Encoder, int8_encoder: Encoder) -> None:
-    paragraphs = [
-        line.strip()
-        for path in sorted(SEEDS.glob("*.txt"))
-        for line in path.read_text(encoding="utf-8-sig").splitlines()
-        if len(line.split()) > 8
-    ]
+    paragraphs = [line.strip() for line in SEED_LINES if len(line.split()) > 8]
     questions = ["What did Putin say about training?", "What did Shoigu say about the CSTO?"]
     for backend in (encoder, int8_encoder):
         assert backend.encode(paragraphs).shape == (len(paragraphs), 384)

@@ -9,11 +9,8 @@ import Stemmer
 
 from qa.lexical import LexicalIndex, content_terms
 
-from .conftest import SEEDS
+from .conftest import SEED_LINES
 
-SEED_LINES = [
-    line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text().splitlines()
-]
 AWKWARD = [
     "",
     "a I x 7",
