@@ -91,15 +91,29 @@ class Encoder:
         single = len(texts) <= _SINGLE_THREAD_TEXTS
         if self.backend != "torch":
             return self._onnx.encode(texts, self.batch_size, parallel=not single)
+        # sentence-transformers sorts a call's texts by characters; batches of texts sorted by
+        # tokens pad far less (see OnnxSentenceModel.encode), so each call is one such batch.
+        order = np.argsort(self._token_counts(texts), kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock, _torch_threads(single):
-            vectors = self._torch.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                vectors[rows] = self._torch.encode(
+                    [texts[i] for i in rows],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return vectors
+
+    def _token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Wordpieces of each text as the model sees them (truncated), for torch's batching."""
+        with self._counting_lock:
+            ids = self._counting(
+                list(texts), truncation=True, max_length=self.max_tokens, add_special_tokens=False
+            )["input_ids"]
+        return [len(row) for row in ids]
 
     def count_tokens(self, text: str) -> int:
         """Wordpieces the model sees, without its special tokens."""

@@ -33,9 +33,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Articles are encoded together in groups of about this many texts: large enough to keep batches
-# full, small enough that memory stays flat however big the corpus is.
-_TEXTS_PER_GROUP = 512
+# Articles are encoded together in groups of texts. The first group is small, so the encoder starts
+# early; each next one is twice as large up to a cap, because the encoder sorts a group's texts by
+# tokens and a larger group pads less (1,000 Reuters stories: groups of 512 texts run 18% more
+# tokens than one sorted call, doubling groups up to 4,096 texts 4%). The cap keeps memory flat
+# however big the corpus is.
+_FIRST_GROUP_TEXTS = 512
+_MAX_GROUP_TEXTS = 4096
 
 
 @dataclass
@@ -99,17 +103,24 @@ def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDA
 def _write_group(
     store: Store, group: Sequence[PreparedArticle], vectors: npt.NDArray[np.float32]
 ) -> None:
+    """Store a group's articles in one transaction (one commit, not one per article)."""
     offset = 0
-    for item in group:
-        n_passages = len(item.passages)
-        n_sentences = sum(len(p.sentences) for p in item.passages)
-        passage_vectors = vectors[offset : offset + n_passages]
-        sentence_vectors = vectors[offset + n_passages : offset + n_passages + n_sentences]
-        offset += n_passages + n_sentences
-        store.replace_article(
-            item.article, item.passages, item.people, passage_vectors, sentence_vectors, item.source
-        )
-        log.info("stored %s", item.article.article_id)
+    with store.transaction():
+        for item in group:
+            n_passages = len(item.passages)
+            n_sentences = sum(len(p.sentences) for p in item.passages)
+            passage_vectors = vectors[offset : offset + n_passages]
+            sentence_vectors = vectors[offset + n_passages : offset + n_passages + n_sentences]
+            offset += n_passages + n_sentences
+            store.replace_article(
+                item.article,
+                item.passages,
+                item.people,
+                passage_vectors,
+                sentence_vectors,
+                item.source,
+            )
+            log.info("stored %s", item.article.article_id)
 
 
 def store_articles(store: Store, encoder: Encoder, group: Sequence[PreparedArticle]) -> None:
@@ -174,7 +185,7 @@ def ingest_directory(
     seen: set[str] = set()
     pending_hashes: dict[str, str] = {}
     group: list[PreparedArticle] = []
-    group_texts = 0
+    group_texts, group_limit = 0, _FIRST_GROUP_TEXTS
     files = _article_files(folder)
     with _encoding_beside(store, encoder) as encode_and_write:
         for path in tqdm(
@@ -219,9 +230,10 @@ def ingest_directory(
             item = prepare(article, encoder, current)
             group.append(item)
             group_texts += sum(1 + len(p.sentences) for p in item.passages)
-            if group_texts >= _TEXTS_PER_GROUP:
+            if group_texts >= group_limit:
                 encode_and_write(group)
                 group, group_texts = [], 0
+                group_limit = min(2 * group_limit, _MAX_GROUP_TEXTS)
         encode_and_write(group)
     folder = folder.resolve()
     for stored in known.values():

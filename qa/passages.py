@@ -51,7 +51,12 @@ def _fit_sentence(
 def _windows(
     text: str, spans: list[tuple[int, int]], count_tokens: Callable[[str], int], budget: int
 ) -> list[list[tuple[int, int]]]:
-    """Greedy packing of whole sentences, so no window is truncated by the encoder."""
+    """Greedy packing of whole sentences, so no window is truncated by the encoder.
+
+    Most paragraphs fit whole: one count of the paragraph then spares one per sentence.
+    """
+    if spans and count_tokens(text[spans[0][0] : spans[-1][1]]) <= budget:
+        return [list(spans)]
     windows: list[list[tuple[int, int]]] = [[]]
     used = 0
     for start, end in spans:

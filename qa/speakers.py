@@ -132,7 +132,8 @@ _APPOSITIVE = re.compile(
 )
 _DASH_SOURCE = re.compile(rf"(?<![^\x00\s])[―—–]+\s*(?P<name>{_NAME_RUN})\.?\s*$")
 _TRANSCRIPT = re.compile(r"^[\"“]?(?P<name>[A-Z][A-Z'’.-]+(?:\s+[A-Z][A-Z'’.-]+){0,2}):\s")
-_QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“"}
+_QUOTE_CLOSERS = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_QUOTE_OPENER = re.compile("[" + "".join(_QUOTE_CLOSERS) + "]")
 _MASK = "\x00"
 
 
@@ -163,21 +164,17 @@ def mask_quotes(text: str) -> tuple[str, list[tuple[int, int]]]:
     does when a quote runs on into the next paragraph.
     """
     spans: list[tuple[int, int]] = []
+    pieces: list[str] = []
     position = 0
-    while position < len(text):
-        char = text[position]
-        closer = '"' if char == '"' else _QUOTE_PAIRS.get(char)
-        if closer is None:
-            position += 1
-            continue
-        end = text.find(closer, position + 1)
+    while opener := _QUOTE_OPENER.search(text, position):
+        start = opener.start()
+        end = text.find(_QUOTE_CLOSERS[opener[0]], start + 1)
         end = len(text) if end < 0 else end + 1
-        spans.append((position, end))
+        spans.append((start, end))
+        pieces += [text[position:start], _MASK * (end - start)]
         position = end
-    masked = list(text)
-    for start, end in spans:
-        masked[start:end] = _MASK * (end - start)
-    return "".join(masked), spans
+    pieces.append(text[position:])
+    return "".join(pieces), spans
 
 
 def is_attribution(text: str) -> bool:

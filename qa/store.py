@@ -199,7 +199,7 @@ class Store:
         return db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, or a part of the one already open on this thread."""
         db = self._db
         if db.in_transaction:
@@ -263,7 +263,7 @@ class Store:
         return None if row is None else json.loads(row[0])
 
     def set_meta(self, key: str, value: Any) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     # -- writing --------------------------------------------------------------------------
@@ -281,7 +281,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def touch(self, article_id: str, size: int, mtime_ns: int) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 "UPDATE articles SET size = ?, mtime_ns = ? WHERE article_id = ?",
                 (size, mtime_ns, article_id),
@@ -298,7 +298,7 @@ class Store:
     ) -> None:
         """Swap in an article and everything derived from it, in one transaction."""
         speakers_by_paragraph = {p.paragraph: p.speaker for p in passages}
-        with self._transaction() as db:
+        with self.transaction() as db:
             self._bump_generation(db)
             db.execute("DELETE FROM articles WHERE article_id = ?", (article.article_id,))
             db.execute(
@@ -369,14 +369,14 @@ class Store:
             )
 
     def delete_article(self, article_id: str) -> bool:
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
             if cursor.rowcount:
                 self._bump_generation(db)
         return cursor.rowcount > 0
 
     def clear(self) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             for table in ("speakers", "sentences", "passages", "paragraphs", "articles"):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE key = 'manifest'")
