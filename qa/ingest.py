@@ -179,6 +179,9 @@ def ingest_directory(
     archive is re-checked without reading it.
     """
     check_model(store, encoder)
+    # A file's source is its path in the resolved folder, not its own resolved path: a linked
+    # file removed from the folder is then removed from the store, and one resolve serves all.
+    folder = folder.resolve()
     report = IngestReport()
     known = store.stored_files()
     by_source = {f.source: f for f in known.values() if f.source}
@@ -191,7 +194,7 @@ def ingest_directory(
         for path in tqdm(
             files, desc="ingest", unit="file", disable=not progress or None, leave=False
         ):
-            source = str(path.resolve())
+            source = str(path)
             stat = path.stat()
             current = StoredFile(path.stem, source, stat.st_size, stat.st_mtime_ns, "")
             stored = by_source.get(source)
@@ -235,7 +238,6 @@ def ingest_directory(
                 group, group_texts = [], 0
                 group_limit = min(2 * group_limit, _MAX_GROUP_TEXTS)
         encode_and_write(group)
-    folder = folder.resolve()
     for stored in known.values():
         if stored.source and Path(stored.source).parent == folder and stored.source not in seen:
             store.delete_article(stored.article_id)

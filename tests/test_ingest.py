@@ -56,6 +56,22 @@ def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: En
     assert report.unchanged == 2 and not report.changed
 
 
+def test_linked_file_removed_from_the_folder_leaves_the_store(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    elsewhere, seeds = tmp_path / "elsewhere", tmp_path / "seeds"
+    shutil.copytree(SEEDS, elsewhere)
+    seeds.mkdir()
+    for article in (SHOIGU_ARTICLE, PUTIN_ARTICLE):
+        (seeds / f"{article}.txt").symlink_to(elsewhere / f"{article}.txt")
+    _, first = _ingest(seeds, tmp_path / "data", encoder)
+    assert sorted(first.added) == [SHOIGU_ARTICLE, PUTIN_ARTICLE]
+    (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
+    store, second = _ingest(seeds, tmp_path / "data", encoder)
+    assert second.removed == [PUTIN_ARTICLE] and second.unchanged == 1
+    assert set(store.stored_files()) == {SHOIGU_ARTICLE}
+
+
 def test_index_built_with_another_model_is_refused(
     seeded_settings: Settings, encoder: Encoder
 ) -> None:
