@@ -120,7 +120,8 @@ def _write_group(
                 sentence_vectors,
                 item.source,
             )
-            log.info("stored %s", item.article.article_id)
+    for item in group:  # once committed: every article reported stored survives a crash
+        log.info("stored %s", item.article.article_id)
 
 
 def store_articles(store: Store, encoder: Encoder, group: Sequence[PreparedArticle]) -> None:
