@@ -7,8 +7,9 @@ from the store), in one ``encode`` call, in another process. Ingest's share of t
 what parsing, speaker attribution, SQLite and index building cost. Peak RSS at two corpus sizes
 shows whether memory grows with the corpus. The whole corpus's first ingest (cached by the
 latency benchmark) is shown when present. Each backend runs ``DATELINE_BENCH_INGEST_REPEATS``
-(3) times, ingest and raw alternating; medians are reported, the ratio as the median of the
-paired runs' ratios.
+(5) times, ingest and raw alternating; medians are reported, the ratio as the median of the
+paired runs' ratios: these VMs switch between a fast and a slow spell for minutes at a time,
+and a pair that straddles a switch is off by ~20%; the median of five rides out two.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = ["main"]
 
 BACKENDS = ("torch", "onnx-int8")
 ARTICLES = int(os.environ.get("DATELINE_BENCH_INGEST_ARTICLES", "1000"))
-REPEATS = int(os.environ.get("DATELINE_BENCH_INGEST_REPEATS", "3"))  # medians are quoted
+REPEATS = int(os.environ.get("DATELINE_BENCH_INGEST_REPEATS", "5"))  # medians are quoted
 SMALL = max(ARTICLES // 4, 1)
 TIMEOUT = 1800  # seconds per worker process
 
