@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 __all__ = ["Answer", "Citation", "HistoryTurn", "SearchFilters", "SearchHit"]
 
@@ -47,6 +47,13 @@ class SearchFilters(BaseModel):
     date_to: date | None = Field(None, description="Latest article date, YYYY-MM-DD.")
     speaker: str | None = Field(None, max_length=200)
     article_id: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> SearchFilters:
+        """A reversed range is a mistake to report, not a question with no answer."""
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from is after date_to")
+        return self
 
 
 class SearchHit(BaseModel):

@@ -168,6 +168,14 @@ def test_not_ready_without_index(tmp_path: Path) -> None:
             "filters.date_from: Input should be a valid date",
         ),
         (
+            json.dumps(
+                {"question": "q", "filters": {"date_from": "2024-05-02", "date_to": "2024-05-01"}}
+            ),
+            {},
+            422,
+            "filters: date_from is after date_to",
+        ),
+        (
             json.dumps({"question": "q", "history": [{"question": "a", "answer": "b"}] * 21}),
             {},
             422,
@@ -191,6 +199,15 @@ def test_impossible_search_date(client: TestClient) -> None:
     response = client.get("/api/search", params={"q": "training", "date_to": "2024-13-01"})
     assert response.status_code == 422
     assert "date_to: Input should be a valid date" in response.json()["detail"]
+
+
+def test_reversed_search_dates(client: TestClient) -> None:
+    params = {"q": "training", "date_from": "2024-05-02", "date_to": "2024-05-01"}
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "date_from is after date_to"
+    params["date_to"] = params["date_from"]  # one day is a range
+    assert client.get("/api/search", params=params).status_code == 200
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:

@@ -11,7 +11,9 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
 from qa.api.deps import AnsweringDep, ArchiveDep, RateLimited, TokenRequired
 from qa.api.models import (
@@ -75,7 +77,10 @@ async def search(
 ) -> SearchResponse:
     """Ranked passages with scores and metadata; no answer composition."""
     started = time.perf_counter()
-    filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
+    try:
+        filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
+    except ValidationError as exc:  # parameters valid alone, not together: a 422 like theirs
+        raise RequestValidationError(exc.errors()) from exc
     hits = await anyio.to_thread.run_sync(archive.search, q, k, filters, limiter=answering)
     return SearchResponse(
         query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
