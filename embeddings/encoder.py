@@ -93,7 +93,12 @@ class Encoder:
             return self._onnx.encode(texts, self.batch_size, parallel=not single)
         # sentence-transformers sorts a call's texts by characters; batches of texts sorted by
         # tokens pad far less (see OnnxSentenceModel.encode), so each call is one such batch.
-        order = np.argsort(self._token_counts(texts), kind="stable")
+        # Texts that make one batch (a question) need no order.
+        order = (
+            np.argsort(self._token_counts(texts), kind="stable")
+            if len(texts) > self.batch_size
+            else np.arange(len(texts))
+        )
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock, _torch_threads(single):
             for start in range(0, len(texts), self.batch_size):
