@@ -187,6 +187,26 @@ class VectorIndex:
         return int(self._index.ntotal)
 
     @property
+    def last_id(self) -> int:
+        """The largest row id held, or 0 when empty."""
+        if not self.count:
+            return 0
+        return int(faiss.vector_to_array(self._index.id_map).max())  # type: ignore[attr-defined]
+
+    def extended(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> VectorIndex:
+        """A copy holding these vectors too; this index, which readers may be using, is kept.
+
+        An HNSW graph is built by adding vectors one by one, so adding the new ones to a copy is
+        what a fresh build would do with them, without redoing the rest.
+        """
+        # A copy through bytes owns its arrays; faiss.clone_index of a memory-mapped index
+        # still views the file, and adding to it aborts.
+        index = faiss.deserialize_index(faiss.serialize_index(self._index))
+        if len(ids):
+            index.add_with_ids(vectors, ids)
+        return VectorIndex(index, self._config)
+
+    @property
     def dimension(self) -> int:
         return int(self._index.d)
 

@@ -302,7 +302,13 @@ class Archive:
 
     def _commit_and_swap(self) -> None:
         """Derive the new view inside the open write transaction, then publish both at once."""
-        indexes = derive_indexes(self.store, self.encoder.dimension, index_config(self.settings))
+        current = self._view.indexes
+        indexes = derive_indexes(
+            self.store,
+            self.encoder.dimension,
+            index_config(self.settings),
+            {"passages": current.passages, "sentences": current.sentences},
+        )
         view = self._make_view(indexes)
         with self._swap:
             self.store.commit()

@@ -13,7 +13,13 @@ from typing import Any
 from filelock import FileLock
 
 from embeddings.errors import IndexFileError
-from embeddings.index import IndexConfig, VectorIndex, file_checksum, write_atomically
+from embeddings.index import (
+    IndexConfig,
+    VectorIndex,
+    choose_factory,
+    file_checksum,
+    write_atomically,
+)
 from qa.lexical import LexicalIndex
 from qa.store import Store
 
@@ -25,6 +31,7 @@ __all__ = [
     "load_verified_indexes",
     "manifest",
     "persist_indexes",
+    "stored_vector_indexes",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,15 +66,46 @@ def manifest(store: Store) -> dict[str, Any] | None:
     return value
 
 
-def derive_indexes(store: Store, dimension: int, config: IndexConfig | None = None) -> Indexes:
-    """Build every derived index in memory from what the store holds now (in this transaction)."""
-    built = {}
-    for table in _VECTOR_FILES:
-        ids, vectors = store.vectors(table)
-        built[table] = VectorIndex.build(ids, vectors, dimension, config=config)
+VectorBases = dict[str, VectorIndex]
+
+
+def derive_indexes(
+    store: Store,
+    dimension: int,
+    config: IndexConfig | None = None,
+    bases: VectorBases | None = None,
+) -> Indexes:
+    """Build every derived index in memory from what the store holds now (in this transaction).
+
+    A vector index in ``bases`` that has lost no rows since it was built is extended by the rows
+    added since, instead of rebuilt: adding one article to the Reuters archive (87,272 passages,
+    104,463 sentences, HNSW) rebuilt both graphs in 25 s. BM25 is always built anew.
+    """
+    built = {
+        table: _vector_index(store, table, dimension, config, (bases or {}).get(table))
+        for table in _VECTOR_FILES
+    }
     passage_ids, texts = store.passage_texts()
     lexical = LexicalIndex.build(passage_ids, texts)
     return Indexes(built["passages"], built["sentences"], lexical, store.data_generation())
+
+
+def _vector_index(
+    store: Store,
+    table: str,
+    dimension: int,
+    config: IndexConfig | None,
+    base: VectorIndex | None,
+) -> VectorIndex:
+    if base is not None and base.count and base.dimension == dimension:
+        last = base.last_id
+        if store.rows_up_to(table, last) == base.count:
+            ids, vectors = store.vectors(table, after=last)
+            exact = choose_factory(base.count + len(ids), config) == "Flat"
+            if base.exact == exact:  # past the exact-search limit, a new kind of index is due
+                return base.extended(ids, vectors)
+    ids, vectors = store.vectors(table)
+    return VectorIndex.build(ids, vectors, dimension, config=config)
 
 
 def persist_indexes(
@@ -108,10 +146,16 @@ def persist_indexes(
 
 
 def build_indexes(
-    store: Store, data_dir: Path, model: str, dimension: int, config: IndexConfig | None = None
+    store: Store,
+    data_dir: Path,
+    model: str,
+    dimension: int,
+    config: IndexConfig | None = None,
+    bases: VectorBases | None = None,
 ) -> Indexes:
-    """Rebuild every derived index from the store and record a new manifest generation."""
-    indexes = derive_indexes(store, dimension, config)
+    """Derive every index from the store (extending ``bases`` where they allow) and record a
+    new manifest generation."""
+    indexes = derive_indexes(store, dimension, config, bases)
     persist_indexes(indexes, store, data_dir, model, dimension)
     return indexes
 
@@ -128,16 +172,14 @@ def load_verified_indexes(
         raise IndexFileError("the index manifest predates xxh3 checksums")
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
-    loaded: dict[str, VectorIndex] = {}
+    loaded = _read_vector_files(record, data_dir, config)
     counts = store.counts()
-    for table, filename in _VECTOR_FILES.items():
-        expected = record["indexes"][table]
-        index = VectorIndex.load(data_dir / filename, expected[_CHECKSUM], config)
+    for table, index in loaded.items():
         if index.count != counts[table]:
             raise IndexFileError(
-                f"{filename} holds {index.count} vectors but the store has {counts[table]} {table}"
+                f"{_VECTOR_FILES[table]} holds {index.count} vectors but the store has"
+                f" {counts[table]} {table}"
             )
-        loaded[table] = index
     folder = data_dir / _LEXICAL_DIR
     if not folder.is_dir() or _folder_checksums(folder) != record["indexes"]["lexical"][_CHECKSUM]:
         raise IndexFileError(f"{_LEXICAL_DIR}/ is missing or does not match its checksums")
@@ -148,6 +190,30 @@ def load_verified_indexes(
     if lexical.count != counts["passages"]:
         raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
     return Indexes(loaded["passages"], loaded["sentences"], lexical, record["data_generation"])
+
+
+def _read_vector_files(
+    record: dict[str, Any], data_dir: Path, config: IndexConfig | None
+) -> VectorBases:
+    return {
+        table: VectorIndex.load(data_dir / filename, record["indexes"][table][_CHECKSUM], config)
+        for table, filename in _VECTOR_FILES.items()
+    }
+
+
+def stored_vector_indexes(
+    store: Store, data_dir: Path, config: IndexConfig | None = None
+) -> VectorBases | None:
+    """The vector index files as their manifest vouches for them, however far the store has
+    moved on since (bases to extend); None when there are none intact."""
+    record = manifest(store)
+    if record is None or any(_CHECKSUM not in part for part in record["indexes"].values()):
+        return None
+    try:
+        return _read_vector_files(record, data_dir, config)
+    except IndexFileError as exc:
+        log.warning("%s; the indexes will be built anew", exc)
+        return None
 
 
 def load_indexes(

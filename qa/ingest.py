@@ -17,7 +17,7 @@ from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
 from embeddings.index import IndexConfig
 from qa.articles import Article, UnreadableArticleError, read_article
-from qa.indexes import build_indexes, manifest
+from qa.indexes import build_indexes, manifest, stored_vector_indexes
 from qa.passages import Passage, split_article
 from qa.speakers import Person
 from qa.store import Store, StoredFile
@@ -244,5 +244,6 @@ def ingest_directory(
             store.delete_article(stored.article_id)
             report.removed.append(stored.article_id)
     if report.changed or manifest(store) is None:
-        build_indexes(store, data_dir, encoder.name, encoder.dimension, index_config)
+        bases = stored_vector_indexes(store, data_dir, index_config)
+        build_indexes(store, data_dir, encoder.name, encoder.dimension, index_config, bases)
     return report

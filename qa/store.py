@@ -398,16 +398,30 @@ class Store:
             self._db.execute("SELECT article_id, content_hash FROM articles ORDER BY article_id")
         )
 
-    def vectors(self, table: str) -> tuple[npt.NDArray[np.int64], Vectors]:
-        """All ids and vectors of ``passages`` or ``sentences``, to build a FAISS index from."""
+    def vectors(self, table: str, after: int = 0) -> tuple[npt.NDArray[np.int64], Vectors]:
+        """Ids and vectors of ``passages`` or ``sentences`` (those with ids above ``after``),
+        to build or extend a FAISS index with."""
         if table not in ("passages", "sentences"):
             raise ValueError(table)
-        rows = self._db.execute(f"SELECT id, vector FROM {table} ORDER BY id").fetchall()
+        rows = self._db.execute(
+            f"SELECT id, vector FROM {table} WHERE id > ? ORDER BY id", (after,)
+        ).fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return ids, np.zeros((0, 0), dtype=np.float32)
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
         return ids, vectors.reshape(len(rows), -1)
+
+    def rows_up_to(self, table: str, last_id: int) -> int:
+        """How many ``passages`` or ``sentences`` have ids up to ``last_id``.
+
+        Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
+        as this has lost none of them since it was built.
+        """
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        row = self._db.execute(f"SELECT count(*) FROM {table} WHERE id <= ?", (last_id,)).fetchone()
+        return int(row[0])
 
     def passage_texts(self) -> tuple[npt.NDArray[np.int64], list[str]]:
         rows = self._db.execute("SELECT id, text FROM passages ORDER BY id").fetchall()

@@ -167,3 +167,18 @@ def test_every_byte_counts_in_the_checksum(tmp_path: Path) -> None:
         assert file_checksum(path) != xxhash.xxh3_128_hexdigest(data)
     path.write_bytes(b"")
     assert file_checksum(path) == xxhash.xxh3_128_hexdigest(b"")
+
+
+def test_extended_copy_of_a_mapped_graph_finds_old_and_new(
+    tmp_path: Path, corpus: tuple[npt.NDArray[np.int64], Vectors]
+) -> None:
+    ids, vectors = corpus
+    path = tmp_path / "passages.faiss"
+    checksum = VectorIndex.build(ids[:3000], vectors[:3000], DIMENSION, "HNSW32,Flat").save(path)
+    mapped = VectorIndex.load(path, checksum, IndexConfig(mmap_bytes=0))
+    extended = mapped.extended(ids[3000:], vectors[3000:])
+    assert (mapped.count, extended.count) == (3000, 4000)  # readers of the old one see no change
+    assert (mapped.last_id, extended.last_id) == (int(ids[2999]), int(ids[-1]))
+    for row in (5, 2999, 3000, 3999):
+        assert extended.search(vectors[row], 1).ids.tolist() == [ids[row]]
+    assert VectorIndex.build(ids[:0], vectors[:0], DIMENSION).last_id == 0

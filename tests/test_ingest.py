@@ -10,7 +10,7 @@ import pytest
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
 from qa.archive import open_store
-from qa.indexes import manifest
+from qa.indexes import load_verified_indexes, manifest
 from qa.ingest import IngestReport, check_model, ingest_directory
 from qa.settings import Settings
 from qa.store import Store
@@ -45,6 +45,27 @@ def test_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None:
     assert record is not None and record["generation"] == generation + 1
     assert record["articles"] == 1 and record["passages"] == store.counts()["passages"] == 11
     assert record["indexes"]["passages"]["count"] == 11
+
+
+def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -> None:
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    shutil.copytree(SEEDS, seeds)
+    _ingest(seeds, data, encoder)
+    (seeds / "oslo.txt").write_text(
+        "date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow by four percent, the minister"
+        " said.\nShe added that taxes stay as they are.\n"
+    )
+    store, report = _ingest(seeds, data, encoder)
+    assert report.added == ["oslo"]
+    indexes = load_verified_indexes(store, data)
+    counts = store.counts()
+    assert (indexes.passages.count, indexes.sentences.count) == (
+        counts["passages"],
+        counts["sentences"],
+    )
+    question = encoder.encode(["How much will the budget grow?"])[0]
+    best = indexes.passages.search(question, 1).ids.tolist()
+    assert store.passages(best)[best[0]].article_id == "oslo"
 
 
 def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: Encoder) -> None:

@@ -1,0 +1,92 @@
+"""Derived indexes after a change: extended when the store only grew, rebuilt otherwise."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.encoder import Encoder
+from embeddings.index import IndexConfig, VectorIndex
+from qa.archive import open_store
+from qa.articles import parse_article
+from qa.indexes import VectorBases, derive_indexes
+from qa.ingest import ingest_directory, prepare, store_articles
+from qa.settings import Settings
+from qa.store import Store
+
+from .conftest import PUTIN_ARTICLE, SEEDS
+
+GRAPH = IndexConfig(exact_limit=0)  # HNSW whatever the size, as a large archive has
+NEW_ARTICLE = (
+    "date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow by four percent, the minister"
+    " said.\nShe added that taxes stay as they are."
+)
+
+
+@pytest.fixture()
+def store(tmp_path: Path, encoder: Encoder) -> Store:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    settings = Settings(data_dir=tmp_path / "data")
+    store = open_store(settings)
+    ingest_directory(seeds, store, encoder, settings.data_dir, 1_000_000, progress=False)
+    return store
+
+
+def _marked_bases(store: Store) -> VectorBases:
+    """Bases whose vectors differ from the store's, so a test can tell kept rows from rebuilt."""
+    bases = {}
+    for table in ("passages", "sentences"):
+        ids, vectors = store.vectors(table)
+        bases[table] = VectorIndex.build(ids, -vectors, vectors.shape[1], config=GRAPH)
+    return bases
+
+
+def _first_row(store: Store, table: str) -> tuple[int, np.ndarray]:
+    ids, vectors = store.vectors(table)
+    return int(ids[0]), vectors[0]
+
+
+def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> None:
+    bases = _marked_bases(store)
+    store_articles(store, encoder, [prepare(parse_article("oslo", NEW_ARTICLE), encoder)])
+    indexes = derive_indexes(store, encoder.dimension, GRAPH, bases)
+    counts = store.counts()
+    assert (indexes.passages.count, indexes.sentences.count) == (
+        counts["passages"],
+        counts["sentences"],
+    )
+    for table in ("passages", "sentences"):
+        row, vector = _first_row(store, table)
+        kept = getattr(indexes, table)._index.reconstruct(row)
+        assert np.allclose(kept, -vector)  # the base's rows, not rebuilt from the store
+    question = encoder.encode(["How much will the budget grow?"])[0]
+    new_ids = store.vectors("passages", after=bases["passages"].last_id)[0]
+    assert indexes.passages.search(question, 1).ids.tolist() == [new_ids[0]]
+
+
+def test_a_removed_article_rebuilds_the_graphs(store: Store, encoder: Encoder) -> None:
+    bases = _marked_bases(store)
+    store.delete_article(PUTIN_ARTICLE)
+    indexes = derive_indexes(store, encoder.dimension, GRAPH, bases)
+    for table in ("passages", "sentences"):
+        ids, vectors = store.vectors(table)
+        index = getattr(indexes, table)
+        assert index.count == len(ids)
+        assert np.allclose(index._index.reconstruct(int(ids[0])), vectors[0])
+
+
+def test_growing_past_the_exact_limit_builds_a_graph(store: Store, encoder: Encoder) -> None:
+    exact = IndexConfig(exact_limit=10_000)
+    bases = {
+        t: VectorIndex.build(*store.vectors(t), encoder.dimension, config=exact)
+        for t in ("passages", "sentences")
+    }
+    assert bases["passages"].exact
+    store_articles(store, encoder, [prepare(parse_article("oslo", NEW_ARTICLE), encoder)])
+    limit = IndexConfig(exact_limit=store.counts()["passages"])
+    indexes = derive_indexes(store, encoder.dimension, limit, bases)
+    assert indexes.passages.kind == "IndexHNSWFlat"
