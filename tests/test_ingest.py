@@ -68,6 +68,22 @@ def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -
     assert store.passages(best)[best[0]].article_id == "oslo"
 
 
+def test_damaged_index_files_are_rebuilt_not_extended(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    shutil.copytree(SEEDS, seeds)
+    _ingest(seeds, data, encoder)
+    damaged = data / "passages.faiss"
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+    (seeds / "oslo.txt").write_text("date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow.\n")
+    store, report = _ingest(seeds, data, encoder)
+    assert report.added == ["oslo"]
+    assert "does not match its recorded checksum; the indexes will be built anew" in caplog.text
+    indexes = load_verified_indexes(store, data)
+    assert indexes.passages.count == store.counts()["passages"]
+
+
 def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: Encoder) -> None:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
