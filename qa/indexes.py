@@ -168,8 +168,6 @@ def load_verified_indexes(
     record = manifest(store)
     if record is None:
         raise IndexFileError("the store has no index manifest yet")
-    if any(_CHECKSUM not in part for part in record["indexes"].values()):
-        raise IndexFileError("the index manifest predates xxh3 checksums")
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded = _read_vector_files(record, data_dir, config)
@@ -195,6 +193,8 @@ def load_verified_indexes(
 def _read_vector_files(
     record: dict[str, Any], data_dir: Path, config: IndexConfig | None
 ) -> VectorBases:
+    if any(_CHECKSUM not in part for part in record["indexes"].values()):
+        raise IndexFileError("the index manifest predates xxh3 checksums")
     return {
         table: VectorIndex.load(data_dir / filename, record["indexes"][table][_CHECKSUM], config)
         for table, filename in _VECTOR_FILES.items()
@@ -207,7 +207,7 @@ def stored_vector_indexes(
     """The vector index files as their manifest vouches for them, however far the store has
     moved on since (bases to extend); None when there are none intact."""
     record = manifest(store)
-    if record is None or any(_CHECKSUM not in part for part in record["indexes"].values()):
+    if record is None:
         return None
     try:
         return _read_vector_files(record, data_dir, config)

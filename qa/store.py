@@ -401,8 +401,7 @@ class Store:
     def vectors(self, table: str, after: int = 0) -> tuple[npt.NDArray[np.int64], Vectors]:
         """Ids and vectors of ``passages`` or ``sentences`` (those with ids above ``after``),
         to build or extend a FAISS index with."""
-        if table not in ("passages", "sentences"):
-            raise ValueError(table)
+        _check_vector_table(table)
         rows = self._db.execute(
             f"SELECT id, vector FROM {table} WHERE id > ? ORDER BY id", (after,)
         ).fetchall()
@@ -418,8 +417,7 @@ class Store:
         Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
         as this has lost none of them since it was built.
         """
-        if table not in ("passages", "sentences"):
-            raise ValueError(table)
+        _check_vector_table(table)
         row = self._db.execute(f"SELECT count(*) FROM {table} WHERE id <= ?", (last_id,)).fetchone()
         return int(row[0])
 
@@ -525,3 +523,9 @@ class Store:
 
 def _placeholders(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids))
+
+
+def _check_vector_table(table: str) -> None:
+    """Table names are put into SQL text, so only the two vector tables may be named."""
+    if table not in ("passages", "sentences"):
+        raise ValueError(table)
