@@ -30,6 +30,11 @@ SEED_LINES = [
 ]
 PUTIN_ARTICLE = "004_54dffa4cde85c137"
 SHOIGU_ARTICLE = "000_ef33a5cbffaa45bf"
+# An article from outside the seeds, for tests that add one to an archive.
+OSLO_ARTICLE = (
+    "date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow by four percent, the minister"
+    " said.\nShe added that taxes stay as they are.\n"
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

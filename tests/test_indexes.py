@@ -17,13 +17,9 @@ from qa.ingest import ingest_directory, prepare, store_articles
 from qa.settings import Settings
 from qa.store import Store
 
-from .conftest import PUTIN_ARTICLE, SEEDS
+from .conftest import OSLO_ARTICLE, PUTIN_ARTICLE, SEEDS
 
 GRAPH = IndexConfig(exact_limit=0)  # HNSW whatever the size, as a large archive has
-NEW_ARTICLE = (
-    "date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow by four percent, the minister"
-    " said.\nShe added that taxes stay as they are."
-)
 
 
 @pytest.fixture()
@@ -45,6 +41,10 @@ def _marked_bases(store: Store) -> VectorBases:
     return bases
 
 
+def _add_oslo(store: Store, encoder: Encoder) -> None:
+    store_articles(store, encoder, [prepare(parse_article("oslo", OSLO_ARTICLE), encoder)])
+
+
 def _first_row(store: Store, table: str) -> tuple[int, np.ndarray]:
     ids, vectors = store.vectors(table)
     return int(ids[0]), vectors[0]
@@ -52,7 +52,7 @@ def _first_row(store: Store, table: str) -> tuple[int, np.ndarray]:
 
 def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> None:
     bases = _marked_bases(store)
-    store_articles(store, encoder, [prepare(parse_article("oslo", NEW_ARTICLE), encoder)])
+    _add_oslo(store, encoder)
     indexes = derive_indexes(store, encoder.dimension, GRAPH, bases)
     counts = store.counts()
     assert (indexes.passages.count, indexes.sentences.count) == (
@@ -86,7 +86,7 @@ def test_growing_past_the_exact_limit_builds_a_graph(store: Store, encoder: Enco
         for t in ("passages", "sentences")
     }
     assert bases["passages"].exact
-    store_articles(store, encoder, [prepare(parse_article("oslo", NEW_ARTICLE), encoder)])
+    _add_oslo(store, encoder)
     limit = IndexConfig(exact_limit=store.counts()["passages"])
     indexes = derive_indexes(store, encoder.dimension, limit, bases)
     assert indexes.passages.kind == "IndexHNSWFlat"

@@ -15,7 +15,7 @@ from qa.ingest import IngestReport, check_model, ingest_directory
 from qa.settings import Settings
 from qa.store import Store
 
-from .conftest import PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
+from .conftest import OSLO_ARTICLE, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
 
 
 def _ingest(folder: Path, data: Path, encoder: Encoder) -> tuple[Store, IngestReport]:
@@ -51,10 +51,7 @@ def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     shutil.copytree(SEEDS, seeds)
     _ingest(seeds, data, encoder)
-    (seeds / "oslo.txt").write_text(
-        "date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow by four percent, the minister"
-        " said.\nShe added that taxes stay as they are.\n"
-    )
+    (seeds / "oslo.txt").write_text(OSLO_ARTICLE)
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
     indexes = load_verified_indexes(store, data)
@@ -76,7 +73,7 @@ def test_damaged_index_files_are_rebuilt_not_extended(
     _ingest(seeds, data, encoder)
     damaged = data / "passages.faiss"
     damaged.write_bytes(damaged.read_bytes()[:-100])
-    (seeds / "oslo.txt").write_text("date 2024-05-01 OSLO, May 1. /NTB/. The budget will grow.\n")
+    (seeds / "oslo.txt").write_text(OSLO_ARTICLE)
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
     assert "does not match its recorded checksum; the indexes will be built anew" in caplog.text
