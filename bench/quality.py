@@ -8,10 +8,11 @@
 - ``squad_extraction``: is a gold answer inside the sentences ``compose_answer`` quotes in its
   top 3 citations, with abstention as shipped and without it.
 - ``squad_abstention``: SQuAD questions (all answerable) against our own off-topic and
-  unanswerable questions (``seed_questions.json``): ROC AUC of the relevance score per coverage
-  weight, what each false-abstention budget catches, and the shipped setting's figures.
+  unanswerable questions (``seed_questions.json``): ROC AUC of the answer's calibrated
+  confidence, and what each threshold refuses (the SQuAD 2.0 sweep is in ``bench/news.py``).
 - ``polnear_speakers``: PolNeAR dev paragraphs holding a direct quote with an annotated source:
-  precision and recall of the speaker ``split_article`` gives the paragraph.
+  precision and recall of the speaker ``split_article`` gives the paragraph; then which
+  RealTimeQA and SQuAD 2.0 questions ``read_question`` restricts to a speaker, listed to read.
 - ``seed_questions``: ``seed_questions.json`` asked of a real ``Archive`` over the seeds,
   ingested into a temporary folder: right paragraph at top 1 and top 3, speaker purity,
   abstention precision and recall.
@@ -42,12 +43,13 @@ import numpy.typing as npt
 from bench.report import emit, table
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex
-from qa.answer import COVERAGE_WEIGHT, Candidate, compose_answer, pick_sentences, relevance
+from qa.answer import Candidate, Query, compose_answer
 from qa.archive import Archive, open_encoder, open_store
 from qa.articles import Article, parse_article
 from qa.ingest import ingest_directory
-from qa.lexical import LexicalIndex, content_terms
+from qa.lexical import LexicalIndex
 from qa.passages import Passage, split_article
+from qa.questions import SpeakerIndex, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import HistoryTurn
 from qa.settings import Settings
@@ -379,6 +381,7 @@ def bench_speakers(encoder: Encoder) -> dict[str, Any]:
             for key, label in labels.items()
         ],
     )
+    routed = _routed_questions(encoder)
     return {
         "bench": "polnear_speakers",
         "split": "dev",
@@ -386,7 +389,66 @@ def bench_speakers(encoder: Encoder) -> dict[str, Any]:
         "quoted_paragraphs": dev.judged,
         **dev.rates(),
         "train": {"articles": train.articles, "quoted_paragraphs": train.judged, **train.rates()},
+        "questions_routed": routed,
     }
+
+
+# Ad-feedback forms that RealTimeQA scraped in place of some articles.
+_AD_FORM = "1. How relevant is this ad to you?"
+
+
+def _routing_sets() -> dict[str, tuple[list[str], list[str]]]:
+    """News and encyclopedia questions that mostly ask no one's words, with their articles:
+    RealTimeQA (CNN quizzes and the articles that answer them) and SQuAD 2.0 part 1."""
+    questions: list[str] = []
+    articles: dict[str, None] = {}  # distinct texts, in order
+    for path in sorted((DATA / "realtimeqa").glob("*_qa.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            questions.append(json.loads(line)["question_sentence"])
+    for path in sorted((DATA / "realtimeqa").glob("*_gold.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for result in json.loads(line)["search_result"]:
+                text = result.get("text") or ""
+                if text and not text.startswith(_AD_FORM):
+                    articles[text] = None
+    squad = json.loads((DATA / "squad" / "dev-v2.0-part1.json").read_text(encoding="utf-8"))
+    paragraphs = [p for article in squad["data"] for p in article["paragraphs"]]
+    return {
+        "realtimeqa": (list(articles), questions),
+        "squad2_part1": (
+            [p["context"] for p in paragraphs],
+            [q["question"] for p in paragraphs for q in p["qas"]],
+        ),
+    }
+
+
+def _routed_questions(encoder: Encoder) -> dict[str, dict[str, int]]:
+    """Questions ``read_question`` restricts to a speaker or answers with "no statements by X",
+    over the aliases ``split_article`` finds in their own articles. Each should name X as the
+    subject of a speech frame ("what did X say", "according to X"); they are printed to read."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, (texts, questions) in _routing_sets().items():
+        aliases: set[tuple[str, str]] = set()
+        for number, text in enumerate(texts):
+            article = parse_article(f"{name}-{number}", text)
+            _, people = split_article(article, encoder.count_tokens, encoder.window_tokens)
+            aliases |= {(alias, p.name) for p in people.values() for alias in p.aliases}
+        speakers = SpeakerIndex(aliases)
+        reads = [read_question(q.strip(), speakers) for q in questions]
+        routed = [r for r in reads if r.speakers is not None or r.unknown_person is not None]
+        counts[name] = {
+            "questions": len(questions),
+            "aliases": len(aliases),
+            "to_a_speaker": sum(r.speakers is not None for r in routed),
+            "unknown_person": sum(r.unknown_person is not None for r in routed),
+        }
+        table(
+            f"{name}: {len(routed)} of {len(questions):,} questions read as asking someone's "
+            f"words ({len(aliases):,} aliases from {len(texts):,} articles)",
+            ("question", "restricted to", "or unknown"),
+            [(r.text, ", ".join(r.speakers or ()), r.unknown_person or "") for r in routed],
+        )
+    return counts
 
 
 # -- SQuAD: paragraph retrieval and sentence extraction ---------------------------------------
@@ -472,24 +534,8 @@ def _quoted(quotes: Sequence[str], answers: Sequence[str]) -> bool:
     return any(answer.strip().lower() in text for answer in answers)
 
 
-# Coverage weights compared for the relevance score (cosine + weight x word coverage).
-_COVERAGE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-_FALSE_ABSTENTION_BUDGETS = (0.01, 0.02, 0.05)
-
-
-def _best_relevance(
-    candidates: Sequence[Candidate], vector: Vectors, terms: frozenset[str]
-) -> dict[float, float]:
-    """The highest relevance among a question's candidates, per coverage weight: the answer
-    abstains exactly when this is below ``min_relevance``."""
-    picks = [(c, pick_sentences(c, vector, terms)) for c in candidates]
-    return {
-        weight: max(
-            (relevance(p.best_cosine, terms, c.passage.text, weight) for c, p in picks if p),
-            default=float("-inf"),
-        )
-        for weight in _COVERAGE_WEIGHTS
-    }
+# Confidence thresholds shown beside the shipped one in the off-topic abstention table.
+_CONFIDENCE_SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
 def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
@@ -505,7 +551,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
         for name in ["bm25 (index alone)", "dense (index alone)", "rrf k=60", *map(str, weights)]
     }
     extracted = answered = extracted_any = 0
-    answerable_relevance: list[dict[float, float]] = []
+    answerable_confidence: list[float] = []
     started = time.perf_counter()
     for question, vector, gold, answers in zip(
         squad.questions, vectors, squad.gold, squad.answers, strict=True
@@ -526,20 +572,23 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
         scores["rrf k=60"].add(_documents(corpus, fused), gold)
 
         candidates = corpus.candidates(by_weight[settings.lexical_weight])
-        terms = content_terms(question)
-        composition = compose_answer(candidates, vector, terms, 3, settings.min_relevance)
-        answered += not composition.abstained
-        extracted += _quoted([c.quote for c in composition.citations], answers)
-        unrestricted = compose_answer(candidates, vector, terms, 3, float("-inf"))
-        extracted_any += _quoted([c.quote for c in unrestricted.citations], answers)
-        answerable_relevance.append(_best_relevance(candidates, vector, terms))
-    ranker.lexical_weight = settings.lexical_weight
-    unanswerable_relevance = [
-        _best_relevance(
-            corpus.candidates(ranker.rank(vector, question, settings.candidates)),
-            vector,
-            content_terms(question),
+        unrestricted = compose_answer(
+            candidates, Query.of(vector, question), 3, 0.0, min_relevance=settings.min_relevance
         )
+        shipped = unrestricted.confidence >= settings.min_confidence
+        answered += shipped
+        extracted += shipped and _quoted([c.quote for c in unrestricted.citations], answers)
+        extracted_any += _quoted([c.quote for c in unrestricted.citations], answers)
+        answerable_confidence.append(unrestricted.confidence)
+    ranker.lexical_weight = settings.lexical_weight
+    unanswerable_confidence = [
+        compose_answer(
+            corpus.candidates(ranker.rank(vector, question, settings.candidates)),
+            Query.of(vector, question),
+            3,
+            0.0,
+            min_relevance=settings.min_relevance,
+        ).confidence
         for question, vector in zip(
             unanswerable, _encode_cached(encoder, unanswerable, "squad-unanswerable"), strict=True
         )
@@ -572,7 +621,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
             ("answered (did not abstain)", answered / n, f"{answered:,}/{n:,}"),
         ],
     )
-    abstention = _abstention_sweep(answerable_relevance, unanswerable_relevance, settings)
+    abstention = _abstention_sweep(answerable_confidence, unanswerable_confidence, settings)
     return [
         {
             "bench": "squad_retrieval",
@@ -594,55 +643,36 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
 
 
 def _abstention_sweep(
-    answerable: list[dict[float, float]],
-    unanswerable: list[dict[float, float]],
-    settings: Settings,
+    answerable: list[float], unanswerable: list[float], settings: Settings
 ) -> dict[str, Any]:
-    """Abstention on SQuAD questions (should answer) and our unanswerable ones (should not),
-    per coverage weight: the threshold that keeps false abstentions within a budget, and how
-    many unanswerable questions it catches; then the shipped weight and threshold."""
-    rows = []
-    for weight in _COVERAGE_WEIGHTS:
-        positive = np.array([r[weight] for r in unanswerable])
-        negative = np.sort([r[weight] for r in answerable])
-        labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
-        auc = _roc_auc(labels, -np.r_[positive, negative])
-        cells: list[object] = [f"coverage weight {weight}", auc]
-        for budget in _FALSE_ABSTENTION_BUDGETS:
-            threshold = float(negative[int(budget * len(negative))])
-            cells.append(f"{(positive < threshold).mean():.2f} @ {threshold:.2f}")
-        rows.append(cells)
+    """Abstention on SQuAD questions (should answer) and our off-topic and unanswerable ones
+    (should not), by the answer's calibrated confidence: ROC AUC, and what each threshold
+    refuses, the shipped one included."""
+    positive, negative = np.array(unanswerable), np.array(answerable)
+    labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
+    auc = _roc_auc(labels, -np.r_[positive, negative])
+    thresholds = sorted({*_CONFIDENCE_SWEEP, settings.min_confidence})
+    rows = [
+        (threshold, float((positive < threshold).mean()), float((negative < threshold).mean()))
+        for threshold in thresholds
+    ]
     table(
         f"Abstention: {len(answerable):,} SQuAD questions (answerable) vs {len(unanswerable)} "
-        "off-topic/unanswerable ones; caught share @ threshold, per false-abstention budget",
-        (
-            "relevance = cosine + w x coverage",
-            "ROC AUC",
-            *(f"<= {b:.0%}" for b in _FALSE_ABSTENTION_BUDGETS),
-        ),
+        f"off-topic/unanswerable ones, by answer confidence (ROC AUC {auc:.3f}; shipped "
+        f"min_confidence {settings.min_confidence})",
+        ("refuse below", "off-topic refused", "answerable refused"),
         rows,
     )
-    abstained_wrongly = sum(r[COVERAGE_WEIGHT] < settings.min_relevance for r in answerable)
-    caught = sum(r[COVERAGE_WEIGHT] < settings.min_relevance for r in unanswerable)
-    false_rate = abstained_wrongly / len(answerable)
-    recall = caught / len(unanswerable)
-    # Precision depends on the mix: here for as many answerable questions as unanswerable ones.
-    balanced_precision = recall / (recall + false_rate) if recall + false_rate else 0.0
-    print(
-        f"  shipped: coverage weight {COVERAGE_WEIGHT}, min_relevance {settings.min_relevance}: "
-        f"abstains on {caught}/{len(unanswerable)} unanswerable (recall {recall:.3f}) and "
-        f"{abstained_wrongly}/{len(answerable)} answerable ({false_rate:.3%}); "
-        f"precision at a 1:1 mix {balanced_precision:.3f}"
-    )
+    recall = float((positive < settings.min_confidence).mean())
+    false_rate = float((negative < settings.min_confidence).mean())
     return {
         "bench": "squad_abstention",
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
-        "coverage_weight": COVERAGE_WEIGHT,
-        "min_relevance": settings.min_relevance,
+        "min_confidence": settings.min_confidence,
+        "roc_auc": round(auc, 4),
         "recall": round(recall, 4),
         "false_abstention_rate": round(false_rate, 4),
-        "precision_balanced": round(balanced_precision, 4),
     }
 
 

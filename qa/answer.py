@@ -1,17 +1,19 @@
 """Answer composition: picks sentences from ranked passages and cites them; never rewrites text.
 
-Three decisions, each measured by bench/quality.py:
+Four decisions, measured by bench/quality.py and bench/news.py:
 
 - **Which sentences.** In each passage, the sentence closest to the question (cosine, plus a
-  small bonus per shared content word); a second one joins when nearly as close. A short
+  small bonus per shared content word, plus one when it holds the kind of thing the question
+  asks for: a name, a date, a number); a second one joins when nearly as close. A short
   attribution fragment right after a chosen sentence ('"...," said Putin.' split in two) joins
-  it, so the quote keeps its speaker.
+  it, so the quote keeps its speaker. A sentence that only refers back to what is asked ("the
+  show", "It") is led by the sentence before it, from the preceding paragraph if need be.
 - **Which passages.** In ranking order, but diverse: maximal marginal relevance over the chosen
   sentences' vectors, and near-duplicate quotes (the same quote in two wire stories) dropped.
-- **When to abstain.** A passage is relevant when the cosine of its best sentence plus
-  ``COVERAGE_WEIGHT`` times the share of the question's content words it contains reaches
-  ``min_relevance``. Cosine alone barely separates answerable from unanswerable questions; with
-  word coverage it does much better (ROC AUC 0.89 -> 0.94 on SQuAD and our own off-topic set).
+- **How many.** A later citation far less relevant than the first is padding, and is dropped.
+- **When to abstain.** Relevance (the best sentence's cosine plus ``COVERAGE_WEIGHT`` times the
+  share of the question's content words the passage holds) and the other signals of
+  ``qa.confidence`` give one calibrated confidence; below ``min_confidence`` the answer abstains.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from qa.answer_types import Expectation, expectation, negates, words
+from qa.confidence import Signals, confidence
 from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
 from qa.schema import Citation
@@ -32,7 +36,10 @@ __all__ = [
     "COVERAGE_WEIGHT",
     "Candidate",
     "Composition",
+    "POOL_PER_CITATION",
     "PickedSentences",
+    "Preceding",
+    "Query",
     "compose_answer",
     "coverage",
     "pick_sentences",
@@ -45,13 +52,19 @@ COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
 _SECOND_SENTENCE_MARGIN = 0.05
 _TERM_BONUS = 0.03
+# A sentence holding the kind of thing asked for (a name, a date, a number) not in the question.
+_KIND_BONUS = 0.05
+# A later citation is kept only this close to the first one's relevance: padding is noise.
+_CITATION_MARGIN = 0.2
+# A sentence before the best one joins it only when it is this close to the question too.
+_LEAD_DISTANCE = 0.3
 # Maximal marginal relevance: weight of the fused score against redundancy with chosen quotes.
 _MMR_LAMBDA = 0.75
 # Quotes this alike (cosine of their vectors, or Jaccard of their content words) are one quote.
 _NEAR_DUPLICATE_COSINE = 0.92
 _NEAR_DUPLICATE_TERMS = 0.8
 # Diversity picks among the first few relevant candidates, not the whole ranked list.
-_POOL_PER_CITATION = 4
+POOL_PER_CITATION = 4
 # Shorter earlier quotes are not used to recognise a passage already cited.
 _MIN_QUOTE_WORDS = 3
 # An attribution fragment ("he said.") is this short.
@@ -61,16 +74,40 @@ Vector = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
+class Preceding:
+    """The passage just before a candidate in its article, for a quote that refers back."""
+
+    passage: PassageRecord
+    sentences: Sequence[SentenceRecord]
+
+
+@dataclass(frozen=True)
 class Candidate:
     passage: PassageRecord
     sentences: Sequence[SentenceRecord]
     ranked: RankedPassage
+    preceding: Preceding | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """The question as answering needs it: its vector, topic words and what it asks for."""
+
+    vector: Vector
+    terms: frozenset[str]
+    expected: Expectation
+
+    @classmethod
+    def of(cls, vector: Vector, topic: str, terms: frozenset[str] | None = None) -> Query:
+        return cls(vector, content_terms(topic) if terms is None else terms, expectation(topic))
 
 
 @dataclass(frozen=True)
 class Composition:
     answer: str
     citations: list[Citation]
+    confidence: float
+    signals: Signals | None = None  # what the confidence was computed from; None: no passage
 
     @property
     def abstained(self) -> bool:
@@ -85,25 +122,36 @@ class PickedSentences:
     best_cosine: float
     vector: Vector  # the best sentence's, for redundancy between citations
     terms: frozenset[str]  # the quote's content words, for near-duplicates between citations
+    supplied: bool  # the quote holds the kind of thing the question asks for
+    lead: SentenceRecord | None = None  # the preceding passage's sentence that joins the quote
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def pick_sentences(
-    candidate: Candidate, query_vector: Vector, topic_terms: frozenset[str]
-) -> PickedSentences | None:
-    """The sentence(s) of a passage that best answer, or None for a passage without any."""
+def _span(text: str, sentence: SentenceRecord) -> str:
+    return text[sentence.start : sentence.end]
+
+
+def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences | None:
+    """The sentence(s) of a passage that best answer, or None for a passage without any.
+
+    When the best sentence only refers back to what the question asks about ("the show is
+    green lit") and the sentence before it names it, that sentence joins the quote, from the
+    preceding paragraph if need be.
+    """
     text = candidate.passage.text
     sentences = list(candidate.sentences)
     if not sentences:
         return None
-    terms = [content_terms(text[s.start : s.end]) for s in sentences]
-    cosines = [float(s.vector @ query_vector) for s in sentences]
+    expected = query.expected
+    terms = [content_terms(_span(text, s)) for s in sentences]
+    cosines = [float(s.vector @ query.vector) for s in sentences]
+    supplies = [expected.supplied_by(_span(text, s)) for s in sentences]
     scores = [
-        cosine + _TERM_BONUS * min(len(topic_terms & words), 3)
-        for cosine, words in zip(cosines, terms, strict=True)
+        cosine + _TERM_BONUS * min(len(query.terms & words), 3) + _KIND_BONUS * supplied
+        for cosine, words, supplied in zip(cosines, terms, supplies, strict=True)
     ]
     ranked = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
     chosen = ranked[:1]
@@ -112,16 +160,43 @@ def pick_sentences(
     for position in list(chosen):
         following = position + 1
         if following < len(sentences) and following not in chosen:
-            if _is_fragment(text[sentences[following].start : sentences[following].end]):
+            if _is_fragment(_span(text, sentences[following])):
                 chosen.append(following)
     chosen.sort()  # text order
+    supplied = any(supplies[i] for i in chosen)
+    best_cosine = max(cosines)
+    lead = None
+    if not supplied:
+        # Refers back: the sentence before holds the answer however unlike the question it is.
+        floor = -1.0 if expected.refers_back(_span(text, sentences[chosen[0]])) else best_cosine
+        floor -= _LEAD_DISTANCE
+        before = chosen[0] - 1
+        if before >= 0 and supplies[before] and cosines[before] >= floor:
+            chosen.insert(0, before)
+            supplied = True
+        elif before < 0:
+            lead = _lead(candidate.preceding, query, floor)
+            supplied = lead is not None
     return PickedSentences(
         [sentences[i] for i in chosen],
-        best_cosine=max(cosines),
+        best_cosine=best_cosine,
         vector=sentences[ranked[0]].vector,
         # Words never span the space that joins sentences: the quote's terms are their union.
         terms=frozenset().union(*(terms[i] for i in chosen)),
+        supplied=supplied,
+        lead=lead,
     )
+
+
+def _lead(preceding: Preceding | None, query: Query, floor: float) -> SentenceRecord | None:
+    """The preceding passage's last sentence, when it supplies what the question asks for and
+    its cosine reaches ``floor``."""
+    if preceding is None or not preceding.sentences:
+        return None
+    last = preceding.sentences[-1]
+    if float(last.vector @ query.vector) < floor:
+        return None
+    return last if query.expected.supplied_by(_span(preceding.passage.text, last)) else None
 
 
 def _is_fragment(sentence: str) -> bool:
@@ -146,45 +221,85 @@ def relevance(
     return best_cosine + coverage_weight * coverage(topic_terms, text)
 
 
+@dataclass(frozen=True)
+class _Pick:
+    candidate: Candidate
+    picked: PickedSentences
+    relevance: float
+
+
 def compose_answer(
     candidates: Sequence[Candidate],
-    query_vector: Vector,
-    topic_terms: frozenset[str],
+    query: Query,
     top_k: int,
-    min_relevance: float,
+    min_confidence: float,
     *,
+    min_relevance: float = 0.0,
     speaker_restricted: bool = False,
     exclude_quotes: Sequence[str] = (),
     coverage_weight: float = COVERAGE_WEIGHT,
 ) -> Composition:
-    """Cite up to ``top_k`` relevant, distinct passages; none relevant means abstain.
+    """Cite up to ``top_k`` relevant, distinct passages; abstain below ``min_confidence``.
+
+    A passage below ``min_relevance`` is never quoted: that floor refuses off-topic questions,
+    the confidence refuses questions on the topic that the passages do not answer.
 
     A question about a person with no topic ("What did Putin say?") takes every passage of
     theirs as relevant: the speaker filter already answered it.
     """
-    pool: list[tuple[Candidate, PickedSentences]] = []
+    everything = speaker_restricted and not query.terms
+    pool: list[_Pick] = []
     for candidate in candidates:
-        if len(pool) == top_k * _POOL_PER_CITATION:
+        if len(pool) == top_k * POOL_PER_CITATION:
             break
-        picked = pick_sentences(candidate, query_vector, topic_terms)
+        picked = pick_sentences(candidate, query)
         if picked is None:
             continue
-        passage = candidate.passage
-        score = relevance(picked.best_cosine, topic_terms, passage.text, coverage_weight)
-        if score < min_relevance and not (speaker_restricted and not topic_terms):
+        score = relevance(picked.best_cosine, query.terms, candidate.passage.text, coverage_weight)
+        if score < min_relevance and not everything:
             continue
-        if _already_cited(passage.text, picked, exclude_quotes):
+        if _already_cited(candidate.passage.text, picked, exclude_quotes):
             continue
-        pool.append((candidate, picked))
+        pool.append(_Pick(candidate, picked, score))
     chosen = _diverse(pool, top_k)
-    citations = [_citation(n, candidate, picked) for n, (candidate, picked) in enumerate(chosen, 1)]
+    if not chosen:
+        return Composition("", [], 0.0)
+    first = chosen[0]
+    if not everything:
+        chosen = [p for p in chosen if p.relevance >= first.relevance - _CITATION_MARGIN]
+    runner_up = max((p.relevance for p in pool if p is not first), default=0.0)
+    signals = Signals(
+        relevance=first.relevance,
+        cosine=first.picked.best_cosine,
+        supplied=first.picked.supplied,
+        specifics=_specifics_found(query, first.candidate.passage.text),
+        margin=first.relevance - runner_up,
+        quote_coverage=len(query.terms & first.picked.terms) / max(len(query.terms), 1),
+        negated=query.expected.negated,
+        negation_unmatched=query.expected.negated and not negates(_quote(first)),
+    )
+    score = 1.0 if everything else confidence(signals)
+    if score < min_confidence:
+        return Composition("", [], score, signals)
+    citations = [_citation(n, pick) for n, pick in enumerate(chosen, 1)]
     answer = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Composition(answer, citations)
+    return Composition(answer, citations, score, signals)
+
+
+def _specifics_found(query: Query, text: str) -> float:
+    """Share of the question's names and numbers that the passage holds (1 if it has none).
+
+    A question written to look answerable from a passage often swaps one name or number.
+    """
+    wanted = query.expected.specifics
+    if not wanted:
+        return 1.0
+    return len(wanted & words(text)) / len(wanted)
 
 
 def _already_cited(text: str, picked: PickedSentences, quotes: Sequence[str]) -> bool:
     """Whether an earlier answer quoted this passage (follow-ups never repeat a passage)."""
-    mine = [text[s.start : s.end] for s in picked.sentences]
+    mine = [_span(text, s) for s in picked.sentences]
     return any(
         quote in text or any(m in quote for m in mine)
         for quote in quotes
@@ -192,24 +307,24 @@ def _already_cited(text: str, picked: PickedSentences, quotes: Sequence[str]) ->
     )
 
 
-def _diverse(
-    pool: list[tuple[Candidate, PickedSentences]], top_k: int
-) -> list[tuple[Candidate, PickedSentences]]:
+def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
     """Maximal marginal relevance (Carbonell and Goldstein, 1998) over the ranked pool.
 
     Relevance is the ranker's fused score (1 for its best passage); redundancy is the highest
     cosine between a candidate's best sentence and those already chosen. One citation per
     paragraph, and near-duplicate quotes are never both cited.
     """
-    chosen: list[tuple[Candidate, PickedSentences]] = []
+    chosen: list[_Pick] = []
     remaining = list(pool)
     while remaining and len(chosen) < top_k:
         best: tuple[float, int] | None = None
-        for index, (candidate, picked) in enumerate(remaining):
-            redundancy = max((float(picked.vector @ p.vector) for _, p in chosen), default=0.0)
-            if redundancy >= _NEAR_DUPLICATE_COSINE or _repeats(candidate, picked, chosen):
+        for index, pick in enumerate(remaining):
+            redundancy = max(
+                (float(pick.picked.vector @ c.picked.vector) for c in chosen), default=0.0
+            )
+            if redundancy >= _NEAR_DUPLICATE_COSINE or _repeats(pick, chosen):
                 continue
-            score = _MMR_LAMBDA * candidate.ranked.score - (1 - _MMR_LAMBDA) * redundancy
+            score = _MMR_LAMBDA * pick.candidate.ranked.score - (1 - _MMR_LAMBDA) * redundancy
             if best is None or score > best[0]:
                 best = (score, index)
         if best is None:
@@ -218,27 +333,39 @@ def _diverse(
     return chosen
 
 
-def _repeats(
-    candidate: Candidate, picked: PickedSentences, chosen: list[tuple[Candidate, PickedSentences]]
-) -> bool:
-    passage = candidate.passage
+def _repeats(pick: _Pick, chosen: list[_Pick]) -> bool:
+    passage = pick.candidate.passage
     return any(
-        (c.passage.article_id, c.passage.paragraph) == (passage.article_id, passage.paragraph)
-        or _jaccard(picked.terms, p.terms) >= _NEAR_DUPLICATE_TERMS
-        for c, p in chosen
+        (c.candidate.passage.article_id, c.candidate.passage.paragraph)
+        == (passage.article_id, passage.paragraph)
+        or _jaccard(pick.picked.terms, c.picked.terms) >= _NEAR_DUPLICATE_TERMS
+        for c in chosen
     )
 
 
-def _quote(passage: PassageRecord, picked: PickedSentences) -> str:
-    return " ".join(passage.text[s.start : s.end] for s in picked.sentences)
+def _quote(pick: _Pick) -> str:
+    text = pick.candidate.passage.text
+    return " ".join(_span(text, s) for s in pick.picked.sentences)
 
 
-def _citation(n: int, candidate: Candidate, picked: PickedSentences) -> Citation:
-    passage = candidate.passage
+def _citation(n: int, pick: _Pick) -> Citation:
+    """The citation of one passage; a quote led by the preceding passage's last sentence cites
+    both passages, joined by a line break, from the first one's paragraph."""
+    passage, picked = pick.candidate.passage, pick.picked
+    source = passage.source()
+    text, offset = passage.text, 0
+    highlights: list[tuple[int, int]] = []
+    preceding = pick.candidate.preceding
+    if picked.lead is not None and preceding is not None:
+        text = f"{preceding.passage.text}\n{passage.text}"
+        offset = len(preceding.passage.text) + 1
+        highlights.append((picked.lead.start, picked.lead.end))
+        source.update(paragraph=preceding.passage.paragraph, url=preceding.passage.url)
+    highlights += [(s.start + offset, s.end + offset) for s in picked.sentences]
     return Citation(
         n=n,
-        **passage.source(),
-        quote=_quote(passage, picked),
-        highlights=[(s.start, s.end) for s in picked.sentences],
-        score=round(candidate.ranked.score, 4),
+        **{**source, "text": text},
+        quote=" ".join(text[start:end] for start, end in highlights),
+        highlights=highlights,
+        score=round(pick.candidate.ranked.score, 4),
     )

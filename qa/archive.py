@@ -19,7 +19,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,14 @@ import numpy.typing as npt
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexFileError
 from embeddings.index import IndexConfig
-from qa.answer import Candidate, compose_answer
+from qa.answer import (
+    POOL_PER_CITATION,
+    Candidate,
+    Composition,
+    Preceding,
+    Query,
+    compose_answer,
+)
 from qa.articles import parse_article
 from qa.errors import ArticleNotFoundError, DuplicateArticleError, IndexNotBuiltError
 from qa.indexes import (
@@ -42,9 +50,10 @@ from qa.ingest import check_model, prepare, store_articles
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
-from qa.schema import Answer, HistoryTurn, SearchFilters, SearchHit
+from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
 from qa.store import PassageFilters, Store
+from qa.timeframe import TimeWindow, read_time, recency_bonus
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
 
@@ -201,46 +210,97 @@ class Archive:
         top_k: int | None = None,
         history: Sequence[HistoryTurn] = (),
         filters: SearchFilters | None = None,
+        as_of: date | None = None,
     ) -> Answer:
+        """``as_of`` is the asker's today (default: the server's): articles dated after it are
+        hidden, and the question's "this week" or "in June" is read against it."""
         started = time.perf_counter()
         question = clean_question(question)
-        top_k = top_k or self.settings.top_k
-        with self._reading() as view:
-            read = read_question(question, view.speakers, history)
-            if read.unknown_person is not None:
-                message = f"No statements by {read.unknown_person} were found in the archive."
-                return self._abstain(question, message, started)
-            vector = self._embed(read.topic)
-            allowed = self._allowed(view, filters, read.speakers)
-            ranked = view.ranker.rank(vector, read.topic, self.settings.candidates, allowed)
-            candidates = self._candidates(ranked)
-            topic_terms = self._topic_terms(view, read)
-        composition = compose_answer(
-            candidates,
-            vector,
-            topic_terms,
-            top_k,
-            self.settings.min_relevance,
-            speaker_restricted=read.speakers is not None,
-            exclude_quotes=read.exclude_quotes,
-        )
+        window = read_time(question, as_of or date.today())
+        read, composition = self.compose(question, top_k, history, filters, window)
+        if composition.abstained and window.end is not None and window.end < window.as_of:
+            # News of a dated event is written on it and after it ("on January 6, 2021" is in
+            # stories of the weeks that follow): with nothing inside the window, its end moves
+            # to as_of, and the answer reports the window it searched.
+            window = replace(window, end=window.as_of)
+            read, composition = self.compose(question, top_k, history, filters, window)
+        if read.unknown_person is not None:
+            message = f"No statements by {read.unknown_person} were found in the archive."
+            return self._abstain(question, message, started, window=window)
         if composition.abstained:
-            return self._abstain(question, self._no_answer(read), started)
+            message = (
+                f"No passage dated {window.label} answers this question."
+                if window.explicit
+                else self._no_answer(read)
+            )
+            abstained = self._abstain(
+                question, message, started, composition.confidence, window
+            )
+            return abstained.model_copy(update={"speakers": _listed(read.speakers)})
         return Answer(
             question=question,
             answer=composition.answer,
             abstained=False,
             citations=composition.citations,
+            confidence=round(composition.confidence, 4),
+            speakers=_listed(read.speakers),
+            time_window=_date_window(window),
             took_ms=_elapsed_ms(started),
         )
 
-    def _candidates(self, ranked: list[RankedPassage]) -> list[Candidate]:
+    def compose(
+        self,
+        question: str,
+        top_k: int | None = None,
+        history: Sequence[HistoryTurn] = (),
+        filters: SearchFilters | None = None,
+        window: TimeWindow | None = None,
+    ) -> tuple[Question, Composition]:
+        """How the question was read and the answer composed, before it becomes JSON (the
+        calibration benchmark reads the composition's signals)."""
+        top_k = top_k or self.settings.top_k
+        window = window or read_time(question, date.today())
+        with self._reading() as view:
+            read = read_question(window.rest, view.speakers, history)
+            if read.unknown_person is not None:
+                return read, Composition("", [], 0.0)
+            vector = self._embed(read.topic)
+            allowed = self._allowed(view, _within(filters, window), read.speakers)
+            allowed = self._published_by(view, allowed, window.as_of)
+            ranked = view.ranker.rank(vector, read.topic, self.settings.candidates, allowed)
+            candidates = self._candidates(ranked, top_k * POOL_PER_CITATION)
+            if window.recent:
+                candidates = _newer_first(candidates, window.as_of)
+            topic_terms = self._topic_terms(view, read)
+        composition = compose_answer(
+            candidates,
+            Query.of(vector, read.topic, topic_terms),
+            top_k,
+            self.settings.min_confidence,
+            min_relevance=self.settings.min_relevance,
+            speaker_restricted=read.speakers is not None,
+            exclude_quotes=read.exclude_quotes,
+        )
+        return read, composition
+
+    def _candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        """The ranked passages with their sentences; the first ``with_preceding`` also with the
+        passage before them in their article (ids follow article order), for a quote that
+        refers back to it."""
         ids = [r.id for r in ranked]
-        records = self.store.passages(ids)
-        sentences = self.store.sentences(ids)
-        return [
-            Candidate(records[r.id], sentences.get(r.id, []), r) for r in ranked if r.id in records
-        ]
+        before = [i - 1 for i in ids[:with_preceding]]
+        records = self.store.passages([*ids, *before])
+        sentences = self.store.sentences([*ids, *before])
+        candidates = []
+        for r in ranked:
+            if r.id not in records:
+                continue
+            record, previous = records[r.id], records.get(r.id - 1)
+            preceding = None
+            if r.id - 1 in before and previous and previous.article_id == record.article_id:
+                preceding = Preceding(previous, sentences.get(previous.id, []))
+            candidates.append(Candidate(record, sentences.get(r.id, []), r, preceding))
+        return candidates
 
     @staticmethod
     def _topic_terms(view: _View, read: Question) -> frozenset[str]:
@@ -259,13 +319,36 @@ class Archive:
             return f"No statements by {', '.join(read.speakers)} on this were found in the archive."
         return "No passage in the archive answers this question."
 
+    def _published_by(
+        self, view: _View, allowed: npt.NDArray[np.int64] | None, as_of: date
+    ) -> npt.NDArray[np.int64] | None:
+        """Without the passages of articles dated after ``as_of``: asked on a past day, the
+        archive answers as it stood then. Undated articles may be of any day and stay."""
+        if as_of == date.max:
+            return allowed
+        later = self.store.filtered_passage_ids(
+            PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
+        )
+        if not len(later):
+            return allowed
+        every = view.indexes.lexical.ids if allowed is None else allowed
+        return np.setdiff1d(every, later, assume_unique=True)
+
     @staticmethod
-    def _abstain(question: str, message: str, started: float) -> Answer:
+    def _abstain(
+        question: str,
+        message: str,
+        started: float,
+        confidence: float = 0.0,
+        window: TimeWindow | None = None,
+    ) -> Answer:
         return Answer(
             question=question,
             answer=message,
             abstained=True,
             citations=[],
+            confidence=round(confidence, 4),
+            time_window=_date_window(window) if window is not None else None,
             took_ms=_elapsed_ms(started),
         )
 
@@ -323,6 +406,42 @@ class Archive:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _within(filters: SearchFilters | None, window: TimeWindow) -> SearchFilters | None:
+    """The caller's filters narrowed to the question's window; an empty overlap finds nothing."""
+    if not window.explicit:
+        return filters
+    given = filters or SearchFilters()
+    starts = [d for d in (given.date_from, window.start) if d is not None]
+    ends = [d for d in (given.date_to, window.end) if d is not None]
+    # model_copy skips the validator: an empty overlap is a question with no answer, not an error.
+    return given.model_copy(
+        update={"date_from": max(starts, default=None), "date_to": min(ends, default=None)}
+    )
+
+
+def _newer_first(candidates: list[Candidate], as_of: date) -> list[Candidate]:
+    """A question that asks for news ("latest", "this week") ranks newer passages higher: the
+    fused score plus a bonus that halves with every half-life of the article's age."""
+    boosted = [
+        replace(c, ranked=replace(c.ranked, score=c.ranked.score + _recency(c, as_of)))
+        for c in candidates
+    ]
+    return sorted(boosted, key=lambda c: c.ranked.score, reverse=True)
+
+
+def _recency(candidate: Candidate, as_of: date) -> float:
+    published = candidate.passage.date
+    return recency_bonus(date.fromisoformat(published) if published else None, as_of)
+
+
+def _date_window(window: TimeWindow) -> DateWindow | None:
+    return DateWindow(from_=window.start, to=window.end) if window.explicit else None
+
+
+def _listed(speakers: tuple[str, ...] | None) -> list[str] | None:
+    return list(speakers) if speakers is not None else None
 
 
 def _elapsed_ms(started: float) -> float:

@@ -8,6 +8,8 @@ import os
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", parents=[common], help="index article files")
-    ingest.add_argument("--seeds", type=Path, dest="seeds_dir", help="folder of articles")
+    source = ingest.add_mutually_exclusive_group()
+    source.add_argument("--seeds", type=Path, dest="seeds_dir", help="folder of articles")
+    source.add_argument(
+        "--jsonl", type=Path, metavar="FILE", help='articles one a line: {"id": ..., "text": ...}'
+    )
     ingest.add_argument(
         "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
     )
@@ -54,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--top-k", type=int, choices=range(1, 11), metavar="N", help="1..10")
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
+    ask.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="ask as on that day (default today): later articles are hidden",
+    )
 
     serve = commands.add_parser("serve", parents=[common], help="serve the API and widget")
     serve.add_argument("--host")
@@ -72,17 +83,24 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _ingest(args: argparse.Namespace) -> int:
     from qa.archive import index_config, open_encoder, open_store
-    from qa.ingest import ingest_directory
+    from qa.ingest import ingest_directory, ingest_jsonl
 
     settings = _settings(args)
-    if not settings.seeds_dir.is_dir():
+    if args.jsonl is not None and not args.jsonl.is_file():
+        print(f"error: {args.jsonl} is not a JSONL file of articles", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jsonl is None and not settings.seeds_dir.is_dir():
         print(f"error: {settings.seeds_dir} is not a folder of articles", file=sys.stderr)
         return EXIT_USAGE
     store = open_store(settings)
     if args.rebuild:
         store.clear()
-    report = ingest_directory(
-        settings.seeds_dir,
+    ingest = (
+        partial(ingest_jsonl, args.jsonl)
+        if args.jsonl
+        else partial(ingest_directory, settings.seeds_dir)
+    )
+    report = ingest(
         store,
         open_encoder(settings),
         settings.data_dir,
@@ -116,8 +134,13 @@ def _ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         print("error: the question is empty", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of is not None else None
+    except ValueError:
+        print("error: --as-of takes a date, YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
     archive = Archive.open(_settings(args))
-    answer = archive.ask(args.question, top_k=args.top_k)
+    answer = archive.ask(args.question, top_k=args.top_k, as_of=as_of)
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:

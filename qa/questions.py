@@ -1,4 +1,14 @@
-"""Reading a question: who it asks about, what it is about, and what a follow-up refers to."""
+"""Reading a question: who it asks about, what it is about, and what a follow-up refers to.
+
+A question is restricted to one speaker's words only on an attribution frame whose subject is
+a name: "what did X say/think/announce", "how did X respond", "according to X", "X's remarks on
+Y", "did X say anything about Y". "Which company said", "who said" or "what does X mean" ask
+about the world, not about X's words, and a wrong restriction costs more than none.
+
+Questions and the earlier answers a client sends back are user input of any length: they are
+cut into words once, by a pattern that cannot backtrack, and frames are matched on that word
+list a few words at a time, so reading costs time linear in the text.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +16,23 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from qa.errors import EmptyQuestionError
 from qa.lexical import content_terms
+from qa.lexicon import (
+    FRAME_ADVERBS,
+    GROUP_WORDS,
+    ORGANISATION_WORDS,
+    PARTICLES,
+    QUESTION_AUXILIARIES,
+    RESPONSE_VERBS,
+    SPEECH_NOUNS,
+    SPEECH_VERBS,
+    TALK_VERBS,
+)
 from qa.schema import HistoryTurn
+from qa.speakers import mask_quotes
 
 __all__ = ["BLANK", "Question", "SpeakerIndex", "clean_question", "read_question"]
 
@@ -26,42 +49,38 @@ def clean_question(text: str) -> str:
     return text
 
 
+# Speech words carry no topic: "what else did he say" asks about nothing new.
 _SPEECH = re.compile(
     r"\b(?:say|said|says|saying|tell|told|think|thinks|thought|remarks?|comments?|words|"
     r"statements?|according to|quotes?|quoted|stress(?:ed)?|views?|position|speech|address|"
     r"claim(?:ed)?|believe[sd]?|argue[sd]?|warn(?:ed)?|propose[sd]?|suggest(?:ed)?)\b",
     re.IGNORECASE,
 )
-# One to four words, none of them a question word: "What were Shoigu's remarks" names Shoigu.
-_WORD = (
-    r"(?!(?:what|who|whom|how|why|when|where|which|were|was|is|are|did|does|do|has|have|had)\b)"
-    r"[\w'’.-]+"
-)
-_PERSON = rf"{_WORD}(?:\s+{_WORD}){{0,3}}?"
-_SPEECH_VERBS = r"say|said|tell|think|believe|stress|claim|argue|warn|propose|suggest|add|mean"
-_SPEECH_NOUNS = r"remarks?|comments?|words|statements?|views?|position|speech|address|quotes?"
-# "what did X say", "according to X", "X's remarks on Y", "what has X said".
-_ASKED_PERSON = re.compile(
-    rf"(?:\b(?:did|does|do|has|have|had|will|would|could)\s+(?P<a>{_PERSON})\s+"
-    rf"(?:ever\s+|also\s+|else\s+|really\s+)?(?:{_SPEECH_VERBS})\b)"
-    rf"|(?:\baccording\s+to\s+(?P<b>{_PERSON})(?=\s*(?:[,?.!;]|$|\s(?:on|about|what|how|why|"
-    rf"when|where|who|is|was|are|were|did|does|do|should|will|would|can)\b)))"
-    rf"|(?:(?P<c>{_PERSON})['’]s?\s+(?:{_SPEECH_NOUNS})\b)"
-    rf"|(?:\bwhat\s+(?P<d>{_PERSON})\s+(?:{_SPEECH_VERBS})(?:s|ed)?\b)",
-    re.IGNORECASE,
-)
 _PRONOUNS = {"he", "she", "they", "him", "her", "them", "his", "hers", "their"}
 _PRONOUN = re.compile(rf"\b(?:{'|'.join(sorted(_PRONOUNS))})\b", re.IGNORECASE)
-_ELSE = re.compile(r"\b(?:else|more|other|another|again)\b", re.IGNORECASE)
+_POSSESSIVE_PRONOUNS = {"his": "he", "her": "she", "their": "they"}
+_ELSE = re.compile(r"\b(?:else|more|other|another|again|anything|something)\b", re.IGNORECASE)
 # Words that open a phrase which is not a person's name: "what did the report say".
 _NOT_PERSON = {
     "the", "a", "an", "this", "that", "these", "those", "you", "i", "we", "it", "my", "your",
     "our", "its", "people", "anyone", "anybody", "someone", "somebody", "everyone", "they",
     "experts", "officials", "what", "who", "which", "there", "article", "articles", "report",
 }  # fmt: skip
-_JOINER = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
+# Words that end the subject of a frame: "according to Shoigu, what ...", "... Lenin why ...".
+_CLAUSE_WORDS = {
+    "what", "who", "whom", "whose", "how", "why", "when", "where", "which", "is", "was", "are",
+    "were", "be", "been", "am", "can", "could", "should", "shall", "may", "might", "must",
+    "on", "about", "in", "regarding", "concerning", "over", "that", "if", "whether",
+} | QUESTION_AUXILIARIES  # fmt: skip
+_IRREGULAR_PAST = {"said", "told", "thought", "wrote", "written", "spoke", "spoken"}
+_MAX_SUBJECT = 5  # words: "the Russian defense minister", "Putin and Shoigu"
+_RECENT_TURNS = 3
 
-
+# One word or one other character; the class holds no alternatives, so it never backtracks.
+_TOKEN = re.compile(r"[\w'’.&-]+|[^\w\s]")
+_POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
+_JOINER = re.compile(r",|&|\band\b", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
 _WORD_RE = re.compile(r"\w+(?:[.-]\w+)*")
 
 
@@ -88,18 +107,31 @@ class SpeakerIndex:
         # Aliases as word sequences, so a question is looked up one word n-gram at a time: one
         # regex alternation of every alias costs milliseconds once an archive has thousands.
         self._by_words = {key: tuple(sorted(found)) for key, found in by_words.items() if key}
-        self._longest = max((key.count(" ") + 1 for key in self._by_words), default=0)
+        # Every alias's leading words: a look-up stops at the first word no alias goes on with,
+        # so a long answer costs one dictionary probe or two per word.
+        self._prefixes = {
+            tuple(words[:size])
+            for words in (key.split() for key in self._by_words)
+            for size in range(1, len(words) + 1)
+        }
+        self._first_words = {prefix[0] for prefix in self._prefixes}
 
     def find(self, text: str) -> tuple[str, tuple[str, ...]] | None:
         """The first alias in ``text`` (the longest one starting there) and whom it names."""
         words = list(_WORD_RE.finditer(text))
         lowered = [w.group(0).lower() for w in words]
         for start in range(len(words)):
-            for size in range(min(self._longest, len(words) - start), 0, -1):
-                found = self._by_words.get(" ".join(lowered[start : start + size]))
+            if lowered[start] not in self._first_words:
+                continue
+            best: tuple[int, tuple[str, ...]] | None = None
+            end = start + 1
+            while end <= len(words) and tuple(lowered[start:end]) in self._prefixes:
+                found = self._by_words.get(" ".join(lowered[start:end]))
                 if found is not None:
-                    first, last = words[start], words[start + size - 1]
-                    return text[first.start() : last.end()], found
+                    best = (end, found)
+                end += 1
+            if best is not None:
+                return text[words[start].start() : words[best[0] - 1].end()], best[1]
         return None
 
     def named(self, name: str) -> tuple[str, ...]:
@@ -113,34 +145,163 @@ class SpeakerIndex:
         match a speaker merely by sharing a word with a title.
         """
         found: set[str] = set()
-        for part in _JOINER.split(phrase.strip()):
-            part = re.sub(r"^(?:the|a|an)\s+", "", part.strip(" ?.!"), flags=re.IGNORECASE)
-            names = self._by_words.get(_words_key(part))
+        for part in _JOINER.split(phrase):
+            names = self._by_words.get(_ARTICLE.sub("", _words_key(part)))
             if names is None:
                 return ()
             found.update(names)
         return tuple(sorted(found))
 
 
-def _quoted_sentences(answer: str) -> tuple[str, ...]:
-    """The quotes of an earlier answer: the text before each [n] marker."""
-    return tuple(part.strip() for part in re.split(r"\s*\[\d+\]\s*", answer) if part.strip())
+class _Word(NamedTuple):
+    text: str
+    key: str  # lower case, without a closing full stop
+    start: int
+    end: int
+    is_word: bool  # not a mark of punctuation
 
 
-def _asked_person(text: str) -> str | None:
-    """The phrase a question names as the one who spoke, if it asks who said what."""
-    match = _ASKED_PERSON.search(text)
-    return next(group for group in match.groups() if group).strip() if match else None
+@dataclass(frozen=True)
+class _Asked:
+    """The subject of a speech frame, as the question writes it."""
+
+    subject: str
+    strong: bool  # "what did X say": X is a speaker even in a question typed in lower case
+    cased: bool = True  # capitals in the question mark names
 
 
-def _looks_like_person(phrase: str, question: str) -> bool:
-    """Whether a phrase reads as someone's name: capitalised ("Angela Merkel"), or in a
-    question typed all in lower case, one that is not a plural ("merkel", not "analysts")."""
+def _words(text: str) -> list[_Word]:
+    words = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        key = token.lower().rstrip(".")
+        start = key[:1]
+        words.append(_Word(token, key, match.start(), match.end(), start.isalnum() or start == "_"))
+    return words
+
+
+def _cased(words: Sequence[_Word]) -> bool:
+    """Whether capitals can mark names: neither all lower case nor all Title Case."""
+    initials = [w.text[0] for w in words if w.text[:1].isalpha()]
+    return any(c.isupper() for c in initials) and any(c.islower() for c in initials)
+
+
+def _is_subject_word(word: _Word) -> bool:
+    return word.is_word and word.key not in _CLAUSE_WORDS
+
+
+def _phrase(text: str, words: Sequence[_Word]) -> str:
+    return text[words[0].start : words[-1].end].rstrip(".")
+
+
+def _after_auxiliary(text: str, words: list[_Word], at: int, cased: bool) -> _Asked | None:
+    """ "what did X say", "how did X respond", "did X comment on Y": X between the auxiliary
+    at ``at`` and a speech verb; "what does X mean" and "when did X claim Y" ask no words."""
+    before = [w.key for w in words[max(at - 2, 0) : at]]
+    if before[-1:] == ["what"] or before == ["what", "else"] or before == ["what", "exactly"]:
+        verbs = SPEECH_VERBS
+    elif before[-1:] == ["how"]:
+        verbs = RESPONSE_VERBS
+    elif at == 0 or not words[at - 1].is_word:  # a yes-or-no question
+        verbs = TALK_VERBS
+    else:
+        return None
+    end = at + 1
+    while end < len(words) and end - at <= _MAX_SUBJECT + 2:
+        word = words[end]
+        if word.key == "have" and end + 2 < len(words) and words[end + 1].key == "to":
+            word = words[end + 2]  # "what did X have to say"
+        if word.key in verbs and not (cased and word.text[:1].isupper()):  # "Edward Said"
+            subject = words[at + 1 : end]
+            while subject and subject[-1].key in FRAME_ADVERBS:
+                subject = subject[:-1]
+            if not subject or len(subject) > _MAX_SUBJECT:
+                return None
+            return _Asked(_phrase(text, subject), strong=True)
+        if not _is_subject_word(words[end]):
+            return None
+        end += 1
+    return None
+
+
+def _embedded(text: str, words: list[_Word], at: int, cased: bool) -> _Asked | None:
+    """ "Tell me what X said about Y": "what" at ``at``, then X and a verb in the past; not
+    "what company said", where "what" picks a kind of thing."""
+    if at + 1 < len(words) and cased and words[at + 1].text[:1].islower():
+        if words[at + 1].key != "the":
+            return None
+    end = at + 1
+    while end < len(words) and end - at <= _MAX_SUBJECT + 1:
+        word = words[end]
+        past = word.key in _IRREGULAR_PAST or word.key.endswith(("s", "d"))
+        if end > at + 1 and word.key in SPEECH_VERBS and past and word.text[:1].islower():
+            return _Asked(_phrase(text, words[at + 1 : end]), strong=False)
+        if not _is_subject_word(word):
+            return None
+        end += 1
+    return None
+
+
+def _according_to(text: str, words: list[_Word], at: int) -> _Asked | None:
+    """ "according to X, ...": X runs to a comma, a question word or the end."""
+    end = at + 2
+    while end < len(words) and _is_subject_word(words[end]):
+        end += 1
+        if end - at - 2 > _MAX_SUBJECT:
+            return None
+    return _Asked(_phrase(text, words[at + 2 : end]), strong=False) if end > at + 2 else None
+
+
+def _possessor(text: str, words: list[_Word], at: int, speakers: SpeakerIndex) -> _Asked:
+    """Whose remarks: "Shoigu's remarks", "Xi Jinping's comments", "the Russian leader's"."""
+    first = at
+    while first > 0 and at - first < _MAX_SUBJECT - 1 and _is_subject_word(words[first - 1]):
+        first -= 1
+    phrases = [_POSSESSIVE.sub("", _phrase(text, words[s : at + 1])) for s in range(first, at + 1)]
+    for phrase in phrases:  # the longest alias that ends here
+        if speakers.people(phrase):
+            return _Asked(phrase, strong=False)
+    start = first
+    while start < at and not words[start].text[:1].isupper():
+        start += 1  # "give me Xi Jinping's": the name is the capitalised words
+    return _Asked(phrases[start - first], strong=False)
+
+
+def _asked(text: str, speakers: SpeakerIndex) -> _Asked | None:
+    """The first speech frame of a question and its subject, if it has one."""
+    words = _words(text)
+    cased = _cased(words)
+    for at, word in enumerate(words):
+        asked: _Asked | None = None
+        following = words[at + 1].key if at + 1 < len(words) else ""
+        if word.key in QUESTION_AUXILIARIES:
+            asked = _after_auxiliary(text, words, at, cased)
+        elif word.key == "what" and following not in QUESTION_AUXILIARIES:
+            asked = _embedded(text, words, at, cased)
+        elif word.key == "according" and following == "to":
+            asked = _according_to(text, words, at)
+        elif following in SPEECH_NOUNS and word.key in _POSSESSIVE_PRONOUNS:
+            asked = _Asked(_POSSESSIVE_PRONOUNS[word.key], strong=True)
+        elif following in SPEECH_NOUNS and _POSSESSIVE.search(word.text):
+            asked = _possessor(text, words, at, speakers)
+        if asked is not None:
+            return _Asked(asked.subject, asked.strong, cased)
+    return None
+
+
+def _names_someone(phrase: str, cased: bool) -> bool:
+    """Whether a frame's subject reads as a name: capitalised ("Angela Merkel", "Joe Biden"),
+    or in a question typed all in lower case, one that is not a plural ("merkel", not
+    "analysts"); never a group, a kind of organisation or a title ("the company")."""
     words = phrase.split()
-    if not 0 < len(words) <= 4 or words[0].lower() in _NOT_PERSON | _PRONOUNS:
+    if not 0 < len(words) <= 4 or words[0].lower() in _NOT_PERSON | _PRONOUNS | GROUP_WORDS:
         return False
-    if question != question.lower():
-        return words[-1][:1].isupper()
+    if len(words) == 1 and words[0].lower() in ORGANISATION_WORDS:
+        return False
+    if any(_POSSESSIVE.search(w) for w in words):  # "Black's Law Dictionary" is a book
+        return False
+    if cased:
+        return all(w[:1].isupper() or w.lower() in PARTICLES | {"and", "of"} for w in words)
     return not words[-1].endswith("s")
 
 
@@ -148,21 +309,86 @@ def _display(phrase: str) -> str:
     return phrase.title() if phrase == phrase.lower() else phrase
 
 
-def _last_speakers(
-    speakers: SpeakerIndex, history: Sequence[HistoryTurn]
-) -> tuple[str, ...] | None:
-    """Who the conversation was last about: the latest question naming a speaker, else the
-    speaker the latest answer quotes ("..., Putin said")."""
-    for turn in reversed(history):
-        for text in (turn.question, turn.answer):
-            asked = _asked_person(text)
-            named = speakers.people(asked) if asked else ()
-            if named:
-                return named
+def _quoted_sentences(answer: str) -> tuple[str, ...]:
+    """The quotes of an earlier answer: the text before each [n] marker."""
+    return tuple(part.strip() for part in re.split(r"\[\d+\]", answer) if part.strip())
+
+
+def _named_in_question(question: str, speakers: SpeakerIndex) -> tuple[str, ...] | None:
+    """Whom an earlier question asked about: () for none, None for "he/she/they"."""
+    asked = _asked(question, speakers)
+    if asked is None:
+        return ()
+    if asked.subject.lower() in _PRONOUNS:
+        return None
+    return speakers.people(asked.subject) or speakers.named(asked.subject)
+
+
+def _last_speakers(speakers: SpeakerIndex, history: Sequence[HistoryTurn]) -> tuple[str, ...]:
+    """Whom "he/she/they" refers to: the latest question naming a speaker, else the speaker
+    the latest answer quotes ("..., Putin said"; names inside the quotes do not count).
+
+    Only the latest turns are read: a pronoun refers to someone just mentioned, and a client
+    may send twenty answers of 20,000 characters each.
+    """
+    for turn in reversed(history[-_RECENT_TURNS:]):
+        named = _named_in_question(turn.question, speakers)
+        if named:
+            return named
+        for text in (turn.question, mask_quotes(turn.answer)[0]):
             found = speakers.find(text)
             if found is not None:
                 return found[1]
-    return None
+    return ()
+
+
+def _conversation_speakers(
+    speakers: SpeakerIndex, history: Sequence[HistoryTurn]
+) -> tuple[str, ...]:
+    """Whom "tell me more" continues with: the speaker the latest question with a subject
+    asked about, through "what else did he say"; none once a question asked about a topic."""
+    for turn in reversed(history):
+        named = _named_in_question(turn.question, speakers)
+        if named is None or (not named and not _topic_words(turn.question)):
+            continue  # "what else did he say", "tell me more": look further back
+        return named
+    return ()
+
+
+def _last_topic(history: Sequence[HistoryTurn]) -> str:
+    """The latest earlier question that was about something ("tell me more" is not)."""
+    return next(
+        (turn.question for turn in reversed(history) if _topic_words(turn.question)),
+        history[-1].question,
+    )
+
+
+def _follow_up(
+    text: str, asked: _Asked | None, speakers: SpeakerIndex, history: Sequence[HistoryTurn]
+) -> Question | None:
+    """A question that leans on the conversation: "what else did he say?", "tell me more",
+    "where was she born?"; None for a question that stands on its own."""
+    has_topic = bool(_topic_words(text))
+    by_pronoun = asked is not None and asked.subject.lower() in _PRONOUNS
+    bare = asked is None and not has_topic and _ELSE.search(text) is not None
+    mentions = asked is None and _PRONOUN.search(text) is not None
+    if not (by_pronoun or bare or mentions):
+        return None
+    exclude = tuple(q for turn in history for q in _quoted_sentences(turn.answer))
+    if by_pronoun:  # "what did he say about X": their words only
+        named = _last_speakers(speakers, history)
+        if not named:
+            return Question(text, text if has_topic else _last_topic(history), None, None, exclude)
+        topic = _PRONOUN.sub(" and ".join(named), text) if has_topic else " ".join(named)
+        return Question(text, topic, named, None, exclude)
+    if not has_topic:  # "tell me more", "what else?": whoever or whatever came last
+        named = _conversation_speakers(speakers, history)
+        if named:
+            return Question(text, " ".join(named), named, None, exclude)
+        return Question(text, _last_topic(history), None, None, exclude)
+    named = _last_speakers(speakers, history)  # "where was he born": about them, not by them
+    topic = _PRONOUN.sub(" and ".join(named), text) if named else text
+    return Question(text, topic, None, None, exclude)
 
 
 def read_question(
@@ -170,42 +396,29 @@ def read_question(
 ) -> Question:
     """Who the question asks about, what about, and what a follow-up must not repeat.
 
-    "What did X say (about Y)", "according to X", "X's remarks on Y" restrict the answer to X's
-    words; an X who is never quoted in the archive is reported as unknown, so the answer can say
-    so instead of quoting someone else. "he/she/they" and bare follow-ups ("what else did he
-    say?") refer to the person the conversation was last about, and skip what was quoted.
+    A speech frame ("what did X say", "according to X", "X's remarks on Y") restricts the
+    answer to X's words; an X who is named but never quoted in the archive is reported as
+    unknown, so the answer can say so instead of quoting someone else. "he/she/they" and bare
+    follow-ups ("what else did he say?") refer to the person the conversation was last about,
+    and skip what was quoted.
     """
-    asked = _asked_person(text)
-    asks_speech = asked is not None or _SPEECH.search(text) is not None
-    has_topic = bool(history) and bool(_topic_words(text))  # only follow-ups ask
-    refers_back = bool(history) and (
-        (asked is not None and asked.lower() in _PRONOUNS)
-        or (asked is None and _PRONOUN.search(text) is not None)
-        or (_ELSE.search(text) is not None and not has_topic)
-    )
-    if refers_back:
-        named = _last_speakers(speakers, history)
-        exclude = tuple(q for turn in history for q in _quoted_sentences(turn.answer))
-        if named and not has_topic and (asks_speech or _ELSE.search(text)):
-            # "What else did he say?": anything else of theirs, not only the last topic.
-            return Question(text, " ".join(named), named, None, exclude)
-        if not has_topic:
-            return Question(text, history[-1].question, None, None, exclude)
-        topic = _PRONOUN.sub(" and ".join(named), text) if named else text
-        return Question(text, topic, named if asks_speech else None, None, exclude)
-    if asked is not None:
-        named = speakers.people(asked)
-        if named:
-            return Question(text, text, named, None, ())
-        if not _looks_like_person(asked, text):  # "what did the report say", "what do you think"
-            return Question(text, text, None, None, ())
-        found = speakers.find(asked)
-        if found is None:
-            return Question(text, text, None, _display(asked), ())
+    asked = _asked(text, speakers)
+    if history:
+        follow_up = _follow_up(text, asked, speakers, history)
+        if follow_up is not None:
+            return follow_up
+    if asked is None:
+        return Question(text, text, None, None, ())
+    named = speakers.people(asked.subject)
+    if named:
+        return Question(text, text, named, None, ())
+    if not _names_someone(asked.subject, asked.cased):  # "what did the report say", "which company"
+        return Question(text, text, None, None, ())
+    found = speakers.find(asked.subject)  # "President Biden", "Mr. Putin"
+    if found is not None:
         return Question(text, text, found[1], None, ())
-    found = speakers.find(text)
-    if found is not None and asks_speech:
-        return Question(text, text, found[1], None, ())
+    if asked.cased or asked.strong:
+        return Question(text, text, None, _display(asked.subject), ())
     return Question(text, text, None, None, ())
 
 

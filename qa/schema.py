@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Answer", "Citation", "HistoryTurn", "SearchFilters", "SearchHit"]
+__all__ = ["Answer", "Citation", "DateWindow", "HistoryTurn", "SearchFilters", "SearchHit"]
 
 
 class Citation(BaseModel):
@@ -27,6 +27,19 @@ class Citation(BaseModel):
     speaker: str | None = Field(description="Who is quoted in the passage, if anyone.")
     score: float
     url: str = Field(description="Article page, anchored at the paragraph.")
+    source_url: str | None = Field(
+        description="The publisher's page of the article, null if the archive was not given one."
+    )
+
+
+class DateWindow(BaseModel):
+    """Either end may be open: "before 2020" has no first day."""
+
+    # "from" is a Python keyword: the field is from_, the JSON key "from" (CLI --json included).
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    from_: date | None = Field(alias="from", description="First day, YYYY-MM-DD.")
+    to: date | None = Field(description="Last day, YYYY-MM-DD.")
 
 
 class Answer(BaseModel):
@@ -34,6 +47,20 @@ class Answer(BaseModel):
     answer: str = Field(description="Extracted sentences, each followed by its marker [n].")
     abstained: bool = Field(description="True when nothing relevant was found; nothing is cited.")
     citations: list[Citation]
+    confidence: float = Field(
+        description="Calibrated probability (0..1) that the answer holds what was asked; the "
+        "answer abstains below the archive's min_confidence."
+    )
+    speakers: list[str] | None = Field(
+        None,
+        description="Whose words the answer is restricted to, when the question asks what "
+        "someone said ('What did Putin say about training?'); null when anyone may be quoted.",
+    )
+    time_window: DateWindow | None = Field(
+        None,
+        description="The dates the question named ('this week', 'in June 2022'), read against "
+        "as_of; only articles dated inside them were searched. Null when it named none.",
+    )
     took_ms: float
 
 
@@ -70,3 +97,6 @@ class SearchHit(BaseModel):
     dense: float = Field(description="Cosine similarity of the question and the passage.")
     lexical: float = Field(description="BM25 score of the question against the passage.")
     url: str
+    source_url: str | None = Field(
+        description="The publisher's page of the article, null if the archive was not given one."
+    )

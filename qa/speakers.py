@@ -9,6 +9,13 @@ resolve to the person whose title fits; a paragraph that is only a quote continu
 paragraph's speaker; narration without a cue has no speaker. Cues inside quotation marks are
 ignored. A paragraph's speaker is the speaker of its first quote.
 
+A name is the run of capitalised words that ends a subject, after its title ("Avalanche head
+coach | Jared Bednar"); possessives, contractions and groups ("Democrats", "Japanese") name
+no one, and organisations ("State Department", "NASA") are nobody's "he" or "she". Aliases,
+the words a question may name a speaker by, are the full name, a person's surname and a title
+that names one person ("Russian Defense Minister"), never a bare role ("president") or kind
+of body ("department").
+
 bench/quality.py measures these rules on PolNeAR (news articles with annotated quote sources).
 """
 
@@ -19,6 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from qa.lexicon import (
+    GROUP_WORDS,
+    OPENING_WORDS,
+    ORGANISATION_WORDS,
+    PARTICLES,
+    TITLE_CONNECTORS,
+    TITLE_NOUNS,
+)
 
 __all__ = ["ArticleSpeakers", "Person", "attribute_speakers", "is_attribution", "mask_quotes"]
 
@@ -78,17 +94,20 @@ _TITLE_WORDS = (
 )
 # Lower-case words that end a title before a name ("campaign manager Robby Mook").
 _TITLE_NOUN = re.compile(r"(?:er|or|ist|ee|ian|man|woman|person|ant)$")
-_TITLE_NOUNS = {"widow", "host", "anchor", "star", "pastor", "aide", "head", "activist", "chief"}
+# Where a title ends and a name begins: "Avalanche head coach | Jared Bednar".
+_SPLIT_WORDS = _TITLE_WORDS | TITLE_NOUNS
+# The nouns a title ends with ("... minister", "... head of state", "... coach").
+_ROLE_ENDS = frozenset(phrase.split()[-1] for phrase in _ROLE_NOUNS.split("|")) | TITLE_NOUNS
 # A capitalised last word that is a surname more often than a title ("Charlie King").
 _SURNAME_TITLES = {"king", "queen", "general", "justice", "speaker", "host"}
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-_NOT_NAMES = _STOPWORDS | {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
-    "january", "february", "march", "april", "june", "july", "august", "september", "october",
-    "november", "december", "twitter", "facebook", "instagram", "perhaps", "asked", "contrast",
-    "meanwhile", "still", "however", "many", "others", "several", "critics", "police",
-}  # fmt: skip
+# "Don" and "Ma" are names; the stopword list has them for "don't" and "ma'am".
+_NOT_NAMES = (_STOPWORDS - {"don", "won", "ma"}) | OPENING_WORDS
+_NOT_SURNAMES = _NOT_NAMES | GROUP_WORDS | _SUFFIXES
+# "That’s", "Don’t", "We’re", and possessives ("Biden’s", "Lakers’"): capitalised, but no name.
+_CONTRACTION = re.compile(r"['’](?:s|t|m|re|ve|ll|d)?$")
+_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}|[A-Z]+&[A-Z]+")
 _ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Rep|Sen|Gov|Gen|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Maj|Jr|Sr|St)\."
 _NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
 _PARTICLE = r"(?:de|da|di|del|van|von|der|den|la|le|bin|ibn|al)"
@@ -144,7 +163,7 @@ class Person:
     name: str
     title: str | None = None
     aliases: set[str] = field(default_factory=set)
-    gender: str = ""  # "m", "f" or unknown; only used to resolve "he" and "she"
+    gender: str = ""  # "m", "f", "n" (an organisation) or unknown; resolves "he" and "she"
 
     def add_alias(self, phrase: str) -> None:
         self.aliases.add(re.sub(r"^(?:the|a|an)\s+", "", phrase.strip(), flags=re.I).lower())
@@ -193,6 +212,91 @@ def _surname(name: str) -> str:
     return _bare(words[-1])
 
 
+def _is_organisation(name: str) -> bool:
+    """ "Commerce Department", "Washington Post", "NASA": no "he" or "she", no surname."""
+    return _surname(name) in ORGANISATION_WORDS or _ACRONYM.fullmatch(name) is not None
+
+
+def _title_end(tokens: Sequence[str]) -> int:
+    """How many leading tokens are a title: up to the last title word ("Russian President |
+    Vladimir Putin"), unless that word is the surname ("Charlie King", "Martin Luther King Jr.")."""
+    core = len(tokens)
+    while core > 1 and _bare(tokens[core - 1]) in _SUFFIXES:
+        core -= 1
+    split = core
+    while split > 0 and _bare(tokens[split - 1]) not in _SPLIT_WORDS:
+        split -= 1
+    if split == core and core > 1 and _bare(tokens[core - 1]) in _SURNAME_TITLES:
+        split = next((i for i in range(core - 1, 0, -1) if _bare(tokens[i - 1]) in _SPLIT_WORDS), 0)
+    return split
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word that can be part of a name: no contraction ("That’s") and no
+    possessive, which ends the words before the name ("JetBlue’s Hayes")."""
+    return word[:1].isupper() and _CONTRACTION.search(word) is None
+
+
+def _name_start(tokens: Sequence[str]) -> int:
+    """Where the name that ends ``tokens`` begins: its capitalised words, initials and
+    particles ("Ludwig van Beethoven"), after any run-in ("0.5% higher against dollar Truss")."""
+    start = len(tokens)
+    while start > 0 and (
+        _is_name_word(tokens[start - 1]) or (start < len(tokens) and tokens[start - 1] in PARTICLES)
+    ):
+        start -= 1
+    while start < len(tokens) and (
+        tokens[start] in PARTICLES or _bare(tokens[start]) in _NOT_NAMES
+    ):
+        start += 1
+    # "Marxist Vladimir Lenin", "Republican Paul Ryan"; not "National Weather Service".
+    while (
+        start < len(tokens) - 1
+        and _bare(tokens[start]) in GROUP_WORDS
+        and _bare(tokens[-1]) not in ORGANISATION_WORDS
+    ):
+        start += 1
+    return start
+
+
+def _split_name(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A phrase as title and name: "Democratic presidential nominee | Hillary Clinton",
+    "Chancellor of the Exchequer | Nigel Lawson"; run-in words between the two are dropped."""
+    split = _title_end(tokens)
+    start = split + _name_start(tokens[split:])
+    gap = [w.lower() for w in tokens[split:start]]
+    if split and gap and set(gap) <= TITLE_CONNECTORS and len(tokens) - start > 2:
+        start += 1  # "Secretary of Defense Ash Carter": the word after "of" ends the title
+        split = start
+    if start == split == len(tokens) - 1 and _bare(tokens[-1]) in ORGANISATION_WORDS:
+        # "the State Department", "Biden’s Justice Department": title words name the body
+        while split > 0 and _is_name_word(tokens[split - 1]):
+            split -= 1
+        start = split
+    return list(tokens[:split]), list(tokens[start:])
+
+
+def _title_alias(tokens: Sequence[str]) -> str | None:
+    """A title as an alias, when it names one person: it ends with a role noun and holds a
+    proper word besides title words ("Russian Defense Minister", "Japan’s defense minister").
+    "President", "Prime Minister" or "head of state" would name everyone who holds the post."""
+    words = [w for w in tokens if _bare(w) not in _HONORIFICS]
+    while words and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    if not words or _bare(words[-1]) not in _ROLE_ENDS:
+        return None
+    specific = False
+    for before, word in zip(["", *words], words, strict=False):
+        bare = _bare(word)
+        if word[:1].isupper():
+            specific = specific or bare not in _SPLIT_WORDS
+        elif bare in _STOPWORDS and not (
+            bare in TITLE_CONNECTORS and (bare != "the" or before.lower() == "of")
+        ):
+            return None  # "her spokesman", "letter to President Biden", "AP the first ..."
+    return " ".join(words) if specific else None
+
+
 class _Resolver:
     """Turns subject phrases into people, remembering who spoke or acted last for pronouns."""
 
@@ -214,38 +318,30 @@ class _Resolver:
     def name(self, phrase: str, *, create: bool = True) -> Person | None:
         """The person a name phrase ("Russian President Vladimir Putin") names; titles kept."""
         tokens = phrase.split()
-        split = len(tokens)
-        while split > 0 and _bare(tokens[split - 1]) not in _TITLE_WORDS:
-            split -= 1
-        if split == len(tokens) and len(tokens) > 1 and _bare(tokens[-1]) in _SURNAME_TITLES:
-            split = next(
-                (i for i in range(len(tokens) - 1, 0, -1) if _bare(tokens[i - 1]) in _TITLE_WORDS),
-                0,
-            )
-        title, name = " ".join(tokens[:split]) or None, " ".join(tokens[split:])
-        if not name:
+        if _CONTRACTION.search(tokens[-1]):  # "Clinton's plan" names the plan; "That’s" no one
+            return None
+        if _title_end(tokens) == len(tokens):
             return self.role(phrase, _bare(tokens[-1]), definite=True) if create else None
-        words = name.split()
-        while words and _bare(words[0]) in _NOT_NAMES:
-            words = words[1:]
+        title, words = _split_name(tokens)
         name = " ".join(words)
         if not name or not self._plausible(name):
             return None
         person = self._person_named(name, create)
         if person is not None and title:
-            person.title = person.title or title
-            # "Rep." or "Mr." alone would name every congressman or man in the archive.
-            role = [w for w in title.split() if _bare(w) not in _HONORIFICS]
-            if role:
-                person.add_alias(" ".join(role))
-            for word in title.split():
+            person.title = person.title or " ".join(title)
+            alias = _title_alias(title)
+            if alias:
+                person.add_alias(alias)
+            for word in title:
                 person.gender = person.gender or _GENDER_WORDS.get(_bare(word), "")
         return person
 
     def _plausible(self, name: str) -> bool:
-        """A one-word name that could be a common word ("Officials", "Walking") must appear
-        after another capitalised word somewhere in the article ("Bernie Sanders")."""
-        if _surname(name) in _NOT_NAMES:
+        """Not a group ("Democrats", "U.S. Officials"), a suffix or an initial; a one-word name
+        that could be a common word ("Walking") must appear after another capitalised word
+        somewhere in the article ("Bernie Sanders")."""
+        surname = _surname(name)
+        if surname in _NOT_SURNAMES or len(surname.strip(".")) < 2:
             return False
         if " " in name:
             return True
@@ -275,23 +371,26 @@ class _Resolver:
         if not create:
             return None
         person = self.people[name] = Person(name)
-        person.gender = _GENDER_WORDS.get(_bare(name.split()[0]), "")
-        person.add_alias(name)
-        person.add_alias(surname)
+        if _is_organisation(name):
+            person.gender = "n"
+            if name.lower() not in ORGANISATION_WORDS:  # "the Department said" names none
+                person.add_alias(name)
+        else:
+            person.gender = _GENDER_WORDS.get(_bare(name.split()[0]), "")
+            person.add_alias(name)
         return person
 
     def complete_names(self) -> None:
         """Give a speaker known by surname only ("Berg said") the full name the article uses
         elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker everywhere."""
         for person in list(self.people.values()):
-            if " " in person.name:
+            if " " in person.name or person.gender == "n":
                 continue
             for match in re.finditer(rf"{_NAME_RUN}", self._text):
                 words = match.group(0).split()
                 if len(words) < 2 or words[-1] != person.name:
                     continue
-                while words and (_bare(words[0]) in _TITLE_WORDS or _bare(words[0]) in _NOT_NAMES):
-                    words = words[1:]
+                _, words = _split_name(words)
                 full = " ".join(words)
                 if len(words) > 1 and full not in self.people:
                     del self.people[person.name]
@@ -300,21 +399,28 @@ class _Resolver:
                     person.add_alias(full)
                     break
 
+    def add_surnames(self) -> None:
+        """Questions name people by surname ("What did Putin say?"): a name that reads as a
+        person's gets its surname as an alias; "Air Force" or "Bank of Canada" does not."""
+        for person in self.people.values():
+            words = person.name.split()
+            if person.gender != "n" and all(w[:1].isupper() or w in PARTICLES for w in words):
+                person.add_alias(_surname(person.name))
+
     def role(self, phrase: str, noun: str, *, definite: bool) -> Person | None:
         """The person whose title fits a role phrase; else, for "the ...", the last speaker."""
         noun = noun.lower()
         words = set(phrase.lower().split())
-        titled = [p for p in self.people.values() if p.title]
-        fitting = [p for p in titled if noun in p.title.lower()]  # type: ignore[union-attr]
+        titled = [(p, p.title.lower()) for p in self.people.values() if p.title]
+        fitting = [(p, title) for p, title in titled if noun in title]
         if noun in _LEADER_ROLES:
-            fitting = [p for p in titled if any(t in p.title.lower() for t in _LEADER_TITLES)]  # type: ignore[union-attr]
-        if fitting:
-            best = max(fitting, key=lambda p: len(words & set(p.title.lower().split())))  # type: ignore[union-attr]
-        elif definite and self.last is not None:
-            best = self.last
-        else:  # "a spokesman said": someone not named
-            return None
-        best.add_alias(phrase)
+            fitting = [(p, t) for p, t in titled if any(lead in t for lead in _LEADER_TITLES)]
+        if not fitting:  # "the spokesman" is whoever spoke last; "a spokesman", no one named
+            return self.last if definite else None
+        best = max(fitting, key=lambda fit: len(words & set(fit[1].split())))[0]
+        alias = _title_alias(phrase.split())
+        if alias:  # only a title that fits what the article calls them names them elsewhere
+            best.add_alias(alias)
         return best
 
     def pronoun(self, word: str) -> Person | None:
@@ -341,11 +447,12 @@ class _Resolver:
         name = _TRAILING_NAME.search(phrase)
         if name is None or not _is_title(phrase[: name.start()]):
             return None
-        title = [
-            w
-            for w in phrase[: name.start()].split()
-            if w.lower() not in _CLAUSE_OPENERS and w.lower() not in ("the", "a", "an")
-        ]
+        title: list[str] = []
+        for word in phrase[: name.start()].split():
+            if word.lower() in _CLAUSE_OPENERS:  # "Liberal John A. Hobson and | Marxist ..."
+                title = []
+            elif word.lower() not in ("the", "a", "an"):
+                title.append(word)
         return self.name(" ".join([*title[-_MAX_TITLE_WORDS:], name["name"]]))
 
 
@@ -385,7 +492,7 @@ def _is_title_noun(word: str) -> bool:
     word = word.lower()
     if word in _STOPWORDS or word in _VERB_WORDS:
         return False
-    return word in _TITLE_WORDS or word in _TITLE_NOUNS or _TITLE_NOUN.search(word) is not None
+    return word in _SPLIT_WORDS or _TITLE_NOUN.search(word) is not None
 
 
 def _pieces(before: str) -> list[tuple[str, str]]:
@@ -520,6 +627,7 @@ def attribute_speakers(
         )
     speaking = {id(p) for p in paragraph_speakers} | {id(p) for r in sentence_speakers for p in r}
     resolver.complete_names()
+    resolver.add_surnames()
     # Names are read at the end: "Putin" seen first becomes "Vladimir Putin" once the full name is.
     return ArticleSpeakers(
         paragraphs=[p.name if p else None for p in paragraph_speakers],

@@ -19,6 +19,8 @@ from qa.passages import Passage
 from qa.speakers import Person
 
 __all__ = [
+    "SOURCE_FILE",
+    "SOURCE_JSONL",
     "ArticleRecord",
     "ParagraphRecord",
     "PassageFilters",
@@ -39,7 +41,10 @@ CREATE TABLE IF NOT EXISTS articles (
     source TEXT,
     size INTEGER,
     mtime_ns INTEGER,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    url TEXT,
+    author TEXT,
+    source_kind TEXT NOT NULL DEFAULT 'file'
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
 CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
@@ -82,6 +87,19 @@ DROP INDEX IF EXISTS speakers_alias;
 CREATE INDEX IF NOT EXISTS speakers_alias_name ON speakers (alias, name);
 """
 
+# The user_version of a store with every column below; an older store gets the columns it lacks
+# when opened (ADD COLUMN rewrites no rows, so this is instant on any archive).
+_SCHEMA_VERSION = 1
+_ADDED_COLUMNS = (
+    ("articles", "url", "TEXT"),
+    ("articles", "author", "TEXT"),
+    ("articles", "source_kind", "TEXT NOT NULL DEFAULT 'file'"),
+)
+
+# What an article's ``source`` names: its own file, or a JSONL file of many articles.
+SOURCE_FILE = "file"
+SOURCE_JSONL = "jsonl"
+
 Vectors = npt.NDArray[np.float32]
 
 
@@ -94,6 +112,12 @@ class StoredFile:
     size: int | None
     mtime_ns: int | None
     content_hash: str
+    kind: str = SOURCE_FILE
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Names one article of one source: a file holds one, a JSONL file many."""
+        return self.kind, self.source or "", self.article_id
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,8 @@ class ArticleRecord:
     dateline: str | None
     agency: str | None
     passages: int
+    source_url: str | None
+    author: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +153,7 @@ class PassageRecord:
     heading: str | None
     text: str
     speaker: str | None
+    source_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -145,6 +172,7 @@ class PassageRecord:
             "text": self.text,
             "speaker": self.speaker,
             "url": self.url,
+            "source_url": self.source_url,
         }
 
 
@@ -186,6 +214,7 @@ class Store:
         self.path = path
         self._local = threading.local()
         self._db.executescript(_SCHEMA)
+        self._migrate()
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -197,6 +226,20 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             self._local.db = db
         return db
+
+    def _migrate(self) -> None:
+        """Bring a store made by an older version up to this schema, once, under the write lock
+        (two processes may open the same old store at once)."""
+        if self._db.execute("PRAGMA user_version").fetchone()[0] >= _SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] >= _SCHEMA_VERSION:
+                return
+            for table, column, declaration in _ADDED_COLUMNS:
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -270,7 +313,7 @@ class Store:
 
     def stored_files(self) -> dict[str, StoredFile]:
         rows = self._db.execute(
-            "SELECT article_id, source, size, mtime_ns, content_hash FROM articles"
+            "SELECT article_id, source, size, mtime_ns, content_hash, source_kind FROM articles"
         )
         return {row[0]: StoredFile(*row) for row in rows}
 
@@ -280,7 +323,7 @@ class Store:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def touch(self, article_id: str, size: int, mtime_ns: int) -> None:
+    def touch(self, article_id: str, size: int | None, mtime_ns: int | None) -> None:
         with self.transaction() as db:
             db.execute(
                 "UPDATE articles SET size = ?, mtime_ns = ? WHERE article_id = ?",
@@ -302,16 +345,21 @@ class Store:
             self._bump_generation(db)
             db.execute("DELETE FROM articles WHERE article_id = ?", (article.article_id,))
             db.execute(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles (article_id, title, date, dateline, agency, url, author,"
+                " source, size, mtime_ns, source_kind, content_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.article_id,
                     article.title,
                     article.date.isoformat() if article.date else None,
                     article.dateline,
                     article.agency,
+                    article.url,
+                    article.author,
                     source.source if source else None,
                     source.size if source else None,
                     source.mtime_ns if source else None,
+                    source.kind if source else SOURCE_FILE,
                     article.content_hash,
                 ),
             )
@@ -430,7 +478,7 @@ class Store:
             return {}
         rows = self._db.execute(
             "SELECT p.id, p.article_id, a.title, a.date, a.dateline, a.agency, p.paragraph,"
-            " p.part, p.heading, p.text, p.speaker FROM passages p"
+            " p.part, p.heading, p.text, p.speaker, a.url FROM passages p"
             f" JOIN articles a USING (article_id) WHERE p.id IN ({_placeholders(ids)})",
             [int(i) for i in ids],
         )
@@ -498,7 +546,7 @@ class Store:
     def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
         rows = self._db.execute(
             "SELECT a.article_id, a.title, a.date, a.dateline, a.agency,"
-            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id)"
+            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id), a.url, a.author"
             " FROM articles a ORDER BY a.date DESC, a.article_id LIMIT ? OFFSET ?",
             (limit, offset),
         )
@@ -507,7 +555,7 @@ class Store:
     def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
         found = self._db.execute(
             "SELECT a.article_id, a.title, a.date, a.dateline, a.agency,"
-            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id)"
+            " (SELECT count(*) FROM passages p WHERE p.article_id = a.article_id), a.url, a.author"
             " FROM articles a WHERE a.article_id = ?",
             (article_id,),
         ).fetchone()

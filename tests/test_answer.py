@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer import COVERAGE_WEIGHT, Candidate, compose_answer, coverage, relevance
+from qa.answer import COVERAGE_WEIGHT, Candidate, Preceding, Query, compose_answer, coverage, relevance
+from qa.answer_types import expectation
+from qa.settings import Settings
 from qa.retrieval import RankedPassage
 from qa.sentences import sentence_spans
 from qa.store import PassageRecord, SentenceRecord
@@ -20,6 +22,11 @@ def _unit(*values: float) -> np.ndarray:
 
 
 QUERY = _unit(1.0)
+SHIPPED = Settings().min_confidence
+
+
+def _query(terms: set[str], question: str = "What happened to grain exports?") -> Query:
+    return Query(QUERY, frozenset(terms), expectation(question))
 
 
 def _candidate(
@@ -61,7 +68,7 @@ def test_best_sentence_is_quoted_verbatim_at_its_highlights() -> None:
         "The weather was mild. Exports of grain rose sharply in May. Prices held.",
         [_unit(0.0, 1.0), _unit(1.0, 0.1), _unit(0.1, 1.0)],
     )
-    answer = compose_answer([candidate], QUERY, {"export", "grain"}, 3, 0.5)
+    answer = compose_answer([candidate], _query({"export", "grain"}), 3, 0.0)
     [citation] = answer.citations
     assert citation.quote == "Exports of grain rose sharply in May."
     assert [citation.text[a:b] for a, b in citation.highlights] == [citation.quote]
@@ -75,7 +82,7 @@ def test_attribution_fragment_stays_with_its_quote() -> None:
         [_unit(1.0), _unit(0.0, 1.0)],
         speaker="Anna Berg",
     )
-    [citation] = compose_answer([candidate], QUERY, {"grain", "export"}, 3, 0.5).citations
+    [citation] = compose_answer([candidate], _query({"grain", "export"}), 3, 0.0).citations
     assert citation.quote == '"Grain exports will double." said Farm Minister Anna Berg.'
     assert len(citation.highlights) == 2
 
@@ -86,10 +93,10 @@ def test_a_second_sentence_joins_only_when_nearly_as_good() -> None:
     )
     far = _candidate(2, "Grain exports rose. The port was closed.", [_unit(1.0), _unit(0.2, 1.0)])
     terms = {"grain", "export"}
-    assert compose_answer([close], QUERY, terms, 1, 0.5).citations[0].quote == (
+    assert compose_answer([close], _query(terms), 1, 0.0).citations[0].quote == (
         "Grain exports rose. Grain exports doubled."
     )
-    assert compose_answer([far], QUERY, terms, 1, 0.5).citations[0].quote == "Grain exports rose."
+    assert compose_answer([far], _query(terms), 1, 0.0).citations[0].quote == "Grain exports rose."
 
 
 def test_near_duplicate_quotes_from_two_articles_are_cited_once() -> None:
@@ -97,7 +104,7 @@ def test_near_duplicate_quotes_from_two_articles_are_cited_once() -> None:
     first = _candidate(1, text, [_unit(1.0, 0.1)], article_id="a")
     copy = _candidate(2, text, [_unit(1.0, 0.1)], article_id="b")
     other = _candidate(3, "Grain exports fell in the north.", [_unit(1.0, 0.0, 0.6)])
-    answer = compose_answer([first, copy, other], QUERY, {"grain", "export"}, 3, 0.5)
+    answer = compose_answer([first, copy, other], _query({"grain", "export"}), 3, 0.0)
     assert [(c.article_id, c.n) for c in answer.citations] == [("a", 1), ("a", 2)]
     assert answer.citations[1].quote == "Grain exports fell in the north."
 
@@ -105,7 +112,7 @@ def test_near_duplicate_quotes_from_two_articles_are_cited_once() -> None:
 def test_one_citation_per_paragraph() -> None:
     part_one = _candidate(1, "Grain exports rose.", [_unit(1.0)], paragraph=4)
     part_two = _candidate(2, "Wheat exports fell.", [_unit(1.0, 0.0, 0.9)], paragraph=4)
-    answer = compose_answer([part_one, part_two], QUERY, {"export"}, 3, 0.5)
+    answer = compose_answer([part_one, part_two], _query({"export"}), 3, 0.0)
     assert [c.paragraph for c in answer.citations] == [4]
 
 
@@ -117,7 +124,7 @@ def test_diversity_prefers_a_new_point_over_a_restatement() -> None:
         2, "In May, exports of grain went up.", [_unit(1.0, 1.0, 0.65)], score=0.9
     )  # cosine 0.91 with the first: close, yet no near-duplicate
     different = _candidate(3, "Grain exports to Asia fell.", [_unit(1.0, -1.0)], score=0.8)
-    answer = compose_answer([first, restated, different], QUERY, {"grain", "export"}, 2, 0.5)
+    answer = compose_answer([first, restated, different], _query({"grain", "export"}), 2, 0.0)
     assert [c.paragraph for c in answer.citations] == [1, 3]
 
 
@@ -132,20 +139,20 @@ def test_relevance_is_cosine_plus_weighted_word_coverage() -> None:
 
 def test_off_topic_question_abstains() -> None:
     candidate = _candidate(1, "Grain exports rose in May.", [_unit(0.2, 1.0)])
-    answer = compose_answer([candidate], QUERY, {"chocol", "cake"}, 3, 0.7)
+    answer = compose_answer([candidate], _query({"chocol", "cake"}), 3, SHIPPED)
     assert answer.abstained and answer.citations == [] and answer.answer == ""
 
 
 def test_shared_words_lift_a_modest_match_over_the_threshold() -> None:
     candidate = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.5)])  # cosine 0.55
-    assert not compose_answer([candidate], QUERY, {"grain", "export"}, 3, 0.7).abstained
-    assert compose_answer([candidate], QUERY, {"wheat", "import"}, 3, 0.7).abstained
+    assert not compose_answer([candidate], _query({"grain", "export"}), 3, SHIPPED).abstained
+    assert compose_answer([candidate], _query({"wheat", "import"}), 3, SHIPPED).abstained
 
 
 def test_question_about_a_person_without_topic_cites_their_passages() -> None:
     candidate = _candidate(1, '"We will act," Berg said.', [_unit(0.0, 1.0)], speaker="Anna Berg")
-    assert compose_answer([candidate], QUERY, set(), 3, 0.7).abstained
-    answer = compose_answer([candidate], QUERY, set(), 3, 0.7, speaker_restricted=True)
+    assert compose_answer([candidate], _query(set()), 3, SHIPPED).abstained
+    answer = compose_answer([candidate], _query(set()), 3, SHIPPED, speaker_restricted=True)
     assert [c.speaker for c in answer.citations] == ["Anna Berg"]
 
 
@@ -154,10 +161,9 @@ def test_quotes_of_earlier_answers_are_not_repeated() -> None:
     second = _candidate(2, "Grain exports to Asia fell.", [_unit(1.0, 0.0, 0.5)])
     answer = compose_answer(
         [first, second],
-        QUERY,
-        {"grain", "export"},
+        _query({"grain", "export"}),
         3,
-        0.5,
+        0.0,
         exclude_quotes=["Grain exports rose in May. [1]"],
     )
     assert [c.quote for c in answer.citations] == ["Grain exports to Asia fell."]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from qa.api import create_app
 from qa.settings import Settings
+from qa.timeframe import recency_bonus
 
 from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer
 
@@ -31,6 +35,7 @@ CITATION_KEYS = {
     "speaker",
     "score",
     "url",
+    "source_url",
 }
 
 
@@ -52,8 +57,18 @@ def test_chat_shape(client: TestClient) -> None:
     response = client.post("/api/chat", json={"question": "What did Putin say about training?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"question", "answer", "abstained", "citations", "took_ms"}
+    assert set(body) == {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "confidence",
+        "speakers",
+        "time_window",
+        "took_ms",
+    }
     assert body["question"] == "What did Putin say about training?" and body["abstained"] is False
+    assert body["time_window"] is None
     assert 1 <= len(body["citations"]) <= 3
     for citation in body["citations"]:
         assert set(citation) == CITATION_KEYS
@@ -71,6 +86,102 @@ def test_chat_top_k_and_filters(client: TestClient) -> None:
         },
     ).json()
     assert [c["article_id"] for c in body["citations"]] == [SHOIGU_ARTICLE]
+
+
+SHOIGU_ON_REVOLUTIONS = "What did Shoigu say about color revolutions?"  # 2024-04-26 article
+
+
+def _chat(client: TestClient, question: str, as_of: str) -> dict[str, Any]:
+    response = client.post("/api/chat", json={"question": question, "as_of": as_of})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _cited(body: dict[str, Any]) -> set[str]:
+    return {c["article_id"] for c in body["citations"]}
+
+
+def test_chat_as_of_hides_later_articles(client: TestClient) -> None:
+    assert _cited(_chat(client, SHOIGU_ON_REVOLUTIONS, "2024-04-26")) == {SHOIGU_ARTICLE}
+    before = _chat(client, SHOIGU_ON_REVOLUTIONS, "2024-04-25")
+    assert before["abstained"] is True and SHOIGU_ARTICLE not in _cited(before)
+    assert before["time_window"] is None
+
+
+def test_chat_this_week_is_a_window(client: TestClient) -> None:
+    question = "What did Shoigu say about color revolutions this week?"
+    monday = _chat(client, question, "2024-04-29")
+    assert monday["time_window"] == {"from": "2024-04-23", "to": "2024-04-29"}
+    assert _cited(monday) == {SHOIGU_ARTICLE}
+
+    later = _chat(client, question, "2024-05-20")
+    assert later["time_window"] == {"from": "2024-05-14", "to": "2024-05-20"}
+    assert later["abstained"] is True and later["citations"] == []
+    assert later["answer"] == "No passage dated 2024-05-14 to 2024-05-20 answers this question."
+
+
+def test_chat_window_meets_the_filters(client: TestClient) -> None:
+    body = client.post(
+        "/api/chat",
+        json={
+            "question": "What did Putin say about training in 2022?",
+            "as_of": "2024-05-01",
+            "filters": {"date_from": "2023-01-01"},
+        },
+    ).json()
+    assert body["abstained"] is True and body["time_window"] == {
+        "from": "2022-01-01",
+        "to": "2024-05-01",
+    }
+
+
+def test_chat_past_window_with_nothing_inside_reaches_to_as_of(client: TestClient) -> None:
+    """Stories of a dated event come after it: "in January 2022" finds December's article, and
+    the answer reports the window it searched; "this week" (ending on as_of) never widens."""
+    body = _chat(client, "What did Putin say about training in January 2022?", "2023-03-01")
+    assert body["time_window"] == {"from": "2022-01-01", "to": "2023-03-01"}
+    assert not body["abstained"] and {c["date"] for c in body["citations"]} == {"2022-12-09"}
+
+
+def test_chat_recency_cue_lifts_newer_passages(client: TestClient) -> None:
+    """The same question asked days after the Shoigu article and years after both: only the
+    newer article's passages gain, by the bonus of its age."""
+    question = "What is the latest on joint exercises?"
+    fresh = _chat(client, question, "2024-05-01")
+    stale = _chat(client, question, "2030-01-01")
+    bonus = recency_bonus(date(2024, 4, 26), date(2024, 5, 1))
+    scores: dict[tuple[str, int], list[float]] = {}
+    for body in (fresh, stale):
+        for c in body["citations"]:
+            scores.setdefault((c["article_id"], c["paragraph"]), []).append(c["score"])
+    both = {key: pair for key, pair in scores.items() if len(pair) == 2}
+    assert {article for article, _ in both} == {SHOIGU_ARTICLE, PUTIN_ARTICLE}
+    for (article, _), (fresh_score, stale_score) in both.items():
+        gain = bonus if article == SHOIGU_ARTICLE else 0.0
+        assert fresh_score - stale_score == pytest.approx(gain, abs=2e-4)
+
+
+UNDATED = "Officials in Oslo said the state budget will grow by four percent next year.\n"
+
+
+def test_undated_articles_stay_visible(
+    seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("undated")
+    shutil.copytree(seeded_settings.data_dir, root / "data")
+    settings = seeded_settings.model_copy(update={"data_dir": root / "data", "api_token": "t"})
+    with TestClient(create_app(settings)) as writable:
+        ready(writable)
+        written = writable.post(
+            "/api/articles",
+            json={"article_id": "undated", "text": UNDATED},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert written.status_code == 201, written.text
+        body = _chat(writable, "What did officials say about the budget?", "2000-01-01")
+        assert _cited(body) == {"undated"}
+        assert body["citations"][0]["date"] is None
 
 
 def test_search_shape(client: TestClient) -> None:
@@ -93,6 +204,7 @@ def test_search_shape(client: TestClient) -> None:
         "dense",
         "lexical",
         "url",
+        "source_url",
     }
     assert "peacekeeping" in body["hits"][0]["text"].lower()
 
@@ -181,6 +293,8 @@ def test_not_ready_without_index(tmp_path: Path) -> None:
             422,
             "history",
         ),
+        ('{"question": "q", "as_of": "2024-02-30"}', {}, 422, "as_of: Input should be a valid"),
+        ('{"question": "q", "as_of": "yesterday"}', {}, 422, "as_of: Input should be a valid"),
     ],
 )
 def test_bad_chat_input(

@@ -12,7 +12,7 @@ import faiss
 
 from qa.settings import Settings
 
-from .conftest import PUTIN_ARTICLE, SEEDS
+from .conftest import PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
 
 
 def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -30,7 +30,16 @@ def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"question", "answer", "abstained", "citations", "took_ms"}
+    assert set(answer) == {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "confidence",
+        "speakers",
+        "time_window",
+        "took_ms",
+    }
     assert set(answer["citations"][0]) == {
         "n",
         "article_id",
@@ -45,6 +54,7 @@ def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
         "speaker",
         "score",
         "url",
+        "source_url",
     }
     assert {c["article_id"] for c in answer["citations"]} == {PUTIN_ARTICLE}
 
@@ -65,6 +75,28 @@ def test_empty_question_is_a_usage_error(seeded_settings: Settings) -> None:
     done = _run("ask", "   ", data_dir=seeded_settings.data_dir)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: the question is empty"
+
+
+def test_ask_as_of_reads_the_window_against_that_day(seeded_settings: Settings) -> None:
+    done = _run(
+        "ask",
+        "What did Shoigu say about color revolutions this week?",
+        "--json",
+        "--as-of",
+        "2024-04-29",
+        data_dir=seeded_settings.data_dir,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["time_window"] == {"from": "2024-04-23", "to": "2024-04-29"}
+    assert {c["article_id"] for c in answer["citations"]} == {SHOIGU_ARTICLE}
+
+
+def test_bad_as_of_is_a_usage_error(seeded_settings: Settings) -> None:
+    for bad in ("2024-02-30", "last week"):
+        done = _run("ask", "anything", "--as-of", bad, data_dir=seeded_settings.data_dir)
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines() == ["error: --as-of takes a date, YYYY-MM-DD"]
 
 
 def test_no_index_is_one_line_with_the_fix(tmp_path: Path) -> None:
@@ -99,6 +131,38 @@ def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:
 def test_ingest_of_a_missing_folder(tmp_path: Path) -> None:
     done = _run("ingest", "--seeds", str(tmp_path / "missing"), data_dir=tmp_path / "d")
     assert done.returncode == 2 and "is not a folder" in done.stderr
+
+
+def test_ingest_of_a_jsonl_file(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    article = {
+        "id": "oslo",
+        "text": "OSLO (NTB) - The budget will grow by four percent, the minister said.",
+        "date": "2024-05-01",
+        "url": "https://example.com/oslo-budget",
+    }
+    feed.write_text(json.dumps(article) + "\n{broken\n", encoding="utf-8")
+    done = _run("ingest", "--jsonl", str(feed), data_dir=tmp_path / "d")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped;")
+    assert done.stderr.strip().splitlines() == [
+        f"WARNING: skipped {feed} line 2: not JSON "
+        "(Expecting property name enclosed in double quotes, column 2)"
+    ]
+    asked = _run("ask", "How much will the budget grow?", "--json", data_dir=tmp_path / "d")
+    assert asked.returncode == 0, asked.stderr
+    citation = json.loads(asked.stdout)["citations"][0]
+    assert (citation["article_id"], citation["dateline"], citation["agency"]) == (
+        "oslo",
+        "OSLO",
+        "NTB",
+    )
+    assert citation["source_url"] == "https://example.com/oslo-budget"
+
+
+def test_ingest_of_a_missing_jsonl_file(tmp_path: Path) -> None:
+    done = _run("ingest", "--jsonl", str(tmp_path / "missing.jsonl"), data_dir=tmp_path / "d")
+    assert done.returncode == 2 and "is not a JSONL file" in done.stderr
 
 
 def test_onnx_int8_backend_and_graph_index_end_to_end(tmp_path: Path) -> None:

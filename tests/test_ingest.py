@@ -1,7 +1,8 @@
-"""Ingest: incremental updates, bad files skipped with a warning, the model guard."""
+"""Ingest of folders and JSONL files: incremental updates, bad input skipped with a warning."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import pytest
 
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
-from qa.archive import open_store
+from qa.archive import Archive, open_store
 from qa.indexes import load_verified_indexes, manifest
-from qa.ingest import IngestReport, check_model, ingest_directory
+from qa.ingest import IngestReport, check_model, ingest_directory, ingest_jsonl
 from qa.settings import Settings
 from qa.store import Store
 
@@ -118,3 +119,170 @@ def test_index_built_with_another_model_is_refused(
             check_model(store, encoder)
     finally:
         store.set_meta("manifest", record)
+
+
+def _jsonl(path: Path, *entries: object) -> Path:
+    """One line per entry: dicts as JSON, strings as they are (for broken lines)."""
+    lines = [e if isinstance(e, str) else json.dumps(e, ensure_ascii=False) for e in entries]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+OSLO = {
+    "id": "oslo",
+    "text": "OSLO (NTB) - The budget will grow by four percent, the minister said.",
+    "date": "2024-05-01",
+    "url": "https://example.com/oslo-budget",
+    "author": "Kari Nordmann",
+}
+BERGEN = {
+    "id": "bergen",
+    "text": "Bergen saw record rain in May, forecasters said.",
+    "title": "Rain",
+}
+
+
+def _ingest_jsonl(path: Path, data: Path, encoder: Encoder) -> tuple[Store, IngestReport]:
+    store = open_store(Settings(data_dir=data))
+    return store, ingest_jsonl(path, store, encoder, data, 1_000_000, progress=False)
+
+
+def test_jsonl_lines_become_articles_with_their_fields(tmp_path: Path, encoder: Encoder) -> None:
+    feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
+    store, report = _ingest_jsonl(feed, tmp_path / "data", encoder)
+    assert report.added == ["oslo", "bergen"] and report.skipped == []
+    found = store.article("oslo")
+    assert found is not None
+    record, paragraphs = found
+    assert (record.date, record.dateline, record.agency) == ("2024-05-01", "OSLO", "NTB")
+    assert (record.source_url, record.author) == (
+        "https://example.com/oslo-budget",
+        "Kari Nordmann",
+    )
+    assert [p.text for p in paragraphs] == [
+        "The budget will grow by four percent, the minister said."
+    ]
+    bergen = store.article("bergen")
+    assert bergen is not None and bergen[0].title == "Rain" and bergen[0].source_url is None
+    indexes = load_verified_indexes(store, tmp_path / "data")
+    assert indexes.passages.count == store.counts()["passages"] == 2
+
+
+def test_each_bad_jsonl_line_is_skipped_with_its_line_number(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = _jsonl(
+        tmp_path / "feed.jsonl",
+        OSLO,
+        "{not json",
+        "",
+        {"text": "No id here, the editor said."},
+        {"id": 7, "text": "A number is not an id."},
+        {"id": "has space", "text": "Not a file-stem id."},
+        {"id": "no-text"},
+        {"id": "bad-date", "text": "Text.", "date": "tomorrow"},
+        {"id": "bad-url", "text": "Text.", "url": "ftp://example.com/a"},
+        {"id": "oslo", "text": "The same id again."},
+        "[1, 2]",
+        BERGEN,
+    )
+    _, report = _ingest_jsonl(feed, tmp_path / "data", encoder)
+    assert report.added == ["oslo", "bergen"]
+    assert report.skipped == [
+        (
+            f"{feed} line 2",
+            "not JSON (Expecting property name enclosed in double quotes, column 2)",
+        ),
+        (f"{feed} line 4", "no 'id' string of 1-200 letters, digits, '_', '.', '-'"),
+        (f"{feed} line 5", "no 'id' string of 1-200 letters, digits, '_', '.', '-'"),
+        (f"{feed} line 6", "no 'id' string of 1-200 letters, digits, '_', '.', '-'"),
+        (f"{feed} line 7", "no 'text' string"),
+        (f"{feed} line 8", "field 'date' 'tomorrow' is not a date (YYYY-MM-DD)"),
+        (f"{feed} line 9", "field 'url' 'ftp://example.com/a' is not an http(s) URL"),
+        (f"{feed} line 10", "id 'oslo' is already on line 1"),
+        (f"{feed} line 11", "no 'id' string of 1-200 letters, digits, '_', '.', '-'"),
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if w.startswith("skipped")] == [
+        f"skipped {label}: {reason}" for label, reason in report.skipped
+    ]
+
+
+def test_jsonl_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None:
+    data = tmp_path / "data"
+    feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
+    store, _ = _ingest_jsonl(feed, data, encoder)
+    generation = manifest(store)["generation"]  # type: ignore[index]
+
+    _, again = _ingest_jsonl(feed, data, encoder)
+    assert again.unchanged == 2 and not again.changed
+    assert manifest(store)["generation"] == generation  # type: ignore[index]
+
+    _jsonl(feed, BERGEN)  # a new mtime: bergen is compared by content hash; oslo is gone
+    store, changed = _ingest_jsonl(feed, data, encoder)
+    assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (
+        [],
+        [],
+        ["oslo"],
+        1,
+    )
+    _jsonl(feed, {**BERGEN, "url": "https://example.com/rain"})
+    store, updated = _ingest_jsonl(feed, data, encoder)
+    assert updated.updated == ["bergen"]
+    bergen = store.article("bergen")
+    assert bergen is not None and bergen[0].source_url == "https://example.com/rain"
+    assert set(store.stored_files()) == {"bergen"}
+
+
+def test_a_bad_line_keeps_the_article_its_id_names(tmp_path: Path, encoder: Encoder) -> None:
+    data = tmp_path / "data"
+    feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
+    _ingest_jsonl(feed, data, encoder)
+    _jsonl(feed, {**OSLO, "date": "someday"}, BERGEN)
+    store, report = _ingest_jsonl(feed, data, encoder)
+    assert not report.changed and [label for label, _ in report.skipped] == [f"{feed} line 1"]
+    assert set(store.stored_files()) == {"oslo", "bergen"}
+
+
+def test_folder_and_jsonl_ingests_leave_each_other_alone(tmp_path: Path, encoder: Encoder) -> None:
+    """A JSONL file inside the seeds folder is one more article file there; its lines are not."""
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    shutil.copytree(SEEDS, seeds)
+    feed = _jsonl(seeds / "feed.jsonl", OSLO)
+    _ingest(seeds, data, encoder)
+    _, from_feed = _ingest_jsonl(feed, data, encoder)
+    assert from_feed.added == ["oslo"]
+    (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
+    store, again = _ingest(seeds, data, encoder)
+    assert again.removed == [PUTIN_ARTICLE] and again.unchanged == 2
+    assert set(store.stored_files()) == {SHOIGU_ARTICLE, "feed", "oslo"}
+    feed.unlink()
+    _jsonl(tmp_path / "other.jsonl", {**OSLO, "id": "feed", "text": "Another text, they said."})
+    _, clash = _ingest_jsonl(tmp_path / "other.jsonl", data, encoder)
+    assert clash.skipped == [
+        (f"{tmp_path / 'other.jsonl'} line 1", f"article id 'feed' is already used by {feed}")
+    ]
+
+
+def test_jsonl_articles_are_searched_with_their_source_url(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest_jsonl(
+        _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN),
+        open_store(settings),
+        encoder,
+        settings.data_dir,
+        1_000_000,
+        progress=False,
+    )
+    archive = Archive.open(settings, encoder)
+    try:
+        hits = archive.search("How much will the budget grow?", 1)
+        assert [(h.article_id, h.source_url) for h in hits] == [
+            ("oslo", "https://example.com/oslo-budget")
+        ]
+        citations = archive.ask("How much will the budget grow?").citations
+        assert citations and citations[0].source_url == "https://example.com/oslo-budget"
+    finally:
+        archive.close()

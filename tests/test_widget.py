@@ -8,10 +8,12 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import (
@@ -624,6 +626,33 @@ def test_conversation_survives_reload_and_is_sent_as_history(
         is None
     )
     assert tab.errors == []
+
+
+def test_sends_the_readers_own_today_as_as_of(
+    browser: Browser, site: StaticSite, live_server: Any
+) -> None:
+    """Readers 25 hours apart are always on different days; each asks as of their own."""
+    sent: dict[str, str] = {}
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
+        reader = _open_tab(browser, timezone_id=zone)
+        page = reader.page
+        try:
+            page.goto(site.add("as-of.html", host_page(live_server.url)))
+            chat = widget(page)
+            chat.locator(".launcher").click()
+            before = datetime.now(ZoneInfo(zone)).date().isoformat()
+            with page.expect_request(
+                lambda r: r.url.endswith("/api/chat") and r.method == "POST"
+            ) as request:
+                ask(chat, QUESTION)
+            after = datetime.now(ZoneInfo(zone)).date().isoformat()
+            sent[zone] = _json_body(request.value)["as_of"]
+            assert sent[zone] in (before, after)  # the same, but for a question at midnight
+            wait_for_cards(chat)
+            assert reader.errors == []
+        finally:
+            page.context.close()
+    assert sent["Pacific/Kiritimati"] != sent["Pacific/Pago_Pago"]
 
 
 def _json_body(request: Request) -> dict[str, Any]:

@@ -581,6 +581,13 @@ mark {
 
   const str = (v) => (typeof v === "string" ? v : v == null ? null : String(v));
 
+  /** The reader's own today, YYYY-MM-DD: "this week" means their week, not the server's. */
+  function localToday() {
+    const now = new Date();
+    const two = (n) => String(n).padStart(2, "0");
+    return `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`;
+  }
+
   /** The answer JSON reduced to known fields of known types; null if it is not an answer. */
   function normalizeAnswer(json) {
     if (!json || typeof json !== "object" || typeof json.answer !== "string") return null;
@@ -978,7 +985,12 @@ mark {
             credentials: "omit",
             cache: "no-store",
             headers: { "Content-Type": "application/json", Accept: "application/json" },
-            body: JSON.stringify({ question, top_k: 3, history: this.#history() }),
+            body: JSON.stringify({
+              question,
+              top_k: 3,
+              history: this.#history(),
+              as_of: localToday(),
+            }),
             signal: controller.signal,
           });
         } catch (err) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -58,6 +59,11 @@ class ChatRequest(BaseModel):
         default_factory=list, max_length=20, description="Earlier turns, oldest first."
     )
     filters: SearchFilters | None = None
+    as_of: date | None = Field(
+        None,
+        description="The reader's today, YYYY-MM-DD (default: the server's). Articles dated "
+        "later are hidden; 'this week' or 'in June' in the question is read against it.",
+    )
 
 
 class ArticleUpload(BaseModel):
@@ -116,6 +122,8 @@ class ParagraphBody(BaseModel):
 
 
 class ArticleDetail(ArticleSummary):
+    source_url: str | None = Field(description="The publisher's page of the article, if given.")
+    author: str | None
     paragraphs: list[ParagraphBody]
 
 

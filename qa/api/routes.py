@@ -58,7 +58,12 @@ router = APIRouter()
 async def chat(body: ChatRequest, archive: ArchiveDep, answering: AnsweringDep) -> Answer:
     """Answer with extracted sentences, each cited; abstains when nothing relevant is found."""
     ask = functools.partial(
-        archive.ask, body.question, top_k=body.top_k, history=body.history, filters=body.filters
+        archive.ask,
+        body.question,
+        top_k=body.top_k,
+        history=body.history,
+        filters=body.filters,
+        as_of=body.as_of,
     )
     return await anyio.to_thread.run_sync(ask, limiter=answering)
 

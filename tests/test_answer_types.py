@@ -1,0 +1,68 @@
+"""What a question asks for, and which sentences supply it."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer_types import Kind, expectation
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who won the 2022 Stanley Cup?", Kind.PERSON),
+        ("Which actress won the award?", Kind.PERSON),
+        ("When are loan payments set to restart?", Kind.TIME),
+        ("In what year did the war end?", Kind.TIME),
+        ("How many months was her detention extended?", Kind.QUANTITY),
+        ("How much did the company pay?", Kind.QUANTITY),
+        ("What percentage of voters agreed?", Kind.QUANTITY),
+        ("Where was the event?", Kind.PLACE),
+        ("Which island nation plunged into chaos?", Kind.PLACE),
+        ("Floods hit which states this week?", Kind.PLACE),
+        ("Which wildly popular show was renewed?", Kind.NAME),
+        ("Which company makes the vaccine?", Kind.NAME),
+        ("What did Putin say about training?", Kind.ANY),
+        ("What special announcement did the couple make?", Kind.ANY),
+        ("Why did cities cancel fireworks?", Kind.ANY),
+    ],
+)
+def test_kind_of_answer_asked_for(question: str, kind: Kind) -> None:
+    assert expectation(question).kind is kind
+
+
+def test_a_name_the_question_already_says_supplies_nothing() -> None:
+    expected = expectation("Which team did Deshaun Watson join?")
+    assert not expected.supplied_by("Deshaun Watson was suspended for six games.")
+    assert expected.supplied_by("Watson signed with the Cleveland Browns in March.")
+
+
+def test_a_sentence_that_only_describes_the_asked_thing_refers_back() -> None:
+    expected = expectation("Which wildly popular show was green lit for a new season?")
+    restating = "Netflix announced Sunday that the wildly popular South Korean show is green lit."
+    assert expected.refers_back(restating)
+    assert not expected.supplied_by(restating)
+    assert expected.supplied_by("“Squid Game” is officially coming back.")
+
+
+def test_times_and_quantities_new_to_the_question() -> None:
+    when = expectation("When will the vaccine be available in 2022?")
+    assert when.supplied_by("It will ship next month.")
+    assert when.supplied_by("Doses arrive on Tuesday.")
+    assert not when.supplied_by("The vaccine was developed in 2022.")
+    many = expectation("How many baby swings were recalled?")
+    assert many.supplied_by("About 2 million swings were recalled.")
+    assert many.supplied_by("Three hundred rockers were recalled too.")
+    assert not many.supplied_by("Baby swings were recalled after reports of injuries.")
+
+
+def test_any_question_is_supplied_by_every_sentence() -> None:
+    expected = expectation("Why did cities cancel fireworks?")
+    assert expected.supplied_by("the drought.")
+    assert not expected.refers_back("It was dry.")
+
+
+def test_specifics_are_the_questions_names_and_numbers() -> None:
+    expected = expectation("When was the Baryczko house built in 1562?")
+    assert expected.specifics == {"baryczko", "1562"}
+    assert expectation("What is the capital of France?").specifics == {"france"}
