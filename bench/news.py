@@ -36,7 +36,6 @@ import Stemmer
 from bench.report import emit, table
 from qa.archive import Archive, open_encoder, open_store
 from qa.ingest import ingest_directory
-from qa.schema import Answer
 from qa.settings import Settings
 
 __all__ = ["main"]
@@ -47,7 +46,7 @@ _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 # SQuAD 2.0: this many answerable and this many unanswerable questions, drawn with a fixed seed.
 _SQUAD2_PER_KIND = 1500
 _STEMMER = Stemmer.Stemmer("english")
-_SWEEP = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+_SWEEP = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
 @dataclass(frozen=True)
@@ -181,9 +180,14 @@ class _Tally:
         self.cited += len(articles)
         self.cited_gold += sum(a in item.gold for a in articles)
 
-    def row(self, name: str, n: int) -> tuple[object, ...]:
-        precision = self.cited_gold / max(self.cited, 1)
-        return (name, self.top1 / n, self.top3 / n, self.hit / n, self.cited / n, precision)
+    def shares(self, n: int) -> dict[str, float]:
+        return {
+            "citation1_gold": round(self.top1 / n, 4),
+            "any3_gold": round(self.top3 / n, 4),
+            "answer_hit": round(self.hit / n, 4),
+            "citations_per_answer": round(self.cited / n, 3),
+            "citation_precision": round(self.cited_gold / max(self.cited, 1), 4),
+        }
 
 
 def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
@@ -239,34 +243,24 @@ def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
         f"(ingested in {ingested:.0f} s); answer-hit: the correct choice in the quotes "
         "(chat) or in the top-3 passages (baselines)",
         ("method", "citation 1 gold", "any of 3 gold", "answer-hit", "citations", "precision"),
-        [tallies[name].row(label, max(n, 1)) for name, label in labels.items()],
+        [(label, *tallies[name].shares(max(n, 1)).values()) for name, label in labels.items()],
     )
-    print(f"  wrongly abstained {abstained / max(n, 1):.3f} ({abstained}/{n}); "
-          f"routed to a speaker {routed}; the answer in a gold article at all {ceiling:.3f}")
+    print(
+        f"  wrongly abstained {abstained / max(n, 1):.3f} ({abstained}/{n}); "
+        f"routed to a speaker {routed}; the answer in a gold article at all {ceiling:.3f}"
+    )
     for miss in misses[:40]:
         print(f"  miss: {miss}")
-    chat = tallies["chat"]
     return {
         "bench": "realtimeqa",
         "questions": n,
         "articles": len(texts),
-        "citation1_gold": round(chat.top1 / max(n, 1), 4),
-        "any3_gold": round(chat.top3 / max(n, 1), 4),
-        "answer_hit": round(chat.hit / max(n, 1), 4),
+        **tallies["chat"].shares(max(n, 1)),
         "wrongly_abstained": round(abstained / max(n, 1), 4),
         "routed_to_speaker": routed,
-        "citations_per_answer": round(chat.cited / max(n, 1), 3),
-        "citation_precision": round(chat.cited_gold / max(chat.cited, 1), 4),
         "answer_in_gold_article": round(ceiling, 4),
         "baselines": {
-            name: dict(
-                zip(
-                    ("citation1_gold", "any3_gold", "answer_hit"),
-                    (round(v, 4) for v in tallies[name].row(name, max(n, 1))[1:4]),
-                    strict=True,
-                )
-            )
-            for name in ("dense", "bm25", "hybrid")
+            name: tallies[name].shares(max(n, 1)) for name in ("dense", "bm25", "hybrid")
         },
     }
 
@@ -275,23 +269,36 @@ def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
 class _SquadQuestion:
     text: str
     answers: tuple[str, ...]  # empty: unanswerable
+    in_archive: bool = True  # False: its article was held out, so the archive is off-topic
 
 
-def _squad2(folder: Path) -> list[_SquadQuestion]:
+def _squad2(folder: Path, held_out: int = 0) -> list[_SquadQuestion]:
+    """Write SQuAD 2.0 dev part 1's contexts into ``folder`` as articles, but for the last
+    ``held_out`` Wikipedia articles; the drawn questions, then (answerable) questions of the
+    held-out articles, which the archive cannot answer."""
     data = json.loads((DATA / "squad" / "dev-v2.0-part1.json").read_text(encoding="utf-8"))
     answerable: list[_SquadQuestion] = []
     unanswerable: list[_SquadQuestion] = []
+    off_topic: list[_SquadQuestion] = []
     number = 0
-    for article in data["data"]:
+    kept = len(data["data"]) - held_out
+    for position, article in enumerate(data["data"]):
         for paragraph in article["paragraphs"]:
             number += 1
-            (folder / f"squad2-{number:04d}.txt").write_text(paragraph["context"], "utf-8")
+            if position < kept:
+                (folder / f"squad2-{number:04d}.txt").write_text(paragraph["context"], "utf-8")
             for qa in paragraph["qas"]:
                 texts = tuple(a["text"] for a in qa["answers"])
+                if position >= kept:
+                    if texts:
+                        off_topic.append(_SquadQuestion(qa["question"], texts, in_archive=False))
+                    continue
                 kind = unanswerable if qa.get("is_impossible") else answerable
                 kind.append(_SquadQuestion(qa["question"], texts))
     draw = random.Random(0)
-    return draw.sample(answerable, _SQUAD2_PER_KIND) + draw.sample(unanswerable, _SQUAD2_PER_KIND)
+    per_kind = min(_SQUAD2_PER_KIND, len(answerable), len(unanswerable))
+    drawn = draw.sample(answerable, per_kind) + draw.sample(unanswerable, per_kind)
+    return drawn + draw.sample(off_topic, min(len(off_topic), per_kind // 2))
 
 
 def bench_squad2(settings: Settings) -> dict[str, Any]:
@@ -304,6 +311,7 @@ def bench_squad2(settings: Settings) -> dict[str, Any]:
     with _archive(settings.model_copy(update={"min_confidence": 0.0}), write) as archive:
         answers = [archive.ask(q.text, top_k=3) for q in questions]
     confidence = np.array([a.confidence for a in answers])
+    floored = np.array([not a.citations for a in answers])  # no passage reached min_relevance
     impossible = np.array([not q.answers for q in questions])
     hit = np.array(
         [bool(q.answers) and _contains(" ".join(c.quote for c in a.citations), q.answers)
@@ -312,7 +320,7 @@ def bench_squad2(settings: Settings) -> dict[str, Any]:
     thresholds = sorted({*_SWEEP, settings.min_confidence})
     rows, shipped = [], {}
     for threshold in thresholds:
-        refused = confidence < threshold
+        refused = floored | (confidence < threshold)
         right = int((refused & impossible).sum())
         figures = {
             "threshold": threshold,
@@ -326,7 +334,8 @@ def bench_squad2(settings: Settings) -> dict[str, Any]:
             shipped = {k: round(v, 4) for k, v in figures.items()}
     table(
         f"SQuAD 2.0 dev part 1: {int((~impossible).sum())} answerable and "
-        f"{int(impossible.sum())} unanswerable questions; refuse below the confidence threshold "
+        f"{int(impossible.sum())} unanswerable questions; refused: no passage reaches "
+        f"min_relevance {settings.min_relevance}, or the confidence is below the threshold "
         f"(shipped: {settings.min_confidence})",
         ("threshold", "abstention precision", "recall", "answerable refused", "answer-hit"),
         rows,

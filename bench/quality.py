@@ -678,7 +678,7 @@ def _abstention_sweep(
 
 def _roc_auc(labels: npt.NDArray[np.float64], scores: npt.NDArray[np.float64]) -> float:
     """Area under the ROC curve (scikit-learn, installed with sentence-transformers)."""
-    from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+    from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(labels, scores))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qa.answer_types import Expectation, expectation, negates, words
+from qa.answer_types import Expectation, Kind, expectation, negates, words
 from qa.confidence import Signals, confidence
 from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
@@ -242,7 +242,8 @@ def compose_answer(
     """Cite up to ``top_k`` relevant, distinct passages; abstain below ``min_confidence``.
 
     A passage below ``min_relevance`` is never quoted: that floor refuses off-topic questions,
-    the confidence refuses questions on the topic that the passages do not answer.
+    the confidence refuses questions on the topic that the passages do not answer (except for
+    a question restricted to one speaker, where the floor alone decides).
 
     A question about a person with no topic ("What did Putin say?") takes every passage of
     theirs as relevant: the speaker filter already answered it.
@@ -271,7 +272,7 @@ def compose_answer(
     signals = Signals(
         relevance=first.relevance,
         cosine=first.picked.best_cosine,
-        supplied=first.picked.supplied,
+        kind_missing=query.expected.kind is not Kind.ANY and not first.picked.supplied,
         specifics=_specifics_found(query, first.candidate.passage.text),
         margin=first.relevance - runner_up,
         quote_coverage=len(query.terms & first.picked.terms) / max(len(query.terms), 1),
@@ -279,7 +280,9 @@ def compose_answer(
         negation_unmatched=query.expected.negated and not negates(_quote(first)),
     )
     score = 1.0 if everything else confidence(signals)
-    if score < min_confidence:
+    # The model was fitted on questions anyone may answer; among one speaker's passages its
+    # margin and coverage read differently, and the relevance floor alone decides.
+    if score < min_confidence and not speaker_restricted:
         return Composition("", [], score, signals)
     citations = [_citation(n, pick) for n, pick in enumerate(chosen, 1)]
     answer = " ".join(f"{c.quote} [{c.n}]" for c in citations)

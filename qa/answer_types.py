@@ -153,7 +153,7 @@ class Expectation:
 
 
 def _singular(word: str) -> str:
-    """"shows" is "show": enough to tell that a sentence names the question's thing again."""
+    """ "shows" is "show": enough to tell that a sentence names the question's thing again."""
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 

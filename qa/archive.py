@@ -233,9 +233,7 @@ class Archive:
                 if window.explicit
                 else self._no_answer(read)
             )
-            abstained = self._abstain(
-                question, message, started, composition.confidence, window
-            )
+            abstained = self._abstain(question, message, started, composition.confidence, window)
             return abstained.model_copy(update={"speakers": _listed(read.speakers)})
         return Answer(
             question=question,
@@ -263,7 +261,10 @@ class Archive:
         with self._reading() as view:
             read = read_question(window.rest, view.speakers, history)
             if read.unknown_person is not None:
-                return read, Composition("", [], 0.0)
+                if not self._mentioned(view, read.unknown_person):
+                    return read, Composition("", [], 0.0)
+                # Written about but never quoted: what the archive says of them may answer.
+                read = replace(read, unknown_person=None)
             vector = self._embed(read.topic)
             allowed = self._allowed(view, _within(filters, window), read.speakers)
             allowed = self._published_by(view, allowed, window.as_of)
@@ -304,14 +305,27 @@ class Archive:
 
     @staticmethod
     def _topic_terms(view: _View, read: Question) -> frozenset[str]:
-        """Content words of the question, without the name of the person it asks about."""
+        """Content words of the question, without the name of the person whose words it asks
+        for (a name the question merely mentions is part of its topic)."""
         terms = content_terms(read.topic)
-        for name in read.speakers or ():
+        if read.speakers is None:
+            return terms
+        for name in read.speakers:
             terms -= content_terms(name)
         found = view.speakers.find(read.topic)
         if found is not None:
             terms -= content_terms(found[0])
         return terms
+
+    def _mentioned(self, view: _View, name: str) -> bool:
+        """Whether some passage holds every word of ``name`` (the best BM25 match for it)."""
+        words = content_terms(name)
+        scores = view.indexes.lexical.scores(name)
+        if not words or not len(scores) or scores.max() <= 0:
+            return False
+        best = int(view.indexes.lexical.ids[int(scores.argmax())])
+        record = self.store.passages([best]).get(best)
+        return record is not None and words <= content_terms(record.text)
 
     @staticmethod
     def _no_answer(read: Question) -> str:

@@ -20,7 +20,7 @@ class Signals:
 
     relevance: float  # best sentence's cosine plus weighted word coverage of its passage
     cosine: float  # best sentence's cosine alone
-    supplied: bool  # the quote holds the kind of thing asked for (a name, a date, a number)
+    kind_missing: bool  # it asks for a name, date, number or place and the quote holds none
     specifics: float  # share of the question's names and numbers found in the passage
     margin: float  # relevance ahead of the next candidate passage
     quote_coverage: float  # share of the question's content words in the quote itself
@@ -31,10 +31,10 @@ class Signals:
         return tuple(float(value) for value in astuple(self))
 
 
-# Fitted by bench/calibrate.py (onnx-int8, 1,500 answerable and 1,500 unanswerable questions;
-# cross-validated ROC AUC in docs/README). Relevance and cosine overlap: read them together.
-COEFFICIENTS = (-0.9455, 4.2657, 0.069, -0.0529, -0.2093, 0.6341, -0.6918, -2.0265)
-INTERCEPT = -1.869
+# Fitted by bench/calibrate.py (onnx-int8 vectors; 1,500 answerable, 1,500 unanswerable and 619
+# off-topic questions). Relevance and cosine overlap, so read their weights together.
+COEFFICIENTS = (-0.8211, 5.4481, -0.0541, 0.2721, -0.1279, 1.1797, -0.3812, -2.2272)
+INTERCEPT = -3.5157
 
 
 def confidence(signals: Signals) -> float:

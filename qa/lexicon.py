@@ -5,6 +5,8 @@ from __future__ import annotations
 __all__ = [
     "FRAME_ADVERBS",
     "GROUP_WORDS",
+    "IRREGULAR_PAST",
+    "NOT_NAME_OPENERS",
     "OPENING_WORDS",
     "ORGANISATION_WORDS",
     "PARTICLES",
@@ -12,6 +14,7 @@ __all__ = [
     "RESPONSE_VERBS",
     "SPEECH_NOUNS",
     "SPEECH_VERBS",
+    "SUBJECT_ENDS",
     "TALK_VERBS",
     "TITLE_CONNECTORS",
     "TITLE_NOUNS",
@@ -77,8 +80,8 @@ OPENING_WORDS = frozenset(
     """.split()
 )
 
-# Role nouns a title ends with; a title naming one person needs more than these
-# ("Russian Defense Minister", not "Defense Minister" or "President").
+# Role nouns that end a title before a name ("Avalanche head coach Jared Bednar"), besides
+# the offices qa.speakers knows ("minister", "president").
 TITLE_NOUNS = frozenset(
     """
     widow host anchor star pastor aide head activist chief coach manager founder owner
@@ -99,6 +102,22 @@ PARTICLES = frozenset(
 
 # "what DID X say", "what HAS X said", "DID X comment on Y".
 QUESTION_AUXILIARIES = frozenset({"did", "does", "do", "has", "have", "had", "will", "would"})
+# Words that open a phrase which is not a person's name: "what did the report say".
+NOT_NAME_OPENERS = frozenset(
+    """
+    the a an this that these those you i we it my your our its people anyone anybody someone
+    somebody everyone they experts officials what who which there article articles report
+    """.split()
+)
+# Words that end the subject of a frame: "according to Shoigu, what ...", "... Lenin why ...".
+SUBJECT_ENDS = QUESTION_AUXILIARIES | frozenset(
+    """
+    what who whom whose how why when where which is was are were be been am can could should
+    shall may might must on about in regarding concerning over that if whether
+    """.split()
+)
+# Speech verbs in the past that do not end in -d or -s: "tell me what Putin told them".
+IRREGULAR_PAST = frozenset({"said", "told", "thought", "wrote", "written", "spoke", "spoken"})
 # Words between a subject and its verb that keep the frame: "what did X ever say".
 FRAME_ADVERBS = frozenset(
     """

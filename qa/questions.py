@@ -23,12 +23,15 @@ from qa.lexical import content_terms
 from qa.lexicon import (
     FRAME_ADVERBS,
     GROUP_WORDS,
+    IRREGULAR_PAST,
+    NOT_NAME_OPENERS,
     ORGANISATION_WORDS,
     PARTICLES,
     QUESTION_AUXILIARIES,
     RESPONSE_VERBS,
     SPEECH_NOUNS,
     SPEECH_VERBS,
+    SUBJECT_ENDS,
     TALK_VERBS,
 )
 from qa.schema import HistoryTurn
@@ -60,19 +63,7 @@ _PRONOUNS = {"he", "she", "they", "him", "her", "them", "his", "hers", "their"}
 _PRONOUN = re.compile(rf"\b(?:{'|'.join(sorted(_PRONOUNS))})\b", re.IGNORECASE)
 _POSSESSIVE_PRONOUNS = {"his": "he", "her": "she", "their": "they"}
 _ELSE = re.compile(r"\b(?:else|more|other|another|again|anything|something)\b", re.IGNORECASE)
-# Words that open a phrase which is not a person's name: "what did the report say".
-_NOT_PERSON = {
-    "the", "a", "an", "this", "that", "these", "those", "you", "i", "we", "it", "my", "your",
-    "our", "its", "people", "anyone", "anybody", "someone", "somebody", "everyone", "they",
-    "experts", "officials", "what", "who", "which", "there", "article", "articles", "report",
-}  # fmt: skip
-# Words that end the subject of a frame: "according to Shoigu, what ...", "... Lenin why ...".
-_CLAUSE_WORDS = {
-    "what", "who", "whom", "whose", "how", "why", "when", "where", "which", "is", "was", "are",
-    "were", "be", "been", "am", "can", "could", "should", "shall", "may", "might", "must",
-    "on", "about", "in", "regarding", "concerning", "over", "that", "if", "whether",
-} | QUESTION_AUXILIARIES  # fmt: skip
-_IRREGULAR_PAST = {"said", "told", "thought", "wrote", "written", "spoke", "spoken"}
+_NOT_PERSON = NOT_NAME_OPENERS | _PRONOUNS | GROUP_WORDS
 _MAX_SUBJECT = 5  # words: "the Russian defense minister", "Putin and Shoigu"
 _RECENT_TURNS = 3
 
@@ -187,7 +178,7 @@ def _cased(words: Sequence[_Word]) -> bool:
 
 
 def _is_subject_word(word: _Word) -> bool:
-    return word.is_word and word.key not in _CLAUSE_WORDS
+    return word.is_word and word.key not in SUBJECT_ENDS
 
 
 def _phrase(text: str, words: Sequence[_Word]) -> str:
@@ -233,7 +224,7 @@ def _embedded(text: str, words: list[_Word], at: int, cased: bool) -> _Asked | N
     end = at + 1
     while end < len(words) and end - at <= _MAX_SUBJECT + 1:
         word = words[end]
-        past = word.key in _IRREGULAR_PAST or word.key.endswith(("s", "d"))
+        past = word.key in IRREGULAR_PAST or word.key.endswith(("s", "d"))
         if end > at + 1 and word.key in SPEECH_VERBS and past and word.text[:1].islower():
             return _Asked(_phrase(text, words[at + 1 : end]), strong=False)
         if not _is_subject_word(word):
@@ -294,7 +285,7 @@ def _names_someone(phrase: str, cased: bool) -> bool:
     or in a question typed all in lower case, one that is not a plural ("merkel", not
     "analysts"); never a group, a kind of organisation or a title ("the company")."""
     words = phrase.split()
-    if not 0 < len(words) <= 4 or words[0].lower() in _NOT_PERSON | _PRONOUNS | GROUP_WORDS:
+    if not 0 < len(words) <= 4 or words[0].lower() in _NOT_PERSON:
         return False
     if len(words) == 1 and words[0].lower() in ORGANISATION_WORDS:
         return False

@@ -32,10 +32,10 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=10, le=1000, description="Passages each ranker proposes.")
     lexical_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 share of the fused score.")
     min_relevance: float = Field(
-        0.7, description="Passages less relevant (cosine + 0.5 x word coverage) are not quoted."
+        0.6, description="Passages less relevant (cosine + 0.5 x word coverage) are not quoted."
     )
     min_confidence: float = Field(
-        0.3, ge=0.0, le=1.0, description="Below this calibrated confidence the answer abstains."
+        0.2, ge=0.0, le=1.0, description="Below this calibrated confidence the answer abstains."
     )
 
     host: str = "127.0.0.1"

@@ -22,6 +22,7 @@ bench/quality.py measures these rules on PolNeAR (news articles with annotated q
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -382,22 +383,25 @@ class _Resolver:
 
     def complete_names(self) -> None:
         """Give a speaker known by surname only ("Berg said") the full name the article uses
-        elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker everywhere."""
+        most often elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker
+        everywhere; an acronym before a name is no first name ("NATO Russia")."""
         for person in list(self.people.values()):
             if " " in person.name or person.gender == "n":
                 continue
+            fulls: Counter[str] = Counter()
             for match in re.finditer(rf"{_NAME_RUN}", self._text):
                 words = match.group(0).split()
                 if len(words) < 2 or words[-1] != person.name:
                     continue
                 _, words = _split_name(words)
-                full = " ".join(words)
-                if len(words) > 1 and full not in self.people:
-                    del self.people[person.name]
-                    person.name = full
-                    self.people[full] = person
-                    person.add_alias(full)
-                    break
+                if len(words) > 1 and not any(w.isupper() and w.isalpha() for w in words[:-1]):
+                    fulls[" ".join(words)] += 1
+            full = max(fulls, key=fulls.__getitem__, default=None)  # the first of equals
+            if full is not None and full not in self.people:
+                del self.people[person.name]
+                person.name = full
+                self.people[full] = person
+                person.add_alias(full)
 
     def add_surnames(self) -> None:
         """Questions name people by surname ("What did Putin say?"): a name that reads as a

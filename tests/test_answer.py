@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answer import COVERAGE_WEIGHT, Candidate, Preceding, Query, compose_answer, coverage, relevance
+from qa.answer import (
+    COVERAGE_WEIGHT,
+    Candidate,
+    Preceding,
+    Query,
+    compose_answer,
+    coverage,
+    relevance,
+)
 from qa.answer_types import expectation
-from qa.settings import Settings
 from qa.retrieval import RankedPassage
 from qa.sentences import sentence_spans
+from qa.settings import Settings
 from qa.store import PassageRecord, SentenceRecord
 
 _DIMENSION = 4
@@ -22,7 +30,10 @@ def _unit(*values: float) -> np.ndarray:
 
 
 QUERY = _unit(1.0)
-SHIPPED = Settings().min_confidence
+SHIPPED = Settings()
+
+
+_SHIPPED = {"min_confidence": SHIPPED.min_confidence, "min_relevance": SHIPPED.min_relevance}
 
 
 def _query(terms: set[str], question: str = "What happened to grain exports?") -> Query:
@@ -139,20 +150,20 @@ def test_relevance_is_cosine_plus_weighted_word_coverage() -> None:
 
 def test_off_topic_question_abstains() -> None:
     candidate = _candidate(1, "Grain exports rose in May.", [_unit(0.2, 1.0)])
-    answer = compose_answer([candidate], _query({"chocol", "cake"}), 3, SHIPPED)
+    answer = compose_answer([candidate], _query({"chocol", "cake"}), 3, **_SHIPPED)
     assert answer.abstained and answer.citations == [] and answer.answer == ""
 
 
 def test_shared_words_lift_a_modest_match_over_the_threshold() -> None:
     candidate = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.5)])  # cosine 0.55
-    assert not compose_answer([candidate], _query({"grain", "export"}), 3, SHIPPED).abstained
-    assert compose_answer([candidate], _query({"wheat", "import"}), 3, SHIPPED).abstained
+    assert not compose_answer([candidate], _query({"grain", "export"}), 3, **_SHIPPED).abstained
+    assert compose_answer([candidate], _query({"wheat", "import"}), 3, **_SHIPPED).abstained
 
 
 def test_question_about_a_person_without_topic_cites_their_passages() -> None:
     candidate = _candidate(1, '"We will act," Berg said.', [_unit(0.0, 1.0)], speaker="Anna Berg")
-    assert compose_answer([candidate], _query(set()), 3, SHIPPED).abstained
-    answer = compose_answer([candidate], _query(set()), 3, SHIPPED, speaker_restricted=True)
+    assert compose_answer([candidate], _query(set()), 3, **_SHIPPED).abstained
+    answer = compose_answer([candidate], _query(set()), 3, **_SHIPPED, speaker_restricted=True)
     assert [c.speaker for c in answer.citations] == ["Anna Berg"]
 
 
@@ -167,3 +178,61 @@ def test_quotes_of_earlier_answers_are_not_repeated() -> None:
         exclude_quotes=["Grain exports rose in May. [1]"],
     )
     assert [c.quote for c in answer.citations] == ["Grain exports to Asia fell."]
+
+
+def test_the_sentence_holding_the_asked_kind_wins_a_close_call() -> None:
+    """ "When": of two nearly equal sentences, the one with a date is quoted."""
+    candidate = _candidate(
+        1,
+        "The grain deal was finally signed. It was signed on March 3.",
+        [_unit(1.0, 0.1), _unit(1.0, 0.2)],
+    )
+    query = _query({"grain", "deal", "sign"}, "When was the grain deal signed?")
+    [citation] = compose_answer([candidate], query, 1, 0.0).citations
+    assert citation.quote.endswith("It was signed on March 3.")
+
+
+def test_a_quote_that_refers_back_is_led_by_the_preceding_paragraph() -> None:
+    """The best sentence restates the question ("the wildly popular show"); the paragraph
+    before names the show, so the citation quotes both, highlighted in their joined text."""
+    named = _candidate(1, "“Squid Game” is officially coming back.", [_unit(0.0, 1.0)])
+    restating = _candidate(
+        2, "Netflix said the wildly popular South Korean show is green lit.", [_unit(1.0)]
+    )
+    candidate = Candidate(
+        restating.passage,
+        restating.sentences,
+        restating.ranked,
+        Preceding(named.passage, named.sentences),
+    )
+    query = _query(
+        {"wild", "popular", "show", "green", "lit"}, "Which wildly popular show was green lit?"
+    )
+    [citation] = compose_answer([candidate], query, 1, 0.0).citations
+    assert citation.quote == (
+        "“Squid Game” is officially coming back. "
+        "Netflix said the wildly popular South Korean show is green lit."
+    )
+    assert citation.paragraph == 1 and citation.url.endswith("#p1")
+    assert citation.text == f"{named.passage.text}\n{restating.passage.text}"
+    assert " ".join(citation.text[a:b] for a, b in citation.highlights) == citation.quote
+
+
+def test_a_citation_far_weaker_than_the_first_is_dropped() -> None:
+    strong = _candidate(1, "Grain exports rose in May.", [_unit(1.0)])
+    weak = _candidate(2, "Farmers met in June.", [_unit(1.0, 1.2)], score=0.5)
+    answer = compose_answer([strong, weak], _query({"grain", "export"}), 3, 0.0)
+    assert [c.paragraph for c in answer.citations] == [1]
+
+
+def test_a_negated_question_the_quote_does_not_negate_is_less_certain() -> None:
+    candidate = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 0.5)])
+    plain = compose_answer([candidate], _query({"grain", "export"}), 3, 0.0)
+    negated = compose_answer(
+        [candidate], _query({"grain", "export"}, "Which grain exports did not rise?"), 3, 0.0
+    )
+    assert negated.confidence < plain.confidence
+    refused = compose_answer(
+        [candidate], _query({"grain", "export"}), 3, min_confidence=plain.confidence + 0.01
+    )
+    assert refused.abstained and refused.confidence == plain.confidence

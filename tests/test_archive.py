@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.archive import Archive
+from embeddings.encoder import Encoder
+from qa.archive import Archive, open_store
+from qa.ingest import ingest_directory
 from qa.schema import HistoryTurn, SearchFilters
+from qa.settings import Settings
 
 from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE
 
@@ -150,3 +153,30 @@ def test_seed_questions_off_topic_or_about_strangers_abstain(
 ) -> None:
     answer = archive.ask(str(item["question"]))
     assert answer.abstained and answer.citations == []
+
+
+def test_person_written_about_but_never_quoted_gets_an_unrestricted_answer(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """ "No statements by X" is for people the archive never mentions; a person it writes about
+    without quoting is answered from what it says of them."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "bridge.txt").write_text(
+        "date 2024-05-01 BERGEN, May 1. /NTB/. Prime Minister Erna Solberg opened the new "
+        "harbour bridge in Bergen on Monday.\nThe bridge cost four billion kroner to build.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(seeds_dir=articles, data_dir=tmp_path / "data")
+    ingest_directory(
+        articles, open_store(settings), encoder, settings.data_dir, 10**6, progress=False
+    )
+    opened = Archive.open(settings, encoder)
+    try:
+        mentioned = opened.ask("What did Erna Solberg say about the harbour bridge?")
+        assert mentioned.speakers is None and mentioned.citations
+        assert mentioned.citations[0].paragraph == 1
+        stranger = opened.ask("What did Jonas Gahr Store say about the harbour bridge?")
+        assert stranger.abstained and stranger.answer.startswith("No statements by Jonas Gahr")
+    finally:
+        opened.close()
