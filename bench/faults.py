@@ -9,6 +9,8 @@ import asyncio
 import json
 import os
 import random
+import resource
+import selectors
 import shutil
 import signal
 import socket
@@ -326,6 +328,161 @@ def load(encoder: Encoder, work: Path) -> dict[str, Any]:
     return results
 
 
+# --- Clients that hold connections, and the small ones (issue 18, items 2 and 8) ------------
+
+SLOW_BODILESS = 200
+SLOW_IDLE = 500
+IDLE_PAST_THE_SOFT_LIMIT = 1100
+_BODILESS_HEAD = (
+    b"POST /api/chat HTTP/1.1\r\nHost: dateline\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 1000\r\n\r\n"
+)
+
+
+def _set_soft_open_files(limit: int | None) -> None:
+    """This process's soft limit (None: the hard one); what it starts inherits it."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if limit is None else limit, hard))
+
+
+def _timed(method: str, url: str, **options: Any) -> tuple[str, float]:
+    started = time.perf_counter()
+    try:
+        status = str(httpx.request(method, url, timeout=30, **options).status_code)
+    except httpx.TransportError as exc:
+        status = type(exc).__name__
+    return status, (time.perf_counter() - started) * 1000
+
+
+def _connections(url: str, count: int, head: bytes = b"") -> list[socket.socket]:
+    host, port = url.removeprefix("http://").split(":")
+    opened = [socket.create_connection((host, int(port)), timeout=30) for _ in range(count)]
+    for sock in opened:
+        sock.sendall(head)
+    return opened
+
+
+def _watch(sockets: list[socket.socket], seconds: float) -> tuple[Counter[str], list[float]]:
+    """Each socket's first answer (its status line's code, or "closed"), and when it came."""
+    started = time.perf_counter()
+    outcomes: Counter[str] = Counter()
+    after: list[float] = []
+    with selectors.DefaultSelector() as selector:
+        for sock in sockets:
+            selector.register(sock, selectors.EVENT_READ, sock)
+        while selector.get_map() and time.perf_counter() < started + seconds:
+            for key, _ in selector.select(timeout=0.5):
+                sock: socket.socket = key.data
+                try:
+                    data = sock.recv(4096)
+                except ConnectionResetError:
+                    data = b""
+                outcomes[data.split(b" ", 2)[1].decode() if data else "closed"] += 1
+                after.append(time.perf_counter() - started)
+                selector.unregister(sock)
+        outcomes["still open"] += len(selector.get_map())
+    return outcomes, after
+
+
+def _refused_token() -> tuple[int, str]:
+    finished = subprocess.run(
+        [sys.executable, "-m", "qa", "serve", "--port", str(_free_port())],
+        env={**os.environ, "DATELINE_API_TOKEN": " secret"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return finished.returncode, finished.stderr.strip()
+
+
+def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
+    """Bodiless requests and idle connections beside a question; then the small attacks."""
+    settings = _seeded(encoder, work, "slow")
+    defaults = Settings()
+    results: dict[str, Any] = {}
+    _set_soft_open_files(None)  # this side of the connections needs the descriptors too
+    process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+    held: list[socket.socket] = []
+    try:
+        bodiless = _connections(url, SLOW_BODILESS, _BODILESS_HEAD)
+        idle = _connections(url, SLOW_IDLE)
+        held = bodiless + idle
+        time.sleep(0.5)
+        chat = _timed("POST", f"{url}/api/chat", json={"question": QUESTIONS[0]})
+        health = _timed("GET", f"{url}/healthz")
+        deadline = max(defaults.header_timeout_seconds, defaults.body_timeout_seconds) + 5
+        answered, answered_after = _watch(bodiless, deadline)
+        closed, closed_after = _watch(idle, deadline)
+    finally:
+        for sock in held:
+            sock.close()
+        process.terminate()
+        process.wait(timeout=30)
+    results[f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle"] = {
+        "chat": {"status": chat[0], "ms": round(chat[1], 1)},
+        "healthz": {"status": health[0], "ms": round(health[1], 1)},
+        "bodiless": {"outcomes": dict(answered), "after_s": round(max(answered_after), 1)},
+        "idle": {"outcomes": dict(closed), "after_s": round(max(closed_after), 1)},
+    }
+    label = f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle open"
+    print(
+        f"{label:<48}chat {chat[0]} in {chat[1]:.0f} ms, /healthz {health[0]} in {health[1]:.0f} ms"
+    )
+    print(f"{'  the bodiless, answered':<48}{dict(answered)} within {max(answered_after):.1f} s")
+    print(f"{'  the idle, closed':<48}{dict(closed)} within {max(closed_after):.1f} s")
+
+    _set_soft_open_files(1024)
+    try:
+        process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+    finally:
+        _set_soft_open_files(None)
+    try:
+        held = _connections(url, IDLE_PAST_THE_SOFT_LIMIT)
+        health = _timed("GET", f"{url}/healthz")
+    finally:
+        for sock in held:
+            sock.close()
+        process.terminate()
+        process.wait(timeout=30)
+    label = f"{IDLE_PAST_THE_SOFT_LIMIT} idle, started under ulimit -Sn 1024"
+    results[label] = {"healthz": {"status": health[0], "ms": round(health[1], 1)}}
+    print(f"{label:<48}/healthz {health[0]} in {health[1]:.0f} ms")
+
+    process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="3")
+    try:
+        rotated = Counter(
+            httpx.get(
+                f"{url}/api/search", params={"q": "SCO"}, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+            ).status_code
+            for n in range(6)
+        )
+        redirect = httpx.get(f"{url}/api/articles/", headers={"Host": "evil.example"})
+        head = httpx.head(f"{url}/healthz")
+        not_utf8 = httpx.post(
+            f"{url}/api/articles",
+            content=b'{"article_id": "\xff"}',
+            headers={"content-type": "application/json"},
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    exit_code, message = _refused_token()
+    small = {
+        "X-Forwarded-For rotated from loopback, 6 at 3/min": dict(rotated),
+        "GET /api/articles/ with Host: evil.example": {
+            "status": redirect.status_code,
+            "location": redirect.headers.get("location"),
+        },
+        "HEAD /healthz": {"status": head.status_code, "body_bytes": len(head.content)},
+        "JSON body that is not UTF-8": {"status": not_utf8.status_code},
+        "DATELINE_API_TOKEN=' secret' serve": {"exit": exit_code, "message": message},
+    }
+    for label, figures in small.items():
+        print(f"{label:<48}{figures}")
+    results.update(small)
+    return results
+
+
 def main() -> None:
     encoder = Encoder("all-MiniLM-L6-v2")
     with tempfile.TemporaryDirectory(prefix="dateline-faults-") as tmp:
@@ -336,6 +493,7 @@ def main() -> None:
             "corruption": corrupt_index(encoder, work),
             "readers_writer": readers_and_writer(encoder, work),
             "load": load(encoder, work),
+            "slow_clients": slow_clients(encoder, work),
         }
     print(json.dumps(report))
 

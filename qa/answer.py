@@ -50,7 +50,7 @@ __all__ = [
 # questions against off-topic and unanswerable ones (bench/quality.py prints the sweep).
 COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
-_SECOND_SENTENCE_MARGIN = 0.05
+_SECOND_SENTENCE_MARGIN = 0.1
 _TERM_BONUS = 0.03
 # A sentence holding the kind of thing asked for (a name, a date, a number) not in the question.
 _KIND_BONUS = 0.05

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import calendar
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -456,9 +459,44 @@ def parse_article(article_id: str, text: str, given: ArticleFields | None = None
     )
 
 
-def read_article(path: Path, max_bytes: int) -> Article:
-    """Read one file; raises UnreadableArticleError with the reason it must be skipped."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise UnreadableArticleError(f"too large ({size:,} bytes; the limit is {max_bytes:,})")
-    return parse_article(path.stem, decode_article_bytes(path.read_bytes()))
+def _too_large(size: str, max_bytes: int) -> UnreadableArticleError:
+    return UnreadableArticleError(f"too large ({size} bytes; the limit is {max_bytes:,})")
+
+
+def _regular_file_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``max_bytes``.
+
+    The file is opened without blocking and checked on the open descriptor, so one swapped for
+    a FIFO after its folder was listed is refused instead of hanging the ingest; and never
+    through a link (O_NOFOLLOW), so one swapped for a link cannot lead outside the folder that
+    was checked: callers resolve the links they mean to follow.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        raise UnreadableArticleError("gone (deleted while ingest ran)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableArticleError("a link (not followed)") from None
+        raise UnreadableArticleError(f"cannot be opened ({exc.strerror})") from None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise UnreadableArticleError("not a regular file")
+        if status.st_size > max_bytes:
+            raise _too_large(f"{status.st_size:,}", max_bytes)
+        try:
+            data = file.read(max_bytes + 1)  # one byte more tells a file that grew meanwhile
+        except OSError as exc:
+            raise UnreadableArticleError(f"cannot be read ({exc.strerror})") from None
+    if len(data) > max_bytes:
+        raise _too_large(f"over {max_bytes:,}", max_bytes)
+    return data
+
+
+def read_article(path: Path, max_bytes: int, article_id: str | None = None) -> Article:
+    """Read one regular file as article ``article_id`` (its stem by default); raises
+    UnreadableArticleError with the reason it must be skipped."""
+    data = _regular_file_bytes(path, max_bytes)
+    return parse_article(article_id or path.stem, decode_article_bytes(data))

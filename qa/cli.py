@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import shutil
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -19,6 +22,9 @@ __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+# SQLite says "disk I/O error", not "disk full", when it cannot grow the write-ahead log's
+# shared-memory file as it opens a store: with this little space free, that is the cause.
+_FULL_DISK_FREE_BYTES = 1 << 20
 
 
 def _quiet_libraries() -> None:
@@ -51,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument(
         "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
+    )
+    ingest.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="read links that lead out of the folder (by default they are skipped)",
     )
     ingest.add_argument(
         "-v", "--verbose", action="store_true", help="print each article once it is stored"
@@ -98,7 +109,7 @@ def _ingest(args: argparse.Namespace) -> int:
     ingest = (
         partial(ingest_jsonl, args.jsonl)
         if args.jsonl
-        else partial(ingest_directory, settings.seeds_dir)
+        else partial(ingest_directory, settings.seeds_dir, follow_links=args.follow_links)
     )
     report = ingest(
         store,
@@ -149,10 +160,79 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = settings.api_token
+    if token is not None and token != token.strip():
+        print(
+            "error: DATELINE_API_TOKEN begins or ends with whitespace, which is trimmed from "
+            "every token a request sends: every write would be refused; remove it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     from qa.api.server import serve
 
-    serve(_settings(args))
+    serve(settings)
     return 0
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the errors it was raised from or while handling, innermost last."""
+    chain = [exc]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) and cause not in chain:
+        chain.append(cause)
+    return chain
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _disk_full(cause: BaseException, data_dir: Path) -> str | None:
+    """What says the disk is full, when ``cause`` does."""
+    if isinstance(cause, OSError):
+        return str(cause) if cause.errno in (errno.ENOSPC, errno.EDQUOT) else None
+    no_space = os.strerror(errno.ENOSPC)
+    if isinstance(cause, RuntimeError):  # FAISS's failed writes, the C library's words inside
+        return no_space if no_space in str(cause) else None
+    if not isinstance(cause, sqlite3.Error):
+        return None
+    code = cause.sqlite_errorcode & 0xFF  # the primary code of an extended one
+    if code == sqlite3.SQLITE_FULL:
+        return str(cause)
+    free = _free_bytes(data_dir)
+    if code == sqlite3.SQLITE_IOERR and free is not None and free < _FULL_DISK_FREE_BYTES:
+        return f"{cause}: {free:,} bytes free"
+    return None
+
+
+def _storage_error(
+    exc: OSError | sqlite3.Error | RuntimeError, args: argparse.Namespace
+) -> str | None:
+    """One line naming why the data folder or an article could not be read or written; None
+    for a RuntimeError that is not a full disk (a bug, whose traceback is wanted).
+
+    The error raised may not be the cause: when SQLite gives up a transaction on a full disk
+    itself, the store's ROLLBACK fails with "no transaction is active" while handling it.
+    """
+    data_dir: Path = _settings(args).data_dir
+    chain = _causes(exc)
+    full = next((said for cause in chain if (said := _disk_full(cause, data_dir))), None)
+    if full is not None:
+        if args.command == "ask":
+            return f"the disk holding {data_dir} is full ({full}): free some space and ask again"
+        return (
+            f"the disk holding {data_dir} is full ({full}): free some space and run "
+            f"`dateline {args.command}` again; what was stored before is intact"
+        )
+    cause = next((c for c in reversed(chain) if isinstance(c, OSError | sqlite3.Error)), None)
+    if cause is None:
+        return None
+    if isinstance(cause, sqlite3.Error):
+        return f"{cause} ({data_dir / 'store.sqlite'})"
+    return str(cause)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,3 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        problem = _storage_error(exc, args)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR

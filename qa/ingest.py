@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +56,10 @@ _FIRST_GROUP_TEXTS = 512
 _MAX_GROUP_TEXTS = 4096
 # A JSONL line's id follows the API's rule for article ids (ArticleUpload in qa/api/models.py).
 _ARTICLE_ID = re.compile(r"[\w.-]{1,200}")
+_MAX_ID_CHARS = 200
+# A file name cut to fit an id keeps this many hex digits of its whole name's hash: two long
+# names that differ only past the cut stay two articles.
+_NAME_HASH_CHARS = 8
 
 
 @dataclass
@@ -172,8 +180,79 @@ def prepare(
     return PreparedArticle(article, passages, people, source)
 
 
-def _article_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _is_id_character(character: str) -> bool:
+    """A character that both the API's ``[\\w.-]`` pattern (Rust's Unicode classes) and
+    ``_ARTICLE_ID`` (Python's) accept: ASCII letters, digits, '_', '.', '-', and any other
+    letter or decimal digit."""
+    if character.isascii():
+        return character.isalnum() or character in "_.-"
+    category = unicodedata.category(character)
+    return category.startswith("L") or category == "Nd"
+
+
+def _file_article_id(stem: str) -> str:
+    """A file's article id: its stem when that is a valid id, so that its citation links and
+    API paths work; otherwise the stem composed (NFC), each run of other characters made one
+    '_', and cut to 200 characters with a hash of the whole stem, so that two long names that
+    differ past the cut stay two articles. It depends on the name alone: a file keeps its id
+    on every ingest."""
+    composed = unicodedata.normalize("NFC", stem)
+    article_id = "".join(
+        "".join(run) if valid else "_" for valid, run in groupby(composed, _is_id_character)
+    )
+    if len(article_id) > _MAX_ID_CHARS:
+        # surrogateescape: a name that is not UTF-8 holds lone surrogates in Python.
+        whole = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()
+        kept = _MAX_ID_CHARS - _NAME_HASH_CHARS - 1
+        article_id = f"{article_id[:kept]}_{whole[:_NAME_HASH_CHARS]}"
+    return article_id
+
+
+@dataclass(frozen=True)
+class _ArticleFile:
+    """A file of the folder: its path there (its source), the regular file to read (where a
+    link leads), and its article id."""
+
+    path: Path
+    target: Path
+    article_id: str
+
+
+def _article_files(folder: Path, follow_links: bool, report: IngestReport) -> list[_ArticleFile]:
+    """The folder's files by name, hidden ones and folders left out; a link that leads out of
+    the folder is skipped with a warning unless ``follow_links``: a link dropped into the
+    folder must not publish /etc/passwd."""
+    files: list[_ArticleFile] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        if not follow_links and not target.is_relative_to(folder):
+            _skip(report, str(path), f"a link to {target}, outside {folder} (see --follow-links)")
+            continue
+        files.append(_ArticleFile(path, target, _file_article_id(path.stem)))
+    return files
+
+
+def _one_file_per_id(
+    files: list[_ArticleFile], known: dict[str, StoredFile], report: IngestReport
+) -> list[_ArticleFile]:
+    """Files whose names make the same id ("dup.txt", "dup.md"; "a b", "a?b") would overwrite
+    each other: the one stored under the id keeps it, else the first by name, and the others
+    are skipped with a warning. So the choice is the same on every run."""
+    holder: dict[str, _ArticleFile] = {}
+    for file in files:
+        stored = known.get(file.article_id)
+        if stored is not None and (stored.kind, stored.source) == (SOURCE_FILE, str(file.path)):
+            holder[file.article_id] = file
+    kept: list[_ArticleFile] = []
+    for file in files:
+        first = holder.setdefault(file.article_id, file)
+        if first is file:
+            kept.append(file)
+        else:
+            _skip(report, str(file.path), f"article id {file.article_id!r} is {first.path}'s")
+    return kept
 
 
 @dataclass(frozen=True)
@@ -183,13 +262,32 @@ class _Candidate:
     label: str  # names it in warnings: its file, or its JSONL file and line
     origin: StoredFile  # content_hash empty: not read yet
     read: Callable[[], Article]
+    warnings: tuple[str, ...] = ()  # said once it is read, with the article's own
 
 
-def _file_candidates(files: list[Path], max_file_bytes: int) -> Iterator[_Candidate]:
-    for path in files:
-        stat = path.stat()
-        origin = StoredFile(path.stem, str(path), stat.st_size, stat.st_mtime_ns, "")
-        yield _Candidate(str(path), origin, partial(read_article, path, max_file_bytes))
+def _file_candidates(
+    files: list[_ArticleFile], max_file_bytes: int, report: IngestReport
+) -> Iterator[_Candidate]:
+    for file in files:
+        try:
+            status = file.target.stat()
+        except FileNotFoundError:
+            _skip(report, str(file.path), "gone (deleted while ingest ran, or a broken link)")
+            continue
+        except OSError as exc:
+            _skip(report, str(file.path), f"cannot be read ({exc.strerror})")
+            continue
+        origin = StoredFile(file.article_id, str(file.path), status.st_size, status.st_mtime_ns, "")
+        renamed = (
+            ()
+            if file.article_id == file.path.stem
+            else (
+                f"stored as article id {file.article_id!r}: an id is 1-200 letters, digits, "
+                "'_', '.', '-'",
+            )
+        )
+        read = partial(read_article, file.target, max_file_bytes, file.article_id)
+        yield _Candidate(str(file.path), origin, read, renamed)
 
 
 def _skip(report: IngestReport, label: str, reason: str) -> None:
@@ -258,61 +356,80 @@ def _bring_in(
     """Add and update the candidates that changed, then remove the owned articles none of
     them named: the one pipeline of folder and JSONL ingest.
 
-    Candidates are compared by size and mtime first and by content hash second.
+    Candidates are compared by size and mtime first and by content hash second. One whose id
+    or text belongs to an owned article not named yet waits for the removals: a renamed file
+    takes over from its old name in one run.
     """
     known = store.stored_files()
     by_key = {f.key: f for f in known.values() if f.source}
     seen: set[tuple[str, str, str]] = set()
     pending_hashes: dict[str, str] = {}
+    waiting: list[_Candidate] = []
+
+    def admit(candidate: _Candidate, may_wait: bool) -> PreparedArticle | None:
+        """The candidate ready to store, or None: unchanged, skipped or waiting."""
+        current = candidate.origin
+        stored = by_key.get(current.key)
+        seen.add(current.key)
+        if stored and (stored.size, stored.mtime_ns) == (current.size, current.mtime_ns):
+            report.unchanged += 1
+            return None
+        try:
+            article = candidate.read()
+        except UnreadableArticleError as exc:
+            _skip(report, candidate.label, str(exc))
+            return None
+        if stored and stored.content_hash == article.content_hash:
+            store.touch(stored.article_id, current.size, current.mtime_ns)
+            report.unchanged += 1
+            return None
+        owner = known.get(article.article_id)
+        twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
+            article.content_hash
+        )
+        blocker, reason = None, None
+        if owner is not None and (owner.kind, owner.source) != (current.kind, current.source):
+            blocker = owner
+            reason = f"article id {article.article_id!r} is already used by {owner.source}"
+        elif twin is not None and twin != article.article_id:
+            blocker, reason = known.get(twin), f"same text as article {twin!r}"
+        if may_wait and blocker is not None and owned(blocker) and blocker.key not in seen:
+            waiting.append(candidate)
+            return None
+        for warning in (*candidate.warnings, *article.warnings):
+            log.warning("%s: %s", candidate.label, warning)
+        if reason is not None:
+            _skip(report, candidate.label, reason)
+            return None
+        (report.updated if stored else report.added).append(article.article_id)
+        pending_hashes[article.content_hash] = article.article_id
+        return prepare(article, encoder, current)
+
     group: list[PreparedArticle] = []
     group_texts, group_limit = 0, _FIRST_GROUP_TEXTS
     with _encoding_beside(store, encoder) as encode_and_write:
-        for candidate in candidates:
-            current = candidate.origin
-            stored = by_key.get(current.key)
-            seen.add(current.key)
-            if stored and (stored.size, stored.mtime_ns) == (current.size, current.mtime_ns):
-                report.unchanged += 1
-                continue
-            try:
-                article = candidate.read()
-            except UnreadableArticleError as exc:
-                _skip(report, candidate.label, str(exc))
-                continue
-            for warning in article.warnings:
-                log.warning("%s: %s", candidate.label, warning)
-            if stored and stored.content_hash == article.content_hash:
-                store.touch(stored.article_id, current.size, current.mtime_ns)
-                report.unchanged += 1
-                continue
-            owner = known.get(article.article_id)
-            if owner is not None and (owner.kind, owner.source) != (current.kind, current.source):
-                _skip(
-                    report,
-                    candidate.label,
-                    f"article id {article.article_id!r} is already used by {owner.source}",
-                )
-                continue
-            twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
-                article.content_hash
-            )
-            if twin is not None and twin != article.article_id:
-                _skip(report, candidate.label, f"same text as article {twin!r}")
-                continue
-            (report.updated if stored else report.added).append(article.article_id)
-            pending_hashes[article.content_hash] = article.article_id
-            item = prepare(article, encoder, current)
+
+        def offer(item: PreparedArticle | None) -> None:
+            nonlocal group, group_texts, group_limit
+            if item is None:
+                return
             group.append(item)
             group_texts += sum(1 + len(p.sentences) for p in item.passages)
             if group_texts >= group_limit:
                 encode_and_write(group)
                 group, group_texts = [], 0
                 group_limit = min(2 * group_limit, _MAX_GROUP_TEXTS)
+
+        for candidate in candidates:
+            offer(admit(candidate, may_wait=True))
+        for stored in list(known.values()):
+            if owned(stored) and stored.key not in seen:
+                store.delete_article(stored.article_id)
+                report.removed.append(stored.article_id)
+                del known[stored.article_id]
+        for candidate in waiting:
+            offer(admit(candidate, may_wait=False))
         encode_and_write(group)
-    for stored in known.values():
-        if owned(stored) and stored.key not in seen:
-            store.delete_article(stored.article_id)
-            report.removed.append(stored.article_id)
 
 
 def _build_indexes(
@@ -336,11 +453,13 @@ def ingest_directory(
     *,
     index_config: IndexConfig | None = None,
     progress: bool = True,
+    follow_links: bool = False,
 ) -> IngestReport:
     """Bring the store in line with ``folder``: new and changed files in, deleted files out.
 
     Files are compared by size and mtime first and by content hash second, so an unchanged
-    archive is re-checked without reading it.
+    archive is re-checked without reading it. Links that lead out of the folder are read only
+    with ``follow_links``.
     """
     check_model(store, encoder)
     # A file's source is its path in the resolved folder, not its own resolved path: a linked
@@ -355,9 +474,11 @@ def ingest_directory(
             and Path(stored.source).parent == folder
         )
 
-    files = _article_files(folder)
+    files = _one_file_per_id(
+        _article_files(folder, follow_links, report), store.stored_files(), report
+    )
     candidates = tqdm(
-        _file_candidates(files, max_file_bytes),
+        _file_candidates(files, max_file_bytes, report),
         desc="ingest",
         unit="file",
         total=len(files),

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         64, ge=1, description="API requests handled at once; more get 503 and Retry-After."
     )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection that has not sent a whole request head this long after "
+        "connecting or after its last answer is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request body still incomplete this long after its head: 408."
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Proxies (addresses, networks, '*') whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; none by default.",
+    )
     workers: int = Field(
         1,
         ge=1,

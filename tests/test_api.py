@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +22,7 @@ from qa.api import create_app
 from qa.settings import Settings
 from qa.timeframe import recency_bonus
 
-from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer
+from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer, free_port
 
 CITATION_KEYS = {
     "n",
@@ -271,6 +274,8 @@ def test_not_ready_without_index(tmp_path: Path) -> None:
         ('{"question": "ok", "top_k": NaN}', {}, 422, "top_k"),
         ('{"question": "\\ud800 lone"}', {}, 422, "question"),
         ('{"question": ', {}, 422, "not valid JSON"),
+        (b'{"question": "\xff"}', {}, 422, "not valid JSON"),  # not UTF-8
+        ("[" * 5000, {}, 422, "not valid JSON"),  # nested past the decoder's recursion limit
         ("question=hello", {"content-type": "application/x-www-form-urlencoded"}, 422, ""),
         ("[1, 2]", {}, 422, ""),
         (
@@ -298,7 +303,7 @@ def test_not_ready_without_index(tmp_path: Path) -> None:
     ],
 )
 def test_bad_chat_input(
-    client: TestClient, body: str, headers: dict[str, str], status: int, reason: str
+    client: TestClient, body: str | bytes, headers: dict[str, str], status: int, reason: str
 ) -> None:
     response = client.post(
         "/api/chat", content=body, headers={"content-type": "application/json", **headers}
@@ -403,3 +408,48 @@ def test_live_server_concurrent_answers_match_serial(live_server: LiveServer) ->
     with ThreadPoolExecutor(max_workers=32) as pool:
         concurrent = list(pool.map(ask, questions))
     assert concurrent == [serial[q] for q in questions]
+
+
+def test_no_redirect_is_built_from_the_host_header(live_server: LiveServer) -> None:
+    response = httpx.get(
+        f"{live_server.url}/api/articles/", headers={"Host": "evil.example"}, timeout=10
+    )
+    assert response.status_code == 404 and "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/api/articles",
+        f"/api/articles/{PUTIN_ARTICLE}",
+        f"/articles/{PUTIN_ARTICLE}",
+        "/widget.js",
+        "/",
+    ],
+)
+def test_head_answers_like_get_without_a_body(live_server: LiveServer, path: str) -> None:
+    get = httpx.get(f"{live_server.url}{path}", timeout=10)
+    head = httpx.head(f"{live_server.url}{path}", timeout=10)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+
+
+def test_head_where_there_is_no_get_is_405(live_server: LiveServer) -> None:
+    response = httpx.head(f"{live_server.url}/api/chat", timeout=10)
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+
+
+def test_a_token_with_surrounding_whitespace_refuses_to_start(tmp_path: Path) -> None:
+    """Clients' tokens arrive trimmed, so it would refuse every write, and say nothing."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "qa", "serve", "--port", str(free_port())],
+        env={**os.environ, "DATELINE_API_TOKEN": "secret\n", "DATELINE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 2 and finished.stdout == ""
+    assert finished.stderr.count("\n") == 1
+    assert finished.stderr.startswith("error: DATELINE_API_TOKEN begins or ends with whitespace")

@@ -15,8 +15,9 @@ from fastapi.staticfiles import StaticFiles
 
 from embeddings.errors import EmbeddingError
 from qa.api.errors import install_error_handlers
-from qa.api.limits import BodySizeLimit, InFlightLimit, RateLimiter
-from qa.api.routes import WEB_DIR, router
+from qa.api.limits import InFlightLimit, RateLimit, RequestBody
+from qa.api.methods import HeadAsGet
+from qa.api.routes import RATE_LIMITED_PATHS, WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.settings import Settings
@@ -61,20 +62,29 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Ask a news archive; get back the exact passages that answer, each cited.",
         version="0.1.0",
         lifespan=lifespan,
+        # "/api/articles/" would be redirected to an absolute URL built from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.archive = None
     app.state.load_error = None
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     # Answers are computed a core's worth at a time: more threads only contend for the GIL
     # (measured on one worker, Reuters: 84 requests/s at 8 clients, 52 at 32, unlimited).
     app.state.answering = CapacityLimiter(os.cpu_count() or 1)
     install_error_handlers(app)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    # Added last, so outermost: even a 413 carries CORS headers, or a browser sees no reason.
+    # Each added wraps the ones before. Outermost CORS: even a 413 carries its headers, or a
+    # browser sees no reason. Then the rate limit, counted before the body is read, and a slot
+    # taken only once the body is in (qa.api.limits).
+    app.add_middleware(HeadAsGet)
     app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestBody, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+    )
+    app.add_middleware(
+        RateLimit, per_minute=settings.rate_limit_per_minute, paths=RATE_LIMITED_PATHS
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -13,11 +13,10 @@ from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa.api.limits import RateLimiter
 from qa.archive import Archive
 from qa.settings import Settings
 
-__all__ = ["AnsweringDep", "ArchiveDep", "RateLimited", "SettingsDep", "TokenRequired"]
+__all__ = ["AnsweringDep", "ArchiveDep", "SettingsDep", "TokenRequired"]
 
 
 async def _archive(request: Request) -> Archive:
@@ -36,18 +35,6 @@ async def _answering(request: Request) -> CapacityLimiter:
 async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-async def _rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.retry_after(client)
-    if wait is not None:
-        raise HTTPException(
-            429,
-            f"too many requests: at most {limiter.per_minute} a minute; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
 
 
 _bearer = HTTPBearer(auto_error=False, description="DATELINE_API_TOKEN, for write endpoints.")
@@ -70,5 +57,4 @@ async def _require_token(
 ArchiveDep = Annotated[Archive, Depends(_archive)]
 AnsweringDep = Annotated[CapacityLimiter, Depends(_answering)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-RateLimited = Depends(_rate_limit)
 TokenRequired = Depends(_require_token)

@@ -35,6 +35,9 @@ _STATUS: list[tuple[type[Exception], int]] = [
 ]
 
 
+_NOT_JSON = "the request body is not valid JSON"
+
+
 def _describe(error: Any) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
@@ -45,7 +48,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        detail = "the request body is not valid JSON"
+        detail = _NOT_JSON
     else:
         detail = "; ".join(dict.fromkeys(_describe(e) for e in errors[:5]))
     return JSONResponse({"detail": detail}, status_code=422)
@@ -58,6 +61,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI's 400 for a body json cannot even decode (not UTF-8, nested too deep):
+        # malformed JSON all the same, and that is a 422 with its reason.
+        return JSONResponse({"detail": _NOT_JSON}, status_code=422)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
