@@ -119,7 +119,7 @@ class Expectation:
             return self._new(match.group(0) for match in _TIME.finditer(sentence))
         if self.kind is Kind.QUANTITY:
             return self._new(match.group(0) for match in _QUANTITY.finditer(sentence))
-        if self.refers_back(sentence):
+        if self._describes(sentence):
             return False
         names = [m.group(0) for m in _QUOTED_TITLE.finditer(sentence)]
         names += [m.group(0) for m in _CAPITALISED.finditer(sentence) if m.start() > 0]
@@ -129,14 +129,19 @@ class Expectation:
         return self._new(n for n in names if n.lower() not in _NOT_NAMES)
 
     def refers_back(self, sentence: str) -> bool:
-        """Whether the sentence names the asked-for thing only as the question describes it
-        ("the wildly popular South Korean show") or opens with a pronoun ("It will ..."): its
-        answer, if any, is in the sentence before."""
-        tokens = [w.lower() for w in _WORD.findall(sentence)]
+        """Whether the sentence opens with a pronoun ("It will ...") or names the asked-for thing
+        only as the question describes it: its answer, if any, is in the sentence before."""
         if self.kind is Kind.ANY:
             return False
-        if tokens and tokens[0] in _PRONOUNS:
-            return True
+        opening = _WORD.match(sentence.lstrip(" “\"'‘("))
+        return (opening is not None and opening.group(0).lower() in _PRONOUNS) or self._describes(
+            sentence
+        )
+
+    def _describes(self, sentence: str) -> bool:
+        """Whether the sentence names the asked-for thing as the question describes it ("the
+        wildly popular South Korean show"), so that its other names are not the answer."""
+        tokens = [w.lower() for w in _WORD.findall(sentence)]
         return any(
             not self.described.isdisjoint(
                 map(_singular, tokens[i + 1 : i + 1 + _DESCRIPTION_WORDS])
