@@ -10,7 +10,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-BENCHMARKS = ("quality", "news", "calibrate", "versus", "latency", "ingest", "scale", "peer", "faults")
+BENCHMARKS = (
+    "quality",
+    "news",
+    "calibrate",
+    "versus",
+    "latency",
+    "ingest",
+    "scale",
+    "peer",
+    "faults",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Faults and load: kill -9 during ingest, index corruption, readers against a writer, HTTP load.
+"""Faults and load: kill -9 during ingest, index corruption, readers against a writer, HTTP load,
+and hostile clients (bodiless requests, idle and slow-header connections, forged headers).
 
 Bounded in time and loopback only. Prints a table per part and one JSON line for all.
 """
@@ -362,15 +363,15 @@ def _connections(url: str, count: int, head: bytes = b"") -> list[socket.socket]
     return opened
 
 
-def _watch(sockets: list[socket.socket], seconds: float) -> tuple[Counter[str], list[float]]:
-    """Each socket's first answer (its status line's code, or "closed"), and when it came."""
-    started = time.perf_counter()
+def _watch(sockets: list[socket.socket], since: float, until: float) -> tuple[Counter[str], float]:
+    """Each socket's first answer (its status code, or "closed"), and the latest's seconds
+    after ``since`` (perf_counter times)."""
     outcomes: Counter[str] = Counter()
-    after: list[float] = []
+    latest = 0.0
     with selectors.DefaultSelector() as selector:
-        for sock in sockets:
-            selector.register(sock, selectors.EVENT_READ, sock)
-        while selector.get_map() and time.perf_counter() < started + seconds:
+        for watched in sockets:
+            selector.register(watched, selectors.EVENT_READ, watched)
+        while selector.get_map() and time.perf_counter() < until:
             for key, _ in selector.select(timeout=0.5):
                 sock: socket.socket = key.data
                 try:
@@ -378,10 +379,10 @@ def _watch(sockets: list[socket.socket], seconds: float) -> tuple[Counter[str], 
                 except ConnectionResetError:
                     data = b""
                 outcomes[data.split(b" ", 2)[1].decode() if data else "closed"] += 1
-                after.append(time.perf_counter() - started)
+                latest = time.perf_counter() - since
                 selector.unregister(sock)
         outcomes["still open"] += len(selector.get_map())
-    return outcomes, after
+    return outcomes, latest
 
 
 def _refused_token() -> tuple[int, str]:
@@ -395,60 +396,64 @@ def _refused_token() -> tuple[int, str]:
     return finished.returncode, finished.stderr.strip()
 
 
-def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
-    """Bodiless requests and idle connections beside a question; then the small attacks."""
-    settings = _seeded(encoder, work, "slow")
+def _beside_held_connections(data: Path) -> dict[str, Any]:
+    """A question and /healthz while bodiless requests and idle connections are open; then how
+    the server answers and closes those, at the default deadlines."""
     defaults = Settings()
-    results: dict[str, Any] = {}
-    _set_soft_open_files(None)  # this side of the connections needs the descriptors too
-    process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="0")
-    held: list[socket.socket] = []
+    process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+    bodiless: list[socket.socket] = []
+    idle: list[socket.socket] = []
     try:
+        opened = time.perf_counter()
         bodiless = _connections(url, SLOW_BODILESS, _BODILESS_HEAD)
         idle = _connections(url, SLOW_IDLE)
-        held = bodiless + idle
-        time.sleep(0.5)
+        time.sleep(0.5)  # every head is in
         chat = _timed("POST", f"{url}/api/chat", json={"question": QUESTIONS[0]})
         health = _timed("GET", f"{url}/healthz")
-        deadline = max(defaults.header_timeout_seconds, defaults.body_timeout_seconds) + 5
-        answered, answered_after = _watch(bodiless, deadline)
-        closed, closed_after = _watch(idle, deadline)
+        until = opened + max(defaults.header_timeout_seconds, defaults.body_timeout_seconds) + 5
+        answered, answered_after = _watch(bodiless, opened, until)
+        closed, closed_after = _watch(idle, opened, until)
     finally:
-        for sock in held:
+        for sock in bodiless + idle:
             sock.close()
         process.terminate()
         process.wait(timeout=30)
-    results[f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle"] = {
+    label = f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle open"
+    figures = f"chat {chat[0]} in {chat[1]:.0f} ms, /healthz {health[0]} in {health[1]:.0f} ms"
+    print(f"{label:<52}{figures}")
+    print(f"{'  the bodiless, answered':<52}{dict(answered)} within {answered_after:.1f} s")
+    print(f"{'  the idle, closed':<52}{dict(closed)} within {closed_after:.1f} s")
+    return {
         "chat": {"status": chat[0], "ms": round(chat[1], 1)},
         "healthz": {"status": health[0], "ms": round(health[1], 1)},
-        "bodiless": {"outcomes": dict(answered), "after_s": round(max(answered_after), 1)},
-        "idle": {"outcomes": dict(closed), "after_s": round(max(closed_after), 1)},
+        "bodiless": {"outcomes": dict(answered), "within_s": round(answered_after, 1)},
+        "idle": {"outcomes": dict(closed), "within_s": round(closed_after, 1)},
     }
-    label = f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle open"
-    print(
-        f"{label:<48}chat {chat[0]} in {chat[1]:.0f} ms, /healthz {health[0]} in {health[1]:.0f} ms"
-    )
-    print(f"{'  the bodiless, answered':<48}{dict(answered)} within {max(answered_after):.1f} s")
-    print(f"{'  the idle, closed':<48}{dict(closed)} within {max(closed_after):.1f} s")
 
+
+def _past_the_soft_limit(data: Path) -> dict[str, Any]:
+    """/healthz with more idle connections open than the soft limit the server started under."""
     _set_soft_open_files(1024)
     try:
-        process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+        process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
     finally:
         _set_soft_open_files(None)
+    idle: list[socket.socket] = []
     try:
-        held = _connections(url, IDLE_PAST_THE_SOFT_LIMIT)
+        idle = _connections(url, IDLE_PAST_THE_SOFT_LIMIT)
         health = _timed("GET", f"{url}/healthz")
     finally:
-        for sock in held:
+        for sock in idle:
             sock.close()
         process.terminate()
         process.wait(timeout=30)
     label = f"{IDLE_PAST_THE_SOFT_LIMIT} idle, started under ulimit -Sn 1024"
-    results[label] = {"healthz": {"status": health[0], "ms": round(health[1], 1)}}
-    print(f"{label:<48}/healthz {health[0]} in {health[1]:.0f} ms")
+    print(f"{label:<52}/healthz {health[0]} in {health[1]:.0f} ms")
+    return {"healthz": {"status": health[0], "ms": round(health[1], 1)}}
 
-    process, url = _serve(settings.data_dir, DATELINE_RATE_LIMIT_PER_MINUTE="3")
+
+def _small_attacks(data: Path) -> dict[str, Any]:
+    process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="3")
     try:
         rotated = Counter(
             httpx.get(
@@ -467,7 +472,7 @@ def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
         process.terminate()
         process.wait(timeout=30)
     exit_code, message = _refused_token()
-    small = {
+    results = {
         "X-Forwarded-For rotated from loopback, 6 at 3/min": dict(rotated),
         "GET /api/articles/ with Host: evil.example": {
             "status": redirect.status_code,
@@ -477,10 +482,20 @@ def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
         "JSON body that is not UTF-8": {"status": not_utf8.status_code},
         "DATELINE_API_TOKEN=' secret' serve": {"exit": exit_code, "message": message},
     }
-    for label, figures in small.items():
-        print(f"{label:<48}{figures}")
-    results.update(small)
+    for label, figures in results.items():
+        print(f"{label:<52}{figures}")
     return results
+
+
+def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
+    """Clients that hold connections open without finishing a request, and the small attacks."""
+    data = _seeded(encoder, work, "slow").data_dir
+    _set_soft_open_files(None)  # this side of the connections needs the descriptors too
+    return {
+        f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle": _beside_held_connections(data),
+        f"{IDLE_PAST_THE_SOFT_LIMIT} idle under ulimit -Sn 1024": _past_the_soft_limit(data),
+        **_small_attacks(data),
+    }
 
 
 def main() -> None:

@@ -5,11 +5,13 @@ articles in a fresh data dir (its own process, so its peak RSS is its own), then
 encoder alone over exactly the texts that ingest encoded (passages and sentences, read back
 from the store), in one ``encode`` call, in another process. Ingest's share of the raw rate is
 what parsing, speaker attribution, SQLite and index building cost. Peak RSS at two corpus sizes
-shows whether memory grows with the corpus. The whole corpus's first ingest (cached by the
-latency benchmark) is shown when present. Each backend runs ``DATELINE_BENCH_INGEST_REPEATS``
-(5) times, ingest and raw alternating; medians are reported, the ratio as the median of the
-paired runs' ratios: these VMs switch between a fast and a slow spell for minutes at a time,
-and a pair that straddles a switch is off by ~20%; the median of five rides out two.
+shows whether memory grows with the corpus, and one ~9.9 MB article on a single line whether it
+grows with one file's size (issue 18: 7 min 24 s and 1.8 GB before). The whole corpus's first
+ingest (cached by the latency benchmark) is shown when present. Each backend runs
+``DATELINE_BENCH_INGEST_REPEATS`` (5) times, ingest and raw alternating; medians are reported,
+the ratio as the median of the paired runs' ratios: these VMs switch between a fast and a slow
+spell for minutes at a time, and a pair that straddles a switch is off by ~20%; the median of
+five rides out two.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ BACKENDS = ("torch", "onnx-int8")
 ARTICLES = int(os.environ.get("DATELINE_BENCH_INGEST_ARTICLES", "1000"))
 REPEATS = int(os.environ.get("DATELINE_BENCH_INGEST_REPEATS", "5"))  # medians are quoted
 SMALL = max(ARTICLES // 4, 1)
+ONE_LINE_BYTES = 9_900_000  # just under the default DATELINE_MAX_FILE_BYTES
 TIMEOUT = 1800  # seconds per worker process
 
 
@@ -50,6 +53,22 @@ def _worker(*args: str) -> dict[str, Any]:
         raise RuntimeError(f"worker {args} failed: {completed.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+def _one_line_article(folder: Path) -> Path:
+    """One article of ~9.9 MB on a single line: Reuters stories one after another, joined by
+    spaces, as wire copy pasted without its line breaks."""
+    folder.mkdir(parents=True)
+    parts: list[str] = []
+    size = 0
+    for story in reuters.stories():
+        text = " ".join(story.text.split())
+        size += len(text.encode()) + 1
+        if size > ONE_LINE_BYTES:
+            break
+        parts.append(text)
+    (folder / "one-line.txt").write_text(" ".join(parts) + "\n", encoding="utf-8")
+    return folder
 
 
 def _ingest_worker(backend: str, folder: str, data_dir: str) -> None:
@@ -155,6 +174,9 @@ def main() -> None:
             rows.append(row)
             print(f"    {backend}: {row}", flush=True)
         small_run = _worker("ingest", "onnx-int8", str(small), str(work / "data-small"))
+        one_line = _one_line_article(work / "one-line")
+        one_line_run = _worker("ingest", "onnx-int8", str(one_line), str(work / "data-one-line"))
+        print(f"    one {ONE_LINE_BYTES / 1e6:.1f} MB line: {one_line_run}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table(
@@ -196,13 +218,25 @@ def main() -> None:
             "passages": rows[-1]["passages"],
             "peak_rss_mb": rows[-1]["peak_rss_mb"],
         },
+        "one_line": {
+            "bytes": ONE_LINE_BYTES,
+            "passages": one_line_run["passages"],
+            "sentences": one_line_run["sentences"],
+            "seconds": round(one_line_run["seconds"], 1),
+            "peak_rss_mb": one_line_run["peak_rss_mb"],
+        },
     }
     table(
-        "Peak RSS of ingest by corpus size (onnx-int8)",
+        "Peak RSS of ingest by corpus size, and of one article on one line (onnx-int8)",
         ["articles", "passages", "peak RSS MiB"],
         [
             [SMALL, memory["small"]["passages"], memory["small"]["peak_rss_mb"]],
             [ARTICLES, memory["large"]["passages"], memory["large"]["peak_rss_mb"]],
+            [
+                f"1 ({ONE_LINE_BYTES / 1e6:.1f} MB line, {memory['one_line']['seconds']} s)",
+                memory["one_line"]["passages"],
+                memory["one_line"]["peak_rss_mb"],
+            ],
         ],
     )
     whole: dict[str, Any] | None = None

@@ -36,6 +36,18 @@ OSLO_ARTICLE = (
     " said.\nShe added that taxes stay as they are.\n"
 )
 
+# The answer JSON's fields (README, "The answer JSON"): they may grow, never shrink.
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "confidence",
+    "speakers",
+    "time_window",
+    "took_ms",
+}
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

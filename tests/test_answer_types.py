@@ -69,7 +69,7 @@ def test_specifics_are_the_questions_names_and_numbers() -> None:
 
 
 def test_a_sentence_opening_with_a_pronoun_refers_back_yet_may_name_the_answer() -> None:
-    """"It" sends the reader to the sentence before; a sentence opening with "It" can still be
+    """ "It" sends the reader to the sentence before; a sentence opening with "It" can still be
     that sentence before, when it names the thing asked for."""
     expected = expectation("Which show received the most nominations?")
     lead = "It was a good morning for the cast of “Succession” and “Ted Lasso.”"

@@ -22,7 +22,7 @@ from qa.api import create_app
 from qa.settings import Settings
 from qa.timeframe import recency_bonus
 
-from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer, free_port
+from .conftest import ANSWER_KEYS, PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer, free_port
 
 CITATION_KEYS = {
     "n",
@@ -60,16 +60,7 @@ def test_chat_shape(client: TestClient) -> None:
     response = client.post("/api/chat", json={"question": "What did Putin say about training?"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {
-        "question",
-        "answer",
-        "abstained",
-        "citations",
-        "confidence",
-        "speakers",
-        "time_window",
-        "took_ms",
-    }
+    assert set(body) == ANSWER_KEYS
     assert body["question"] == "What did Putin say about training?" and body["abstained"] is False
     assert body["time_window"] is None
     assert 1 <= len(body["citations"]) <= 3

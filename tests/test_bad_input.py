@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
+from qa.articles import parse_article
+from qa.indexes import load_verified_indexes
 from qa.ingest import IngestReport, ingest_directory
+from qa.passages import split_article
 from qa.settings import Settings
 
 from .conftest import PUTIN_ARTICLE, SEEDS
@@ -131,3 +137,102 @@ def test_fact_deep_in_a_long_paragraph_is_found(
     assert answer.citations and answer.citations[0].article_id == "long"
     assert FACT in answer.citations[0].quote
     archive.close()
+
+
+# -- files that change or turn odd while ingest runs; one enormous line ----------------------
+
+
+def _story(place: str) -> str:
+    return f"{HEADER}The {place} budget will grow by four percent, the minister said.\n"
+
+
+def _ingest_when_warned(
+    seeds: Path, data: Path, encoder: Encoder, meanwhile: Callable[[], None]
+) -> IngestReport:
+    """Ingest ``seeds``, calling ``meanwhile`` at its first warning (on the first file, which
+    is binary): what a user does to the folder while ingest runs, at a chosen moment."""
+    settings = Settings(seeds_dir=seeds, data_dir=data)
+    (seeds / "a.bin").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    called: list[bool] = []
+
+    class Meanwhile(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if not called:
+                called.append(True)
+                meanwhile()
+
+    handler = Meanwhile(logging.WARNING)
+    logging.getLogger("qa").addHandler(handler)
+    reports: list[IngestReport] = []
+    try:
+        # A thread, so that an ingest that blocks fails the test instead of hanging it.
+        worker = threading.Thread(
+            target=lambda: reports.append(
+                ingest_directory(
+                    seeds,
+                    open_store(settings),
+                    encoder,
+                    data,
+                    settings.max_file_bytes,
+                    progress=False,
+                )
+            ),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout=120)
+    finally:
+        logging.getLogger("qa").removeHandler(handler)
+    assert not worker.is_alive(), "ingest blocked"
+    assert called and reports
+    return reports[0]
+
+
+def test_a_file_deleted_while_ingest_runs_is_skipped(tmp_path: Path, encoder: Encoder) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "b.txt").write_text(_story("Oslo"))
+    (seeds / "c.txt").write_text(_story("Bergen"))
+    report = _ingest_when_warned(seeds, tmp_path / "data", encoder, (seeds / "b.txt").unlink)
+    assert report.added == ["c"]
+    assert report.skipped[1:] == [
+        (str(seeds / "b.txt"), "gone (deleted while ingest ran, or a broken link)")
+    ]
+    store = open_store(Settings(data_dir=tmp_path / "data"))
+    assert load_verified_indexes(store, tmp_path / "data").passages.count == 1
+
+
+def test_a_file_swapped_for_a_fifo_is_skipped_without_blocking(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "b.txt").write_text(_story("Oslo"))
+    (seeds / "c.txt").write_text(_story("Bergen"))
+
+    def swap() -> None:
+        (seeds / "b.txt").unlink()
+        os.mkfifo(seeds / "b.txt")
+
+    report = _ingest_when_warned(seeds, tmp_path / "data", encoder, swap)
+    assert report.added == ["c"]
+    assert report.skipped[1:] == [(str(seeds / "b.txt"), "not a regular file")]
+
+
+def test_one_enormous_line_is_split_in_bounded_work(encoder: Encoder) -> None:
+    """A 1 MB line without full stops: the tokens are never counted whole (memory), and
+    over-long sentences are not counted word by word (minutes on a 10 MB line)."""
+    words = [f"delegate{i % 97} reviewed tables" for i in range(40_000)]
+    article = parse_article("huge", " ".join(words))
+    counted: list[int] = []
+
+    def count_tokens(text: str) -> int:
+        counted.append(len(text))
+        return encoder.count_tokens(text)
+
+    passages, _ = split_article(article, count_tokens, encoder.window_tokens)
+    text = article.paragraphs[0].text
+    assert len(text) > 1_000_000 and " ".join(p.text for p in passages) == text
+    assert all(encoder.count_tokens(p.text) <= encoder.window_tokens for p in passages)
+    assert max(counted) <= 16 * encoder.window_tokens
+    assert len(counted) < len(text.split()) / 10

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import faiss
+import pytest
 
 from qa.settings import Settings
+from qa.store import Store
 
-from .conftest import PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
+from .conftest import ANSWER_KEYS, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
 
 
 def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -30,16 +35,7 @@ def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {
-        "question",
-        "answer",
-        "abstained",
-        "citations",
-        "confidence",
-        "speakers",
-        "time_window",
-        "took_ms",
-    }
+    assert set(answer) == ANSWER_KEYS
     assert set(answer["citations"][0]) == {
         "n",
         "article_id",
@@ -198,3 +194,94 @@ def test_onnx_int8_backend_and_graph_index_end_to_end(tmp_path: Path) -> None:
     refused = run("ask", "anything", "--backend", "tpu")
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "backend" in refused.stderr
+
+
+def test_ingest_reads_a_link_out_of_the_folder_only_when_asked(tmp_path: Path) -> None:
+    seeds, etc = tmp_path / "seeds", tmp_path / "etc"
+    seeds.mkdir()
+    etc.mkdir()
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (seeds / "passwd_link.txt").symlink_to(etc / "passwd")
+    shutil.copy(SEEDS / f"{PUTIN_ARTICLE}.txt", seeds)
+    done = _run("ingest", "--seeds", str(seeds), data_dir=tmp_path / "d")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped;")
+    assert done.stderr.strip().splitlines() == [
+        f"WARNING: skipped {seeds / 'passwd_link.txt'}: a link to {etc / 'passwd'}, outside "
+        f"{seeds} (see --follow-links)"
+    ]
+    followed = _run("ingest", "--seeds", str(seeds), "--follow-links", data_dir=tmp_path / "d")
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stdout.startswith("1 added, 0 updated, 0 removed, 1 unchanged, 0 skipped;")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs, to run out of space for real."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill ``disk`` up, then free ``leave`` bytes."""
+    with open(disk / "filler", "ab") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        filler.truncate(max(filler.tell() - leave, 0))
+
+
+def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The error line of a failed command: its last, its only one, and no traceback."""
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith("error:")] == lines[-1:]
+    return lines[-1]
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(small_disk: Path, tmp_path: Path) -> None:
+    data, seeds = small_disk / "data", tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    assert _run("ingest", "--seeds", str(seeds), data_dir=data).returncode == 0
+    putin = (SEEDS / f"{PUTIN_ARTICLE}.txt").read_text()
+    # More than SQLite's page cache holds, so that a write fails in mid-transaction and SQLite
+    # rolls it back itself (then the store's own ROLLBACK fails too).
+    for n in range(120):
+        (seeds / f"more{n}.txt").write_text(putin.replace("the ", f"the {n} "))
+    _fill(small_disk, leave=1536 * 1024)
+    error = _one_error_line(_run("ingest", "--seeds", str(seeds), data_dir=data))
+    assert error.startswith(f"error: the disk holding {data} is full (")
+    assert error.endswith(
+        "free some space and run `dateline ingest` again; what was stored before is intact"
+    )
+
+    _fill(small_disk, leave=0)
+    error = _one_error_line(_run("ask", "What did Putin say about training?", data_dir=data))
+    assert error.startswith(f"error: the disk holding {data} is full (")
+    assert error.endswith("free some space and ask again")
+
+    (small_disk / "filler").unlink()
+    asked = _run("ask", "What did Putin say about training?", "--json", data_dir=data)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["citations"]
+    store = Store(data / "store.sqlite")
+    assert {PUTIN_ARTICLE, SHOIGU_ARTICLE} <= set(store.stored_files())
+    assert store.integrity_check() == "ok"
+    store.close()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from fastapi.testclient import TestClient
 
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
+from qa.api import create_app
 from qa.archive import Archive, open_store
 from qa.indexes import load_verified_indexes, manifest
 from qa.ingest import IngestReport, check_model, ingest_directory, ingest_jsonl
@@ -19,9 +23,13 @@ from qa.store import Store
 from .conftest import OSLO_ARTICLE, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
 
 
-def _ingest(folder: Path, data: Path, encoder: Encoder) -> tuple[Store, IngestReport]:
+def _ingest(
+    folder: Path, data: Path, encoder: Encoder, *, follow_links: bool = False
+) -> tuple[Store, IngestReport]:
     store = open_store(Settings(data_dir=data))
-    report = ingest_directory(folder, store, encoder, data, 1_000_000, progress=False)
+    report = ingest_directory(
+        folder, store, encoder, data, 1_000_000, progress=False, follow_links=follow_links
+    )
     return store, report
 
 
@@ -99,10 +107,10 @@ def test_linked_file_removed_from_the_folder_leaves_the_store(
     seeds.mkdir()
     for article in (SHOIGU_ARTICLE, PUTIN_ARTICLE):
         (seeds / f"{article}.txt").symlink_to(elsewhere / f"{article}.txt")
-    _, first = _ingest(seeds, tmp_path / "data", encoder)
+    _, first = _ingest(seeds, tmp_path / "data", encoder, follow_links=True)
     assert sorted(first.added) == [SHOIGU_ARTICLE, PUTIN_ARTICLE]
     (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
-    store, second = _ingest(seeds, tmp_path / "data", encoder)
+    store, second = _ingest(seeds, tmp_path / "data", encoder, follow_links=True)
     assert second.removed == [PUTIN_ARTICLE] and second.unchanged == 1
     assert set(store.stored_files()) == {SHOIGU_ARTICLE}
 
@@ -286,3 +294,110 @@ def test_jsonl_articles_are_searched_with_their_source_url(
         assert citations and citations[0].source_url == "https://example.com/oslo-budget"
     finally:
         archive.close()
+
+
+def _story(place: str, number: int) -> str:
+    return (
+        f"date 2024-05-{number:02d} {place.upper()}, May {number}. /NTB/. The {place} budget "
+        f"will grow by {number} percent, the minister said.\n"
+    )
+
+
+def test_a_link_out_of_the_folder_is_read_only_when_asked(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds, etc, data = tmp_path / "seeds", tmp_path / "etc", tmp_path / "data"
+    (seeds / "sub").mkdir(parents=True)
+    etc.mkdir()
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (seeds / "passwd_link.txt").symlink_to(etc / "passwd")
+    (seeds / "sub" / "bergen.txt").write_text(_story("Bergen", 2))
+    (seeds / "bergen.txt").symlink_to(seeds / "sub" / "bergen.txt")  # inside: read
+    (seeds / "oslo.txt").write_text(_story("Oslo", 1))
+
+    store, report = _ingest(seeds, data, encoder)
+    link, target = seeds / "passwd_link.txt", (etc / "passwd").resolve()
+    reason = f"a link to {target}, outside {seeds.resolve()} (see --follow-links)"
+    assert report.added == ["bergen", "oslo"]
+    assert report.skipped == [(str(seeds.resolve() / link.name), reason)]
+    assert [r.getMessage() for r in caplog.records if "passwd" in r.getMessage()] == [
+        f"skipped {seeds.resolve() / link.name}: {reason}"
+    ]
+    assert store.article("passwd_link") is None
+
+    _, followed = _ingest(seeds, data, encoder, follow_links=True)
+    assert followed.added == ["passwd_link"] and followed.skipped == []
+    store, again = _ingest(seeds, data, encoder)  # what an earlier run let in leaves
+    assert again.removed == ["passwd_link"] and set(store.stored_files()) == {"bergen", "oslo"}
+
+
+def test_a_name_that_is_not_an_id_is_stored_under_one_that_is(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    seeds.mkdir()
+    long_a, long_b = "x" * 230 + "a", "x" * 230 + "b"
+    names = ["a b", "a?b", "café", "Осло", long_a, long_b, "e\u0301te"]
+    for number, name in enumerate(names, 1):
+        (seeds / f"{name}.txt").write_text(_story("Oslo", number))
+
+    store, report = _ingest(seeds, data, encoder)
+    ids = set(report.added)
+    long_ids = {i for i in ids if i.startswith("x")}
+    assert ids - long_ids == {"a_b", "café", "éte", "Осло"}
+    assert len(long_ids) == 2
+    assert all(len(i) == 200 and i.startswith("x" * 191 + "_") for i in long_ids)
+    taken = f"its article id 'a_b' is taken by {seeds.resolve() / 'a b.txt'}"
+    assert report.skipped == [(str(seeds.resolve() / "a?b.txt"), taken)]
+    renamed = [r.getMessage() for r in caplog.records if "stored as article id" in r.getMessage()]
+    assert len(renamed) == 4 and "a b.txt: stored as article id 'a_b'" in renamed[0]
+
+    _, again = _ingest(seeds, data, encoder)  # the same ids on every run
+    assert again.unchanged == 6 and not again.changed and len(again.skipped) == 1
+    assert set(store.stored_files()) == ids
+    with TestClient(create_app(Settings(data_dir=data))) as client:
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        for article_id in ids:
+            assert client.get(f"/api/articles/{quote(article_id)}").status_code == 200
+            assert client.get(f"/articles/{quote(article_id)}").status_code == 200
+
+
+def test_files_with_one_stem_keep_the_first(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    seeds.mkdir()
+    (seeds / "dup.txt").write_text(_story("Oslo", 1))
+    _ingest(seeds, data, encoder)
+    (seeds / "dup.md").write_text(_story("Bergen", 2))  # first by name, but "dup" is taken
+    store, report = _ingest(seeds, data, encoder)
+    reason = f"its article id 'dup' is taken by {seeds.resolve() / 'dup.txt'}"
+    assert report.skipped == [(str(seeds.resolve() / "dup.md"), reason)]
+    assert report.unchanged == 1 and not report.changed
+    assert store.counts()["articles"] == 1
+
+    fresh, report = _ingest(seeds, tmp_path / "fresh", encoder)
+    assert report.added == ["dup"] and len(report.skipped) == 1
+    found = fresh.article("dup")
+    assert found is not None and "Bergen" in found[1][0].text  # dup.md sorts first
+
+
+def test_a_renamed_file_moves_in_one_run(tmp_path: Path, encoder: Encoder) -> None:
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    seeds.mkdir()
+    (seeds / "b.txt").write_text(_story("Oslo", 1))
+    (seeds / "c.txt").write_text(_story("Bergen", 2))
+    _ingest(seeds, data, encoder)
+    (seeds / "b.txt").rename(seeds / "a.txt")  # new name first: its text is still stored
+    (seeds / "c.txt").rename(seeds / "c.md")  # its id still stored, under another source
+    store, report = _ingest(seeds, data, encoder)
+    assert (sorted(report.added), sorted(report.removed), report.skipped) == (
+        ["a", "c"],
+        ["b", "c"],
+        [],
+    )
+    assert set(store.stored_files()) == {"a", "c"}
+    assert load_verified_indexes(store, data).passages.count == store.counts()["passages"]

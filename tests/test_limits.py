@@ -147,12 +147,12 @@ def test_requests_without_their_body_hold_no_slot(deadlines_server: LiveServer) 
 def test_connections_slow_to_send_a_request_head_are_closed(deadlines_server: LiveServer) -> None:
     """Silent from the start, a head trickled a byte at a time, or silent midway through a second
     head after an answer: each is closed once the header deadline has passed."""
+    started = time.monotonic()  # no deadline can begin earlier
     with ExitStack() as stack:
         silent, trickling, second = (stack.enter_context(_connect(deadlines_server)) for _ in "abc")
         second.sendall(b"GET /healthz HTTP/1.1\r\nHost: dateline\r\n\r\n")
         assert _answer(second)[0] == 200
         second.sendall(b"GET /heal")
-        started = time.monotonic()
         trickle = iter(b"GET /healthz HTTP/1.1\r\nHost: dateline\r\nX-Padding: " + b"a" * 100)
         closed: dict[str, float] = {}
         while len(closed) < 3 and time.monotonic() < started + HEADER_TIMEOUT + 5:
@@ -164,7 +164,7 @@ def test_connections_slow_to_send_a_request_head_are_closed(deadlines_server: Li
                     closed[name] = time.monotonic() - started
             time.sleep(0.1)
     assert set(closed) == {"silent", "trickling", "second"}
-    assert all(HEADER_TIMEOUT - 0.5 < seconds < HEADER_TIMEOUT + 2 for seconds in closed.values())
+    assert all(HEADER_TIMEOUT - 0.1 < seconds < HEADER_TIMEOUT + 3 for seconds in closed.values())
 
 
 def test_idle_connections_past_the_inherited_soft_limit(
@@ -173,9 +173,8 @@ def test_idle_connections_past_the_inherited_soft_limit(
     """Started under ``ulimit -Sn 1024``, the server raised its limit to the hard one: 1,100 idle
     connections leave /healthz reachable before the header deadline closes any of them."""
     limits = Path(f"/proc/{deadlines_server.process.pid}/limits").read_text()
-    soft, hard = next(line for line in limits.splitlines() if line.startswith("Max open files"))[
-        len("Max open files") :
-    ].split()[:2]
+    open_files = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+    soft, hard = open_files.split()[3:5]
     assert soft == hard
     with ExitStack() as stack:
         started = time.monotonic()

@@ -207,16 +207,19 @@ def test_hostile_questions_are_read_in_linear_time(unit: str) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-def test_questions_without_a_date_never_load_dateparser() -> None:
-    """The import costs ~75 ms: a server that never meets a dated question never pays it."""
+def test_dateparser_loads_only_for_a_date_or_a_server() -> None:
+    """The import costs ~75 ms: a CLI question without a date never pays it, a dated one does,
+    and a server pays it while it loads (``prepare_dates``), before its first question."""
     script = (
-        "import sys; from datetime import date; from qa.timeframe import read_time; "
+        "import sys; from datetime import date; "
+        "from qa.timeframe import prepare_dates, read_time; "
         "import qa.api.app; "
         "read_time('What did Putin say about the 2019 agreement?', date(2024, 5, 8)); "
         "read_time('What is the latest on the SCO?', date(2024, 5, 8)); "
         "assert 'dateparser' not in sys.modules; "
-        "read_time('What did Putin say in June 2022?', date(2024, 5, 8)); "
-        "assert 'dateparser' in sys.modules"
+        "prepare_dates(); "
+        "assert 'dateparser' in sys.modules; "
+        "assert read_time('What did Putin say in June 2022?', date(2024, 5, 8)).explicit"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -21,6 +21,7 @@ from qa.api.routes import RATE_LIMITED_PATHS, WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.settings import Settings
+from qa.timeframe import prepare_dates
 
 __all__ = ["create_app"]
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 def _load(app: FastAPI, settings: Settings) -> None:
     try:
+        prepare_dates()
         app.state.archive = Archive.open(settings)
     except (DatelineError, EmbeddingError) as exc:
         app.state.load_error = str(exc)
