@@ -15,7 +15,8 @@ from qa.speakers import Person, attribute_speakers
 __all__ = ["Passage", "PassageSentence", "split_article"]
 
 _WORD = re.compile(r"\S+")
-# More characters than this a token cannot fit a window: news text has 4 to 5 a wordpiece.
+# A text of more characters than this for each token of a window is taken not to fit it, and
+# is not counted: news text runs 4 to 5 characters a wordpiece.
 _MAX_CHARS_PER_TOKEN = 16
 
 
@@ -66,8 +67,8 @@ def _fit_sentence(
 
 
 def _cost(text: str, count_tokens: Callable[[str], int], budget: int) -> int:
-    """Tokens of ``text``; more than ``budget`` without counting them for a text too long to
-    fit, since counting the tokens of a 10 MB line held them all at once (~400 MB)."""
+    """Tokens of ``text``; more than ``budget``, uncounted, for a text too long to fit: the
+    tokenizer holds every token of what it counts (1.2 GB for a 10 MB line)."""
     return count_tokens(text) if len(text) <= _MAX_CHARS_PER_TOKEN * budget else budget + 1
 
 
