@@ -218,7 +218,12 @@ class Archive:
         question = clean_question(question)
         window = read_time(question, as_of or date.today())
         read, composition = self.compose(question, top_k, history, filters, window)
-        if composition.abstained and window.end is not None and window.end < window.as_of:
+        if (
+            composition.abstained
+            and read.unknown_person is None
+            and window.end is not None
+            and window.end < window.as_of
+        ):
             # News of a dated event is written on it and after it ("on January 6, 2021" is in
             # stories of the weeks that follow): with nothing inside the window, its end moves
             # to as_of, and the answer reports the window it searched.
@@ -226,15 +231,16 @@ class Archive:
             read, composition = self.compose(question, top_k, history, filters, window)
         if read.unknown_person is not None:
             message = f"No statements by {read.unknown_person} were found in the archive."
-            return self._abstain(question, message, started, window=window)
+            return self._abstain(question, message, started, window)
         if composition.abstained:
             message = (
                 f"No passage dated {window.label} answers this question."
                 if window.explicit
                 else self._no_answer(read)
             )
-            abstained = self._abstain(question, message, started, composition.confidence, window)
-            return abstained.model_copy(update={"speakers": _listed(read.speakers)})
+            return self._abstain(
+                question, message, started, window, composition.confidence, read.speakers
+            )
         return Answer(
             question=question,
             answer=composition.answer,
@@ -353,8 +359,9 @@ class Archive:
         question: str,
         message: str,
         started: float,
+        window: TimeWindow,
         confidence: float = 0.0,
-        window: TimeWindow | None = None,
+        speakers: tuple[str, ...] | None = None,
     ) -> Answer:
         return Answer(
             question=question,
@@ -362,7 +369,8 @@ class Archive:
             abstained=True,
             citations=[],
             confidence=round(confidence, 4),
-            time_window=_date_window(window) if window is not None else None,
+            speakers=_listed(speakers),
+            time_window=_date_window(window),
             took_ms=_elapsed_ms(started),
         )
 
