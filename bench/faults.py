@@ -109,7 +109,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
         _, stderr = process.communicate()
         stored = {line.split()[-1] for line in stderr.splitlines() if "stored" in line}
         store = open_store(Settings(data_dir=data))
-        if store.integrity_check() != "ok":
+        if store.integrity_check() != ["ok"]:
             failures.append(f"kill {attempt}: integrity_check failed")
         if not store.counts()["articles"]:
             outcomes["killed before the first commit"] += 1

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -37,10 +39,18 @@ from qa.answer import (
     compose_answer,
 )
 from qa.articles import parse_article
-from qa.errors import ArticleNotFoundError, DuplicateArticleError, IndexNotBuiltError
+from qa.errors import (
+    ArticleNotFoundError,
+    DiskFullError,
+    DuplicateArticleError,
+    IndexNotBuiltError,
+    StoreDamagedError,
+)
+from qa.faults import root_cause, storage_error, storage_errors
 from qa.indexes import (
     Indexes,
     derive_indexes,
+    index_save_bytes,
     load_indexes,
     load_verified_indexes,
     manifest,
@@ -65,8 +75,10 @@ Vector = npt.NDArray[np.float32]
 
 
 def open_store(settings: Settings) -> Store:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Store(settings.data_dir / "store.sqlite")
+    """The store of ``settings.data_dir``; a damaged or unreadable one is a one-line error."""
+    with storage_errors(settings.data_dir):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return Store(settings.data_dir / "store.sqlite")
 
 
 def open_encoder(settings: Settings) -> Encoder:
@@ -99,6 +111,8 @@ class Archive:
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
         self._view = self._make_view(indexes)
+        # Why the index files are behind the store, after a committed write could not save them.
+        self.unsaved_indexes: str | None = None
         self._embed = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_question)
 
     @classmethod
@@ -106,21 +120,48 @@ class Archive:
         """Load model, store and indexes; damaged, stale or missing indexes are rebuilt.
 
         A store with articles but no manifest is an ingest killed before its first index: its
-        committed articles are kept and indexed.
+        committed articles are kept and indexed. A damaged store is refused, with its remedy.
         """
         store = open_store(settings)
-        if manifest(store) is None and not store.counts()["articles"]:
-            raise IndexNotBuiltError(str(settings.data_dir))
-        encoder = encoder or open_encoder(settings)
-        check_model(store, encoder)
-        indexes = load_indexes(
-            store, settings.data_dir, encoder.name, encoder.dimension, index_config(settings)
-        )
-        return cls(settings, encoder, store, indexes)
+        try:
+            with storage_errors(settings.data_dir):
+                damage = store.quick_check()
+                if damage != "ok":
+                    raise StoreDamagedError(damage)
+                if manifest(store) is None and not store.counts()["articles"]:
+                    raise IndexNotBuiltError(str(settings.data_dir))
+            encoder = encoder or open_encoder(settings)
+            with storage_errors(settings.data_dir):
+                check_model(store, encoder)
+                indexes, unsaved = load_indexes(
+                    store,
+                    settings.data_dir,
+                    encoder.name,
+                    encoder.dimension,
+                    index_config(settings),
+                )
+        except BaseException:
+            store.close()
+            raise
+        archive = cls(settings, encoder, store, indexes)
+        archive.unsaved_indexes = unsaved
+        return archive
 
     @property
     def indexes(self) -> Indexes:
         return self._view.indexes
+
+    def warnings(self) -> list[str]:
+        """What an operator should know though the archive answers."""
+        found = []
+        if self.store.read_only:
+            found.append("the archive's folder is read-only: it answers but takes no writes")
+        if self.unsaved_indexes is not None:
+            found.append(
+                f"the index files are behind the store ({self.unsaved_indexes}); answers come"
+                " from memory, and the files are saved at the next write or start"
+            )
+        return found
 
     def _make_view(self, indexes: Indexes) -> _View:
         ranker = HybridRanker(
@@ -380,51 +421,78 @@ class Archive:
         """Add or replace one article; returns its passage count and whether it replaced one."""
         article = parse_article(article_id, text)
         prepared = prepare(article, self.encoder)
-        with self._writer:
+        with self._write():
             twin = self.store.article_with_hash(article.content_hash)
             if twin is not None and twin != article_id:
                 raise DuplicateArticleError(article_id, twin)
             replaced = self.store.article(article_id) is not None
-            self.store.begin()
-            try:
-                store_articles(self.store, self.encoder, [prepared])
-                self._commit_and_swap()
-            except BaseException:
-                self.store.rollback()
-                raise
+            store_articles(self.store, self.encoder, [prepared])
         return len(prepared.passages), replaced
 
     def delete_article(self, article_id: str) -> None:
-        with self._writer:
-            self.store.begin()
-            try:
-                if not self.store.delete_article(article_id):
-                    raise ArticleNotFoundError(article_id)
-                self._commit_and_swap()
-            except BaseException:
-                self.store.rollback()
-                raise
+        with self._write():
+            if not self.store.delete_article(article_id):
+                raise ArticleNotFoundError(article_id)
 
-    def _commit_and_swap(self) -> None:
-        """Derive the new view inside the open write transaction, then publish both at once."""
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write, all or nothing: its body runs in a write transaction; the new view is
+        derived inside it, then committed and published at once.
+
+        A folder that could not take the new index files refuses the write before anything is
+        committed. Should saving them fail all the same, the committed write stands: it is
+        answered from memory, and ``unsaved_indexes`` says why the files are behind.
+        """
+        with self._writer:
+            with storage_errors(self.settings.data_dir):
+                self._check_room()
+                self.store.begin()
+                try:
+                    yield
+                    view = self._make_view(self._derive_indexes())
+                    with self._swap:
+                        self.store.commit()
+                        self._view = view
+                except BaseException:
+                    self.store.rollback()
+                    raise
+            self._save_indexes(view.indexes)
+
+    def _check_room(self) -> None:
+        data_dir = self.settings.data_dir
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".probe"):
+            pass  # raises the folder's own refusal: read-only, immutable
+        needed = index_save_bytes(data_dir)
+        free = shutil.disk_usage(data_dir).free
+        if free < needed:
+            raise DiskFullError(f"{free:,} bytes free, saving the index takes {needed:,}")
+
+    def _derive_indexes(self) -> Indexes:
         current = self._view.indexes
-        indexes = derive_indexes(
+        return derive_indexes(
             self.store,
             self.encoder.dimension,
             index_config(self.settings),
             {"passages": current.passages, "sentences": current.sentences},
         )
-        view = self._make_view(indexes)
-        with self._swap:
-            self.store.commit()
-            self._view = view
-        persist_indexes(
-            view.indexes,
-            self.store,
-            self.settings.data_dir,
-            self.encoder.name,
-            self.encoder.dimension,
-        )
+
+    def _save_indexes(self, indexes: Indexes) -> None:
+        data_dir = self.settings.data_dir
+        try:
+            persist_indexes(
+                indexes, self.store, data_dir, self.encoder.name, self.encoder.dimension
+            )
+        except Exception as exc:  # the write is committed: never report it as failed
+            self.unsaved_indexes = root_cause(exc)
+            log.warning(
+                "a write was committed, but its index files could not be saved (%s): it is "
+                "answered from memory; the files are saved with the next write, or rebuilt "
+                "from the store when the archive next opens",
+                self.unsaved_indexes,
+                exc_info=storage_error(exc, data_dir) is None,
+            )
+        else:
+            self.unsaved_indexes = None
 
     def close(self) -> None:
         self.store.close()

@@ -1,12 +1,10 @@
-"""The ``dateline`` command: ingest, ask, serve."""
+"""The ``dateline`` command: ingest, ask, serve, backup, check."""
 
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import os
-import shutil
 import sqlite3
 import sys
 import textwrap
@@ -22,9 +20,6 @@ __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-# SQLite says "disk I/O error", not "disk full", when it cannot grow the write-ahead log's
-# shared-memory file as it opens a store: with this little space free, that is the cause.
-_FULL_DISK_FREE_BYTES = 1 << 20
 
 
 def _quiet_libraries() -> None:
@@ -75,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="YYYY-MM-DD",
         help="ask as on that day (default today): later articles are hidden",
+    )
+
+    backup = commands.add_parser(
+        "backup", parents=[common], help="copy the archive into a new folder while it serves"
+    )
+    backup.add_argument("destination", type=Path, metavar="DEST", help="a new or empty folder")
+
+    check = commands.add_parser(
+        "check", parents=[common], help="check the store and the index files, and say the fix"
+    )
+    check.add_argument(
+        "--repair", action="store_true", help="rebuild index files that do not match the store"
     )
 
     serve = commands.add_parser("serve", parents=[common], help="serve the API and widget")
@@ -159,6 +166,42 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from qa.operations import backup
+
+    data_dir = _settings(args).data_dir
+    with_indexes = backup(data_dir, args.destination)
+    print(
+        f"backed up {data_dir} to {args.destination}; "
+        + (
+            "its index files came along"
+            if with_indexes
+            else "its index files changed meanwhile and are rebuilt when the copy is first opened"
+        )
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from qa.operations import check, repair
+
+    settings = _settings(args)
+    findings = check(settings.data_dir)
+    if args.repair and all(f.sound for f in findings if f.part == "store"):
+        if not all(f.sound for f in findings):
+            unsaved = repair(settings)
+            if unsaved is not None:
+                print(f"error: the index files could not be saved: {unsaved}", file=sys.stderr)
+                return EXIT_ERROR
+            print("index files: rebuilt from the store")
+        findings = check(settings.data_dir)
+    for finding in findings:
+        print(f"{finding.part}: {finding.said}")
+        if finding.fix:
+            print(f"fix: {finding.fix}")
+    return 0 if all(f.sound for f in findings) else EXIT_ERROR
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     token = settings.api_token
@@ -175,64 +218,24 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the errors it was raised from or while handling, innermost last."""
-    chain = [exc]
-    while (cause := chain[-1].__cause__ or chain[-1].__context__) and cause not in chain:
-        chain.append(cause)
-    return chain
-
-
-def _free_bytes(folder: Path) -> int | None:
-    try:
-        return shutil.disk_usage(folder).free
-    except OSError:
-        return None
-
-
-def _disk_full(cause: BaseException, data_dir: Path) -> str | None:
-    """What says the disk is full, when ``cause`` does."""
-    if isinstance(cause, OSError):
-        return str(cause) if cause.errno in (errno.ENOSPC, errno.EDQUOT) else None
-    no_space = os.strerror(errno.ENOSPC)
-    if isinstance(cause, RuntimeError):  # FAISS's failed writes, the C library's words inside
-        return no_space if no_space in str(cause) else None
-    if not isinstance(cause, sqlite3.Error):
-        return None
-    code = cause.sqlite_errorcode & 0xFF  # the primary code of an extended one
-    if code == sqlite3.SQLITE_FULL:
-        return str(cause)
-    free = _free_bytes(data_dir)
-    if code == sqlite3.SQLITE_IOERR and free is not None and free < _FULL_DISK_FREE_BYTES:
-        return f"{cause}: {free:,} bytes free"
-    return None
-
-
-def _storage_error(
-    exc: OSError | sqlite3.Error | RuntimeError, args: argparse.Namespace
-) -> str | None:
+def _storage_error(exc: BaseException, args: argparse.Namespace) -> str | None:
     """One line naming why the data folder or an article could not be read or written; None
-    for a RuntimeError that is not a full disk (a bug, whose traceback is wanted).
+    for an error that is not about them (a bug, whose traceback is wanted)."""
+    from qa.errors import DiskFullError
+    from qa.faults import storage_error
 
-    The error raised may not be the cause: when SQLite gives up a transaction on a full disk
-    itself, the store's ROLLBACK fails with "no transaction is active" while handling it.
-    """
     data_dir: Path = _settings(args).data_dir
-    chain = _causes(exc)
-    full = next((said for cause in chain if (said := _disk_full(cause, data_dir))), None)
-    if full is not None:
-        if args.command == "ask":
-            return f"the disk holding {data_dir} is full ({full}): free some space and ask again"
-        return (
-            f"the disk holding {data_dir} is full ({full}): free some space and run "
-            f"`dateline {args.command}` again; what was stored before is intact"
-        )
-    cause = next((c for c in reversed(chain) if isinstance(c, OSError | sqlite3.Error)), None)
-    if cause is None:
+    error = storage_error(exc, data_dir)
+    if error is None:
         return None
-    if isinstance(cause, sqlite3.Error):
-        return f"{cause} ({data_dir / 'store.sqlite'})"
-    return str(cause)
+    if not isinstance(error, DiskFullError):
+        return str(error)
+    if args.command == "ask":
+        return f"the disk holding {data_dir} is full ({error.said}): free some space and ask again"
+    return (
+        f"the disk holding {data_dir} is full ({error.said}): free some space and run "
+        f"`dateline {args.command}` again; what was stored before is intact"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,7 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from embeddings.errors import EmbeddingError
     from qa.errors import DatelineError
 
-    handlers = {"ingest": _ingest, "ask": _ask, "serve": _serve}
+    handlers = {
+        "ingest": _ingest,
+        "ask": _ask,
+        "serve": _serve,
+        "backup": _backup,
+        "check": _check,
+    }
     try:
         return handlers[args.command](args)
     except (DatelineError, EmbeddingError) as exc:

@@ -8,6 +8,12 @@ __all__ = [
     "IndexNotBuiltError",
     "ArticleNotFoundError",
     "DuplicateArticleError",
+    "StorageError",
+    "DiskFullError",
+    "ReadOnlyArchiveError",
+    "RESTORE",
+    "StoreDamagedError",
+    "WriteAheadLogLostError",
 ]
 
 
@@ -36,3 +42,52 @@ class ArticleNotFoundError(DatelineError, LookupError):
 class DuplicateArticleError(DatelineError):
     def __init__(self, article_id: str, twin: str) -> None:
         super().__init__(f"Article {article_id!r} has the same text as article {twin!r}.")
+
+
+class StorageError(DatelineError):
+    """A write the archive's folder could not take; nothing of it was stored."""
+
+
+class DiskFullError(StorageError):
+    def __init__(self, said: str) -> None:
+        super().__init__(
+            f"the disk holding the archive is full ({said}): free some space and try again;"
+            " what was stored before is intact"
+        )
+        self.said = said
+
+
+class ReadOnlyArchiveError(StorageError):
+    def __init__(self, said: str) -> None:
+        super().__init__(
+            f"the archive's folder cannot be written ({said}): it answers questions but takes"
+            " no writes"
+        )
+
+
+# What to do about a damaged store: its articles are the one thing that cannot be derived.
+RESTORE = (
+    "restore store.sqlite from a backup made with `dateline backup`, or ingest the articles"
+    " again into an empty folder"
+)
+
+
+class StoreDamagedError(DatelineError):
+    def __init__(self, said: str) -> None:
+        super().__init__(
+            f"the archive's store is damaged ({said}): {RESTORE}; `dateline check` tells more"
+        )
+        self.said = said
+
+
+class WriteAheadLogLostError(StoreDamagedError):
+    """Writes after the log's deletion would be acknowledged and lost at the next start."""
+
+    def __init__(self) -> None:
+        DatelineError.__init__(
+            self,
+            "the store's write-ahead log (store.sqlite-wal) was deleted while the archive was"
+            " open: writes are refused from now on, since they would be lost; restart the"
+            " server, then add again what was written after the log was deleted",
+        )
+        self.said = "its write-ahead log was deleted while open"

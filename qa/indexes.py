@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,17 @@ from embeddings.index import (
     file_checksum,
     write_atomically,
 )
+from qa.errors import DatelineError
+from qa.faults import root_cause
 from qa.lexical import LexicalIndex
 from qa.store import Store
 
 __all__ = [
+    "INDEX_FILES",
     "Indexes",
     "build_indexes",
     "derive_indexes",
+    "index_save_bytes",
     "load_indexes",
     "load_verified_indexes",
     "manifest",
@@ -38,6 +43,11 @@ log = logging.getLogger(__name__)
 
 _VECTOR_FILES = {"passages": "passages.faiss", "sentences": "sentences.faiss"}
 _LEXICAL_DIR = "bm25"
+_MANIFEST_FILE = "manifest.json"
+# Every file and folder derived from the store, the manifest that vouches for them last.
+INDEX_FILES = (*_VECTOR_FILES.values(), _LEXICAL_DIR, _MANIFEST_FILE)
+# Room for the write's own rows and the manifest in the store, beside the index files.
+_SQLITE_HEADROOM_BYTES = 1 << 20
 _CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
 
 
@@ -142,7 +152,7 @@ def persist_indexes(
         "indexes": files,
     }
     store.set_meta("manifest", record)
-    write_atomically(data_dir / "manifest.json", json.dumps(record, indent=2).encode())
+    write_atomically(data_dir / _MANIFEST_FILE, json.dumps(record, indent=2).encode())
 
 
 def build_indexes(
@@ -218,20 +228,50 @@ def stored_vector_indexes(
 
 def load_indexes(
     store: Store, data_dir: Path, model: str, dimension: int, config: IndexConfig | None = None
-) -> Indexes:
+) -> tuple[Indexes, str | None]:
     """Load and verify; a missing, torn, altered or stale index is reported and rebuilt.
 
     One process rebuilds at a time (server workers start together); the others then load
-    what it wrote.
+    what it wrote. Returned beside the indexes: why the rebuilt ones could not be saved (a
+    read-only folder, a full disk), if they could not; the archive then answers from memory.
     """
     try:
-        return load_verified_indexes(store, data_dir, config)
+        return load_verified_indexes(store, data_dir, config), None
     except IndexFileError as exc:
         problem = exc
+    if store.read_only:
+        log.warning("%s; the folder is read-only, so the index is built in memory", problem)
+        return derive_indexes(store, dimension, config), "the archive's folder is read-only"
     with FileLock(data_dir / ".rebuild.lock"):
         try:
-            return load_verified_indexes(store, data_dir, config)
+            return load_verified_indexes(store, data_dir, config), None
         except IndexFileError:
             if manifest(store) is not None:
                 log.warning("%s; rebuilding the index from the store", problem)
-            return build_indexes(store, data_dir, model, dimension, config)
+        indexes = derive_indexes(store, dimension, config)
+        try:
+            persist_indexes(indexes, store, data_dir, model, dimension)
+        except (OSError, sqlite3.Error, RuntimeError, DatelineError) as exc:
+            unsaved = root_cause(exc)
+            log.warning(
+                "the rebuilt index files could not be saved (%s): answering from memory", unsaved
+            )
+            return indexes, unsaved
+        return indexes, None
+
+
+def index_save_bytes(data_dir: Path) -> int:
+    """The most extra space saving the index files takes at once: each is written beside the
+    one it replaces, then renamed over it (BM25's folder as a whole), one after another."""
+    lexical = data_dir / _LEXICAL_DIR
+    sizes = [_size(data_dir / name) for name in _VECTOR_FILES.values()]
+    if lexical.is_dir():
+        sizes.append(sum(_size(path) for path in lexical.iterdir()))
+    return max(sizes, default=0) + _SQLITE_HEADROOM_BYTES
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

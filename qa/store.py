@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.articles import Article
+from qa.errors import ReadOnlyArchiveError, WriteAheadLogLostError
 from qa.passages import Passage
 from qa.speakers import Person
 
@@ -95,6 +99,11 @@ _ADDED_COLUMNS = (
     ("articles", "author", "TEXT"),
     ("articles", "source_kind", "TEXT NOT NULL DEFAULT 'file'"),
 )
+
+# 16 MB of 4 KiB pages a step: writers get in between steps of a large store's backup.
+_BACKUP_PAGES_PER_STEP = 4096
+
+log = logging.getLogger(__name__)
 
 # What an article's ``source`` names: its own file, or a JSONL file of many articles.
 SOURCE_FILE = "file"
@@ -203,16 +212,38 @@ class PassageFilters:
         )
 
 
+def _one_line(said: object) -> str:
+    """SQLite's report of a damage, without its banner and line breaks."""
+    return " ".join(str(said).replace("*** in database main ***", "").split())
+
+
 def _blob(vector: Vectors) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
 class Store:
-    """One SQLite file in WAL mode; a connection per thread, so readers never share a cursor."""
+    """One SQLite file in WAL mode; a connection per thread, so readers never share a cursor.
+
+    A store in a folder that cannot be written opens read-only: it answers, and every write
+    is refused with the reason.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.wal = path.with_name(f"{path.name}-wal")
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._opened = threading.Lock()
+        self.read_only = path.exists() and not os.access(path.parent, os.W_OK)
+        self._wal_inode: int | None = None
+        if self.read_only:
+            self._db.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                raise ReadOnlyArchiveError(
+                    "the store was made by an older version and is upgraded when first opened"
+                    " in a writable folder"
+                )
+            return
         self._db.executescript(_SCHEMA)
         self._migrate()
 
@@ -220,12 +251,50 @@ class Store:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
+            db = self._connect()
             self._local.db = db
+            with self._opened:
+                self._connections.append(db)
         return db
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread is off so that close() may close every thread's connection; each
+        # is still used by its own thread alone.
+        if self.read_only:
+            # immutable: without it SQLite needs to create the shared-memory file beside the
+            # store, which a read-only folder refuses; nobody can change the folder anyway.
+            # But an immutable store ignores its write-ahead log: one that holds writes is
+            # read through the shared-memory file left beside it.
+            logged = self.wal.exists() and self.wal.stat().st_size > 0
+            return sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro{'' if logged else '&immutable=1'}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def _wal_file_inode(self) -> int | None:
+        try:
+            return self.wal.stat().st_ino
+        except FileNotFoundError:
+            return None
+
+    def _check_writable(self) -> None:
+        """Refuse a write that could not be kept: in a read-only folder, or once the write-ahead
+        log was deleted from under the open store (SQLite would go on writing to the deleted
+        file and acknowledge what the next start cannot see)."""
+        if self.read_only:
+            raise ReadOnlyArchiveError(f"{os.strerror(errno.EACCES)}; opened read-only")
+        log_inode = self._wal_file_inode()
+        if self._wal_inode is None:  # none yet, or the first write since the store opened
+            self._wal_inode = log_inode
+        elif log_inode != self._wal_inode:
+            raise WriteAheadLogLostError()
 
     def _migrate(self) -> None:
         """Bring a store made by an older version up to this schema, once, under the write lock
@@ -248,22 +317,25 @@ class Store:
         if db.in_transaction:
             yield db
             return
-        db.execute("BEGIN IMMEDIATE")
+        self.begin()
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            self.rollback()
             raise
         db.execute("COMMIT")
 
     def begin(self) -> None:
         """Open a write transaction that several calls join; end it with commit() or rollback()."""
+        self._check_writable()
         self._db.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
 
     def rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already given it up itself (as it does
+        on a full disk)."""
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
@@ -281,6 +353,19 @@ class Store:
         finally:
             db.execute("COMMIT")
 
+    def backup(self, destination: Path) -> None:
+        """Copy the store, as one committed state, into a new file, while others read and
+        write (SQLite's online backup, a slice of pages at a time)."""
+        target = sqlite3.connect(destination)
+        try:
+            self._db.backup(target, pages=_BACKUP_PAGES_PER_STEP)
+        finally:
+            target.close()
+
+    def quick_check(self) -> str:
+        """The first damage SQLite finds without reading every index in full, or "ok"."""
+        return _one_line(self._db.execute("PRAGMA quick_check(1)").fetchone()[0])
+
     @staticmethod
     def _bump_generation(db: sqlite3.Connection) -> None:
         """Count every change of the data, so a derived index can tell it is stale."""
@@ -294,10 +379,19 @@ class Store:
         return int(value) if value is not None else 0
 
     def close(self) -> None:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
+        """Checkpoint the write-ahead log into the store file, then close every thread's
+        connection: a lone copy of ``store.sqlite`` then holds every acknowledged write."""
+        with self._opened:
+            connections, self._connections = self._connections, []
+        if connections and not self.read_only:
+            try:
+                connections[0].execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:  # a reader still busy: the last close checkpoints
+                log.warning("the store's write-ahead log was not checkpointed: %s", exc)
+        for db in connections:
             db.close()
-            self._local.db = None
+        self._local = threading.local()
+        self._wal_inode = None
 
     # -- meta -----------------------------------------------------------------------------
 
@@ -432,8 +526,9 @@ class Store:
 
     # -- reading --------------------------------------------------------------------------
 
-    def integrity_check(self) -> str:
-        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+    def integrity_check(self) -> list[str]:
+        """Every damage SQLite finds, reading the whole store; ["ok"] when there is none."""
+        return [_one_line(row[0]) for row in self._db.execute("PRAGMA integrity_check(20)")]
 
     def counts(self) -> dict[str, int]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -84,6 +85,24 @@ def archive(seeded_settings: Settings, encoder: Encoder) -> Iterator[Archive]:
     opened.close()
 
 
+def run_dateline(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The ``dateline`` command in its own process, over ``data_dir``."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The error line of a failed command: its last, its only one, and no traceback."""
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith("error:")] == lines[-1:]
+    return lines[-1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -139,3 +158,36 @@ def live_server(
     server = start_server(seeded_settings.data_dir, log, DATELINE_RATE_LIMIT_PER_MINUTE="0")
     yield server
     stop_server(server)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs, to run out of space for real."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def fill_disk(disk: Path, leave: int) -> None:
+    """Fill ``disk`` up, then free ``leave`` bytes."""
+    with open(disk / "filler", "ab") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        filler.truncate(max(filler.tell() - leave, 0))

@@ -240,6 +240,7 @@ def test_health(client: TestClient) -> None:
         "passages": 18,
         "sentences": 22,
         "generation": 1,
+        "warnings": [],
     }
 
 

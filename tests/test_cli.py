@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import faiss
-import pytest
 
 from qa.settings import Settings
 from qa.store import Store
 
-from .conftest import ANSWER_KEYS, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
-
-
-def _run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from .conftest import (
+    ANSWER_KEYS,
+    PUTIN_ARTICLE,
+    SEEDS,
+    SHOIGU_ARTICLE,
+    fill_disk,
+    one_error_line,
+    run_dateline,
+)
 
 
 def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
-    done = _run(
+    done = run_dateline(
         "ask", "What did Putin say about training?", "--json", data_dir=seeded_settings.data_dir
     )
     assert done.returncode == 0, done.stderr
@@ -56,7 +52,7 @@ def test_ask_json_matches_the_api_shape(seeded_settings: Settings) -> None:
 
 
 def test_ask_prints_numbered_citations(seeded_settings: Settings) -> None:
-    done = _run(
+    done = run_dateline(
         "ask",
         "What did Shoigu say about the CSTO?",
         "--top-k",
@@ -68,13 +64,13 @@ def test_ask_prints_numbered_citations(seeded_settings: Settings) -> None:
 
 
 def test_empty_question_is_a_usage_error(seeded_settings: Settings) -> None:
-    done = _run("ask", "   ", data_dir=seeded_settings.data_dir)
+    done = run_dateline("ask", "   ", data_dir=seeded_settings.data_dir)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: the question is empty"
 
 
 def test_ask_as_of_reads_the_window_against_that_day(seeded_settings: Settings) -> None:
-    done = _run(
+    done = run_dateline(
         "ask",
         "What did Shoigu say about color revolutions this week?",
         "--json",
@@ -90,13 +86,13 @@ def test_ask_as_of_reads_the_window_against_that_day(seeded_settings: Settings) 
 
 def test_bad_as_of_is_a_usage_error(seeded_settings: Settings) -> None:
     for bad in ("2024-02-30", "last week"):
-        done = _run("ask", "anything", "--as-of", bad, data_dir=seeded_settings.data_dir)
+        done = run_dateline("ask", "anything", "--as-of", bad, data_dir=seeded_settings.data_dir)
         assert done.returncode == 2
         assert done.stderr.strip().splitlines() == ["error: --as-of takes a date, YYYY-MM-DD"]
 
 
 def test_no_index_is_one_line_with_the_fix(tmp_path: Path) -> None:
-    done = _run("ask", "anything", data_dir=tmp_path / "nothing")
+    done = run_dateline("ask", "anything", data_dir=tmp_path / "nothing")
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"error: No index in {tmp_path / 'nothing'}: run `dateline ingest` first."
@@ -107,7 +103,7 @@ def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text("date 2024-01-01 ROME, January 1. /ANSA/. Hello there.")
-    done = _run(
+    done = run_dateline(
         "ingest",
         "--seeds",
         str(seeds),
@@ -125,7 +121,7 @@ def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:
 
 
 def test_ingest_of_a_missing_folder(tmp_path: Path) -> None:
-    done = _run("ingest", "--seeds", str(tmp_path / "missing"), data_dir=tmp_path / "d")
+    done = run_dateline("ingest", "--seeds", str(tmp_path / "missing"), data_dir=tmp_path / "d")
     assert done.returncode == 2 and "is not a folder" in done.stderr
 
 
@@ -138,14 +134,14 @@ def test_ingest_of_a_jsonl_file(tmp_path: Path) -> None:
         "url": "https://example.com/oslo-budget",
     }
     feed.write_text(json.dumps(article) + "\n{broken\n", encoding="utf-8")
-    done = _run("ingest", "--jsonl", str(feed), data_dir=tmp_path / "d")
+    done = run_dateline("ingest", "--jsonl", str(feed), data_dir=tmp_path / "d")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped;")
     assert done.stderr.strip().splitlines() == [
         f"WARNING: skipped {feed} line 2: not JSON "
         "(Expecting property name enclosed in double quotes, column 2)"
     ]
-    asked = _run("ask", "How much will the budget grow?", "--json", data_dir=tmp_path / "d")
+    asked = run_dateline("ask", "How much will the budget grow?", "--json", data_dir=tmp_path / "d")
     assert asked.returncode == 0, asked.stderr
     citation = json.loads(asked.stdout)["citations"][0]
     assert (citation["article_id"], citation["dateline"], citation["agency"]) == (
@@ -157,7 +153,9 @@ def test_ingest_of_a_jsonl_file(tmp_path: Path) -> None:
 
 
 def test_ingest_of_a_missing_jsonl_file(tmp_path: Path) -> None:
-    done = _run("ingest", "--jsonl", str(tmp_path / "missing.jsonl"), data_dir=tmp_path / "d")
+    done = run_dateline(
+        "ingest", "--jsonl", str(tmp_path / "missing.jsonl"), data_dir=tmp_path / "d"
+    )
     assert done.returncode == 2 and "is not a JSONL file" in done.stderr
 
 
@@ -203,85 +201,52 @@ def test_ingest_reads_a_link_out_of_the_folder_only_when_asked(tmp_path: Path) -
     (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
     (seeds / "passwd_link.txt").symlink_to(etc / "passwd")
     shutil.copy(SEEDS / f"{PUTIN_ARTICLE}.txt", seeds)
-    done = _run("ingest", "--seeds", str(seeds), data_dir=tmp_path / "d")
+    done = run_dateline("ingest", "--seeds", str(seeds), data_dir=tmp_path / "d")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped;")
     assert done.stderr.strip().splitlines() == [
         f"WARNING: skipped {seeds / 'passwd_link.txt'}: a link to {etc / 'passwd'}, outside "
         f"{seeds} (see --follow-links)"
     ]
-    followed = _run("ingest", "--seeds", str(seeds), "--follow-links", data_dir=tmp_path / "d")
+    followed = run_dateline(
+        "ingest", "--seeds", str(seeds), "--follow-links", data_dir=tmp_path / "d"
+    )
     assert followed.returncode == 0, followed.stderr
     assert followed.stdout.startswith("1 added, 0 updated, 0 removed, 1 unchanged, 0 skipped;")
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs, to run out of space for real."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root and mount(8)")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
-
-
-def _fill(disk: Path, leave: int) -> None:
-    """Fill ``disk`` up, then free ``leave`` bytes."""
-    with open(disk / "filler", "ab") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-        filler.truncate(max(filler.tell() - leave, 0))
-
-
-def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
-    """The error line of a failed command: its last, its only one, and no traceback."""
-    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert [line for line in lines if line.startswith("error:")] == lines[-1:]
-    return lines[-1]
 
 
 def test_a_full_disk_is_one_line_and_loses_nothing(small_disk: Path, tmp_path: Path) -> None:
     data, seeds = small_disk / "data", tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
-    assert _run("ingest", "--seeds", str(seeds), data_dir=data).returncode == 0
+    assert run_dateline("ingest", "--seeds", str(seeds), data_dir=data).returncode == 0
     putin = (SEEDS / f"{PUTIN_ARTICLE}.txt").read_text()
     # More than SQLite's page cache holds, so that a write fails in mid-transaction and SQLite
     # rolls it back itself (then the store's own ROLLBACK fails too).
     for n in range(120):
         (seeds / f"more{n}.txt").write_text(putin.replace("the ", f"the {n} "))
-    _fill(small_disk, leave=1536 * 1024)
-    error = _one_error_line(_run("ingest", "--seeds", str(seeds), data_dir=data))
+    fill_disk(small_disk, leave=1536 * 1024)
+    error = one_error_line(run_dateline("ingest", "--seeds", str(seeds), data_dir=data))
     assert error.startswith(f"error: the disk holding {data} is full (")
     assert error.endswith(
         "free some space and run `dateline ingest` again; what was stored before is intact"
     )
 
-    _fill(small_disk, leave=0)
-    error = _one_error_line(_run("ask", "What did Putin say about training?", data_dir=data))
-    assert error.startswith(f"error: the disk holding {data} is full (")
-    assert error.endswith("free some space and ask again")
+    # The failed ingest left the index files behind the store: they are rebuilt, cannot be
+    # saved, and the archive answers from memory all the same.
+    fill_disk(small_disk, leave=0)
+    asked = run_dateline("ask", "What did Putin say about training?", "--json", data_dir=data)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["citations"]
+    assert (
+        "WARNING: the rebuilt index files could not be saved (No space left on device): "
+        "answering from memory"
+    ) in asked.stderr.splitlines()
 
     (small_disk / "filler").unlink()
-    asked = _run("ask", "What did Putin say about training?", "--json", data_dir=data)
+    asked = run_dateline("ask", "What did Putin say about training?", "--json", data_dir=data)
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["citations"]
     store = Store(data / "store.sqlite")
     assert {PUTIN_ARTICLE, SHOIGU_ARTICLE} <= set(store.stored_files())
-    assert store.integrity_check() == "ok"
+    assert store.integrity_check() == ["ok"]
     store.close()

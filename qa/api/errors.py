@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,10 @@ from qa.errors import (
     DuplicateArticleError,
     EmptyQuestionError,
     IndexNotBuiltError,
+    StorageError,
+    StoreDamagedError,
 )
+from qa.faults import storage_error
 
 __all__ = ["install_error_handlers"]
 
@@ -30,6 +34,8 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (DuplicateArticleError, 409),
     (ArticleNotFoundError, 404),
     (IndexNotBuiltError, 503),
+    (StoreDamagedError, 503),
+    (StorageError, 507),
     (EmbeddingError, 503),
     (DatelineError, 400),
 ]
@@ -55,8 +61,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next(code for kind, code in _STATUS if isinstance(exc, kind))
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -68,8 +73,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _status(exc: Exception) -> int:
+    return next(code for kind, code in _STATUS if isinstance(exc, kind))
+
+
+async def _storage_failure(request: Request, exc: Exception) -> JSONResponse:
+    """A read of the archive's files that failed (a damaged page, a full disk): its domain
+    error, with the cause in the log."""
+    error = storage_error(exc, request.app.state.settings.data_dir)
+    if error is None:
+        return await _unexpected(request, exc)
+    log.error("%s %s: %s (%s)", request.method, request.url.path, error, exc)
+    return JSONResponse({"detail": str(error)}, status_code=_status(error))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(
         {"detail": "internal error; the server log has the details"}, status_code=500
     )
@@ -80,4 +99,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for kind, _ in _STATUS:
         app.add_exception_handler(kind, _domain_error)
+    for kind in (sqlite3.Error, OSError):
+        app.add_exception_handler(kind, _storage_failure)
     app.add_exception_handler(Exception, _unexpected)

@@ -138,3 +138,6 @@ class Readiness(BaseModel):
     passages: int
     sentences: int
     generation: int
+    # What an operator should know though the archive answers: a read-only folder, index
+    # files behind the store after a committed write could not save them.
+    warnings: list[str] = []

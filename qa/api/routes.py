@@ -175,6 +175,7 @@ def readyz(request: Request) -> Readiness | JSONResponse:
         status="ready",
         model=archive.encoder.name,
         generation=int(record.get("generation", 0)),
+        warnings=archive.warnings(),
         **counts,
     )
 
