@@ -20,6 +20,7 @@ BENCHMARKS = (
     "scale",
     "peer",
     "faults",
+    "storage",
 )
 
 

@@ -141,7 +141,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
     }
 
 
-def _seeded(encoder: Encoder, work: Path, name: str) -> Settings:
+def seeded(encoder: Encoder, work: Path, name: str) -> Settings:
     settings = Settings(seeds_dir=work / f"{name}-seeds", data_dir=work / f"{name}-data")
     shutil.copytree(REPO / "seeds", settings.seeds_dir)
     store = open_store(settings)
@@ -151,7 +151,7 @@ def _seeded(encoder: Encoder, work: Path, name: str) -> Settings:
 
 
 def corrupt_index(encoder: Encoder, work: Path) -> dict[str, Any]:
-    settings = _seeded(encoder, work, "corrupt")
+    settings = seeded(encoder, work, "corrupt")
     rng = random.Random(12)
     archive = Archive.open(settings, encoder)
     expected = [archive.ask(q).model_dump_json(exclude={"took_ms"}) for q in QUESTIONS]
@@ -176,7 +176,7 @@ def corrupt_index(encoder: Encoder, work: Path) -> dict[str, Any]:
 
 
 def readers_and_writer(encoder: Encoder, work: Path) -> dict[str, Any]:
-    archive = Archive.open(_seeded(encoder, work, "rw"), encoder)
+    archive = Archive.open(seeded(encoder, work, "rw"), encoder)
     states = [{q: archive.ask(q).model_dump_json(exclude={"took_ms"}) for q in QUESTIONS}]
     header = "date 2025-02-03 OSLO, February 3. /NTB/. "
     texts = [
@@ -241,14 +241,14 @@ def readers_and_writer(encoder: Encoder, work: Path) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _serve(data: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def serve(data: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve", "--port", str(port)],
         env={**os.environ, "DATELINE_DATA_DIR": str(data), **env},
@@ -292,7 +292,7 @@ async def _hammer(url: str, requests: int, clients: int) -> tuple[Counter[str], 
 
 
 def load(encoder: Encoder, work: Path) -> dict[str, Any]:
-    settings = _seeded(encoder, work, "load")
+    settings = seeded(encoder, work, "load")
     results: dict[str, Any] = {}
     phases = [
         ("load", LOAD_REQUESTS, LOAD_CLIENTS, {"DATELINE_RATE_LIMIT_PER_MINUTE": "0"}),
@@ -307,7 +307,7 @@ def load(encoder: Encoder, work: Path) -> dict[str, Any]:
     columns = ("requests", "clients", "req/s", "p50 ms", "p99 ms")
     print(f"{'phase':<22}" + "".join(f"{c:>9}" for c in columns) + "  statuses")
     for name, requests, clients, env in phases:
-        process, url = _serve(settings.data_dir, **env)
+        process, url = serve(settings.data_dir, **env)
         try:
             statuses, latencies, seconds = asyncio.run(_hammer(url, requests, clients))
         finally:
@@ -387,7 +387,7 @@ def _watch(sockets: list[socket.socket], since: float, until: float) -> tuple[Co
 
 def _refused_token() -> tuple[int, str]:
     finished = subprocess.run(
-        [sys.executable, "-m", "qa", "serve", "--port", str(_free_port())],
+        [sys.executable, "-m", "qa", "serve", "--port", str(free_port())],
         env={**os.environ, "DATELINE_API_TOKEN": " secret"},
         capture_output=True,
         text=True,
@@ -400,7 +400,7 @@ def _beside_held_connections(data: Path) -> dict[str, Any]:
     """A question and /healthz while bodiless requests and idle connections are open; then how
     the server answers and closes those, at the default deadlines."""
     defaults = Settings()
-    process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+    process, url = serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
     bodiless: list[socket.socket] = []
     idle: list[socket.socket] = []
     try:
@@ -435,7 +435,7 @@ def _past_the_soft_limit(data: Path) -> dict[str, Any]:
     """/healthz with more idle connections open than the soft limit the server started under."""
     _set_soft_open_files(1024)
     try:
-        process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
+        process, url = serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="0")
     finally:
         _set_soft_open_files(None)
     idle: list[socket.socket] = []
@@ -452,8 +452,33 @@ def _past_the_soft_limit(data: Path) -> dict[str, Any]:
     return {"healthz": {"status": health[0], "ms": round(health[1], 1)}}
 
 
+def _long_history(url: str) -> dict[str, Any]:
+    """A pronoun question over a history of long word runs (once quadratic in a regex that
+    held the GIL), with /healthz asked every 20 ms meanwhile."""
+    body = {
+        "question": "What else did he say?",
+        "history": [{"question": "q", "answer": "a" * 20_000}] * 3,
+    }
+    answered: list[tuple[str, float]] = []
+    attack = threading.Thread(
+        target=lambda: answered.append(_timed("POST", f"{url}/api/chat", json=body))
+    )
+    health_ms: list[float] = []
+    attack.start()
+    while attack.is_alive():
+        health_ms.append(_timed("GET", f"{url}/healthz")[1])
+        time.sleep(0.02)
+    attack.join()
+    ((status, request_ms),) = answered
+    return {
+        "status": status,
+        "request ms": round(request_ms, 1),
+        "/healthz max ms": round(max(health_ms, default=0.0), 1),
+    }
+
+
 def _small_attacks(data: Path) -> dict[str, Any]:
-    process, url = _serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="3")
+    process, url = serve(data, DATELINE_RATE_LIMIT_PER_MINUTE="3")
     try:
         rotated = Counter(
             httpx.get(
@@ -463,6 +488,7 @@ def _small_attacks(data: Path) -> dict[str, Any]:
         )
         redirect = httpx.get(f"{url}/api/articles/", headers={"Host": "evil.example"})
         head = httpx.head(f"{url}/healthz")
+        history = _long_history(url)
         not_utf8 = httpx.post(
             f"{url}/api/articles",
             content=b'{"article_id": "\xff"}',
@@ -480,6 +506,7 @@ def _small_attacks(data: Path) -> dict[str, Any]:
         },
         "HEAD /healthz": {"status": head.status_code, "body_bytes": len(head.content)},
         "JSON body that is not UTF-8": {"status": not_utf8.status_code},
+        "history of 3 x 20,000 'a', pronoun question": history,
         "DATELINE_API_TOKEN=' secret' serve": {"exit": exit_code, "message": message},
     }
     for label, figures in results.items():
@@ -489,7 +516,7 @@ def _small_attacks(data: Path) -> dict[str, Any]:
 
 def slow_clients(encoder: Encoder, work: Path) -> dict[str, Any]:
     """Clients that hold connections open without finishing a request, and the small attacks."""
-    data = _seeded(encoder, work, "slow").data_dir
+    data = seeded(encoder, work, "slow").data_dir
     _set_soft_open_files(None)  # this side of the connections needs the descriptors too
     return {
         f"{SLOW_BODILESS} bodiless + {SLOW_IDLE} idle": _beside_held_connections(data),
