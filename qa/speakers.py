@@ -21,8 +21,10 @@ bench/quality.py measures these rules on PolNeAR (news articles with annotated q
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -113,6 +115,12 @@ _ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Rep|Sen|Gov|Gen|Lt|Col|Del|Rev|Prof|Sgt|Capt|A
 _NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
 _PARTICLE = r"(?:de|da|di|del|van|von|der|den|la|le|bin|ibn|al)"
 _NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD})*"
+_NAME_RUNS = re.compile(_NAME_RUN)
+# A token ending in a capitalised word ("Bernie", "(Sen. Bernie"): read in its last characters
+# only, and a name word's start, which no name is longer than.
+_ENDS_CAPITALISED = re.compile(r"[A-Z][\w.'’-]*$")
+_LONGEST_NAME_WORD = 64
+_WORD_EDGE = re.compile(r"\b")
 _TRAILING_NAME = re.compile(rf"(?:^|(?<=\s))(?P<name>{_NAME_RUN})$")
 # "Democratic presidential nominee Hillary Clinton chimed in": a clause opening with a name.
 _LEADING_NAME = re.compile(
@@ -349,7 +357,19 @@ class _Resolver:
         word = name.lower()
         if not (word.endswith(("s", "ing", "ed")) and not word.endswith("ss")):
             return True
-        return re.search(rf"[A-Z][\w.'’-]*\s+{re.escape(name)}\b", self._text) is not None
+        return name in self._after_capitalised
+
+    @functools.cached_property
+    def _after_capitalised(self) -> frozenset[str]:
+        """Every word-bounded start of a token that follows a capitalised word, gathered in one
+        pass over the article (searched for each name, a long article took minutes)."""
+        tokens = self._text.split()
+        found: set[str] = set()
+        for before, token in itertools.pairwise(tokens):
+            if _ENDS_CAPITALISED.search(before[-_LONGEST_NAME_WORD:]):
+                head = token[:_LONGEST_NAME_WORD]
+                found.update(head[: b.start()] for b in _WORD_EDGE.finditer(head) if b.start())
+        return frozenset(found)
 
     def _person_named(self, name: str, create: bool) -> Person | None:
         surname = _surname(name)
@@ -384,24 +404,31 @@ class _Resolver:
     def complete_names(self) -> None:
         """Give a speaker known by surname only ("Berg said") the full name the article uses
         most often elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker
-        everywhere; an acronym before a name is no first name ("NATO Russia")."""
+        everywhere."""
         for person in list(self.people.values()):
             if " " in person.name or person.gender == "n":
                 continue
-            fulls: Counter[str] = Counter()
-            for match in re.finditer(rf"{_NAME_RUN}", self._text):
-                words = match.group(0).split()
-                if len(words) < 2 or words[-1] != person.name:
-                    continue
-                _, words = _split_name(words)
-                if len(words) > 1 and not any(w.isupper() and w.isalpha() for w in words[:-1]):
-                    fulls[" ".join(words)] += 1
+            fulls = self._full_names.get(person.name, Counter())
             full = max(fulls, key=fulls.__getitem__, default=None)  # the first of equals
             if full is not None and full not in self.people:
                 del self.people[person.name]
                 person.name = full
                 self.people[full] = person
                 person.add_alias(full)
+
+    @functools.cached_property
+    def _full_names(self) -> dict[str, Counter[str]]:
+        """For each last word, the full names the article ends with it ("Bob Stone", "Anna
+        Berg"), counted; an acronym before a name is no first name ("NATO Russia")."""
+        fulls: dict[str, Counter[str]] = defaultdict(Counter)
+        for match in _NAME_RUNS.finditer(self._text):
+            words = match.group(0).split()
+            if len(words) < 2:
+                continue
+            _, named = _split_name(words)
+            if len(named) > 1 and not any(w.isupper() and w.isalpha() for w in named[:-1]):
+                fulls[words[-1]][" ".join(named)] += 1
+        return fulls
 
     def add_surnames(self) -> None:
         """Questions name people by surname ("What did Putin say?"): a name that reads as a
