@@ -93,12 +93,24 @@ def write_atomically(path: Path, data: bytes) -> None:
 
     A crash at any point leaves either the old file or the new one, never a torn one.
     """
+    with _beside(path) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace(tmp, path)
+
+
+@contextmanager
+def _beside(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``, removed if writing it fails (a full disk would
+    otherwise keep the part written)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    _replace(tmp, path)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _replace(tmp: Path, path: Path) -> None:
@@ -285,12 +297,12 @@ class VectorIndex:
 
         FAISS writes the file itself, so a large index is never copied into a bytes object.
         """
-        tmp = path.with_name(f".{path.name}.tmp")
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        checksum = file_checksum(tmp)
-        _replace(tmp, path)
+        with _beside(path) as tmp:
+            faiss.write_index(self._index, str(tmp))
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            checksum = file_checksum(tmp)
+            _replace(tmp, path)
         return checksum
 
     @classmethod

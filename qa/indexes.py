@@ -137,10 +137,14 @@ def persist_indexes(
         }
     staging = data_dir / f".{_LEXICAL_DIR}.new"
     shutil.rmtree(staging, ignore_errors=True)
-    indexes.lexical.save(staging)
-    files["lexical"] = {"dir": _LEXICAL_DIR, _CHECKSUM: _folder_checksums(staging)}
-    shutil.rmtree(data_dir / _LEXICAL_DIR, ignore_errors=True)
-    staging.rename(data_dir / _LEXICAL_DIR)
+    try:
+        indexes.lexical.save(staging)
+        files["lexical"] = {"dir": _LEXICAL_DIR, _CHECKSUM: _folder_checksums(staging)}
+        shutil.rmtree(data_dir / _LEXICAL_DIR, ignore_errors=True)
+        staging.rename(data_dir / _LEXICAL_DIR)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a full disk keeps nothing half written
+        raise
     record = {
         "model": model,
         "dimension": dimension,

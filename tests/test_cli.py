@@ -241,6 +241,7 @@ def test_a_full_disk_is_one_line_and_loses_nothing(small_disk: Path, tmp_path: P
         "WARNING: the rebuilt index files could not be saved (No space left on device): "
         "answering from memory"
     ) in asked.stderr.splitlines()
+    assert not [p.name for p in data.iterdir() if p.name.endswith((".tmp", ".new"))]
 
     (small_disk / "filler").unlink()
     asked = run_dateline("ask", "What did Putin say about training?", "--json", data_dir=data)
