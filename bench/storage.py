@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 
 from bench import reuters
-from bench.faults import free_port, seeded, serve
+from bench.faults import REPO, free_port, seeded, serve
 from embeddings.encoder import Encoder
 from qa.settings import Settings
 from qa.store import Store
@@ -34,6 +35,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WRITES = 20
 QUESTION = "What will the Bergen fish market sell?"
 TMPFS_BYTES = 4 << 20
+_API_ID = re.compile(r"[\w.-]{1,200}")  # what /api/articles/{article_id} accepts
 
 
 def _article(n: int) -> dict[str, str]:
@@ -268,6 +270,47 @@ def read_only_folder(data: Path) -> dict[str, Any]:
     }
 
 
+def odd_files(work: Path) -> dict[str, Any]:
+    """One ingest over a folder of the odd files a red team left: a link out of the folder to a
+    secret, a name that is no id, a name over 200 characters, two files of one stem, a FIFO."""
+    seeds, outside = work / "odd-seeds", work / "outside"
+    shutil.copytree(REPO / "seeds", seeds)
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (seeds / "passwd_link.txt").symlink_to(outside / "passwd")
+    article = _article(1)["text"]
+    (seeds / "a b?.txt").write_text(article)
+    (seeds / f"{'n' * 210}.txt").write_text(article.replace("number 1", "number 2"))
+    (seeds / "dup.txt").write_text(article.replace("number 1", "number 3"))
+    (seeds / "dup.md").write_text(article.replace("number 1", "number 4"))
+    os.mkfifo(seeds / "fifo.txt")
+    data = work / "odd-data"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "qa", "ingest", "--seeds", str(seeds), "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    store = Store(data / "store.sqlite")
+    try:
+        ids = sorted(store.stored_files())
+        leaked = any("root:x" in text for _, text in zip(*store.passage_texts(), strict=True))
+    finally:
+        store.close()
+    return {
+        "exit": done.returncode,
+        "seconds": round(seconds, 1),
+        "warnings": len([w for w in done.stderr.splitlines() if w.startswith("WARNING")]),
+        "tracebacks": done.stderr.count("Traceback"),
+        "stored": len(ids),
+        "every id one the API takes": all(_API_ID.fullmatch(i) for i in ids),
+        "secret leaked": leaked,
+    }
+
+
 def checks_on_reuters(work: Path) -> dict[str, Any]:
     data = reuters.ingested_archive(Settings().backend)
     store = Store(data / "store.sqlite")
@@ -314,6 +357,7 @@ def main() -> None:
                 for how in ("header", "truncated", "page")
             ),
             ("read-only folder", lambda: read_only_folder(_fresh(encoder, work, "ro"))),
+            ("odd files in ingest", lambda: odd_files(work)),
             ("checks on Reuters", lambda: checks_on_reuters(work)),
         ]
         for label, part in parts:

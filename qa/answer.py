@@ -8,8 +8,9 @@ Four decisions, measured by bench/quality.py and bench/news.py:
   attribution fragment right after a chosen sentence ('"...," said Putin.' split in two) joins
   it, so the quote keeps its speaker. A sentence that only refers back to what is asked ("the
   show", "It") is led by the sentence before it, from the preceding paragraph if need be.
-- **Which passages.** In ranking order, but diverse: maximal marginal relevance over the chosen
-  sentences' vectors, and near-duplicate quotes (the same quote in two wire stories) dropped.
+- **Which passages.** By the ranker's score and their own relevance together, but diverse:
+  maximal marginal relevance over the chosen sentences' vectors, and near-duplicate quotes
+  (the same quote in two wire stories) dropped.
 - **How many.** A later citation far less relevant than the first is padding, and is dropped.
 - **When to abstain.** Relevance (the best sentence's cosine plus ``COVERAGE_WEIGHT`` times the
   share of the question's content words the passage holds) and the other signals of
@@ -50,12 +51,16 @@ __all__ = [
 # questions against off-topic and unanswerable ones (bench/quality.py prints the sweep).
 COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
-_SECOND_SENTENCE_MARGIN = 0.1
+_SECOND_SENTENCE_MARGIN = 0.15
 _TERM_BONUS = 0.03
 # A sentence holding the kind of thing asked for (a name, a date, a number) not in the question.
 _KIND_BONUS = 0.05
 # A later citation is kept only this close to the first one's relevance: padding is noise.
-_CITATION_MARGIN = 0.2
+_CITATION_MARGIN = 0.3
+# Citations are chosen by the ranker's fused score plus this share of the passage's relevance:
+# the fused score ranks a passage by its best part (a sentence, its words), relevance by the
+# sentence that would be quoted and the question's words around it.
+_RELEVANCE_IN_CHOICE = 0.5
 # A sentence before the best one joins it only when it is this close to the question too.
 _LEAD_DISTANCE = 0.3
 # Maximal marginal relevance: weight of the fused score against redundancy with chosen quotes.
@@ -313,8 +318,9 @@ def _already_cited(text: str, picked: PickedSentences, quotes: Sequence[str]) ->
 def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
     """Maximal marginal relevance (Carbonell and Goldstein, 1998) over the ranked pool.
 
-    Relevance is the ranker's fused score (1 for its best passage); redundancy is the highest
-    cosine between a candidate's best sentence and those already chosen. One citation per
+    Relevance is the ranker's fused score (1 for its best passage) plus a share of the pick's
+    own relevance; redundancy is the highest cosine between a candidate's best sentence and
+    those already chosen. One citation per
     paragraph, and near-duplicate quotes are never both cited.
     """
     chosen: list[_Pick] = []
@@ -327,7 +333,8 @@ def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
             )
             if redundancy >= _NEAR_DUPLICATE_COSINE or _repeats(pick, chosen):
                 continue
-            score = _MMR_LAMBDA * pick.candidate.ranked.score - (1 - _MMR_LAMBDA) * redundancy
+            worth = pick.candidate.ranked.score + _RELEVANCE_IN_CHOICE * pick.relevance
+            score = _MMR_LAMBDA * worth - (1 - _MMR_LAMBDA) * redundancy
             if best is None or score > best[0]:
                 best = (score, index)
         if best is None:

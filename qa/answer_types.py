@@ -73,11 +73,20 @@ _HEADS = {
         "number percentage percent amount price cost total rate share sum figure age count "
         "temperature magnitude distance weight height size speed score"
     ),
+    # Things known by a proper name or title; any other noun ("which product", "what change")
+    # may be answered by a common one ("baby formula"), and expects nothing in particular.
+    Kind.NAME: (
+        "company firm brand team club band airline carrier network channel show series movie "
+        "film book novel song album game app platform website organization organisation agency "
+        "party newspaper magazine ship university college school tournament award prize mission "
+        "storm hurricane"
+    ),
     Kind.PERSON: (
         "person man woman actor actress singer player athlete leader official politician "
         "senator lawmaker judge author writer director ceo founder president minister governor "
         "mayor star celebrity rapper artist musician candidate executive justice representative "
-        "rep lawyer doctor scientist astronaut coach chef king queen prince princess pope member"
+        "rep lawyer doctor scientist astronaut coach chef king queen prince princess pope member "
+        "head chief"
     ),
 }
 _HEAD_KIND = {word: kind for kind, words in _HEADS.items() for word in words.split()}
@@ -88,11 +97,15 @@ _QUANTITY_QUESTION = re.compile(
 _TIME_QUESTION = re.compile(r"\bwhen\b|\bwhat\s+time\b|\bhow\s+soon\b", re.IGNORECASE)
 # "which"/"what" and the three words after it, where the head noun of the asked thing is.
 _WHICH = re.compile(r"\b(which|what|whose)((?:\s+\w+){1,3})", re.IGNORECASE)
-# Words after which/what that open no noun phrase: "what did", "which is".
+# Words after which/what that open no noun phrase ("what did", "which is", "what this
+# week"), and that end one: the head noun is before them ("which head of state", "which measure
+# did lawmakers").
 _NOT_HEADS = frozenset(
     "is are was were did does do has have had will would can could should may might must "
-    "the a an of to in on for about kind type sort".split()
+    "the a an of to in on for about kind type sort this that these those".split()
 )
+# "What is the mission called?": a name, whatever the noun.
+_NAMING_QUESTION = re.compile(r"\b(?:called|named|titled|nicknamed)\W*$", re.IGNORECASE)
 # Capitalised words that name no answer: sentence openers, titles, weekdays and months alike.
 _NOT_NAMES = frozenset(
     "the a an this that these those it its he she they we i you his her their our mr mrs ms dr "
@@ -204,11 +217,14 @@ def _kind(question: str) -> Kind:
         if following[0] in _NOT_HEADS:
             continue
         for word in following:
+            if word in _NOT_HEADS:
+                break
             singular = word[:-1] if word.endswith("s") and word[:-1] in _HEAD_KIND else word
             if singular in _HEAD_KIND:
                 return _HEAD_KIND[singular]
-        # "which show", "which company": one of several named things; "what plan": anything.
-        return Kind.NAME if match.group(1).lower() == "which" else Kind.ANY
+        break
     if re.search(r"\bwho(?:m|se)?\b", lowered):
         return Kind.PERSON
+    if _NAMING_QUESTION.search(question):
+        return Kind.NAME
     return Kind.ANY

@@ -139,6 +139,18 @@ def test_diversity_prefers_a_new_point_over_a_restatement() -> None:
     assert [c.paragraph for c in answer.citations] == [1, 3]
 
 
+def test_a_passage_ranked_a_little_lower_but_quoting_the_question_closely_leads() -> None:
+    """The fused score ranks a passage by its best part; the citation order also weighs the
+    sentence that would be quoted and the question's words in the passage."""
+    loose = _candidate(1, "Farm news came out in May.", [_unit(1.0, 1.0)])
+    close = _candidate(2, "Grain exports doubled in May.", [_unit(1.0, 0.2)], score=0.9)
+    answer = compose_answer([loose, close], _query({"grain", "export"}), 2, 0.0)
+    assert answer.citations[0].paragraph == 2
+    far_behind = _candidate(2, "Grain exports doubled in May.", [_unit(1.0, 0.2)], score=0.3)
+    answer = compose_answer([loose, far_behind], _query({"grain", "export"}), 2, 0.0)
+    assert answer.citations[0].paragraph == 1
+
+
 def test_relevance_is_cosine_plus_weighted_word_coverage() -> None:
     assert coverage({"grain", "export"}, "Grain prices") == 0.5
     assert coverage(set(), "anything") == 0.0

@@ -25,6 +25,14 @@ from qa.answer_types import Kind, expectation
         ("What did Putin say about training?", Kind.ANY),
         ("What special announcement did the couple make?", Kind.ANY),
         ("Why did cities cancel fireworks?", Kind.ANY),
+        # The head noun ends at "of" or a verb: a head of state is a person, not a place.
+        ("Which head of state announced his resignation?", Kind.PERSON),
+        ("Which measure did lawmakers leave out?", Kind.ANY),
+        ("The agency announced it will do what this week?", Kind.ANY),
+        # A common noun may be answered by a common noun ("baby formula"); a title by a name.
+        ("Which product remains hard to find?", Kind.ANY),
+        ("Which movie leads the box office?", Kind.NAME),
+        ("What is the mission called?", Kind.NAME),
     ],
 )
 def test_kind_of_answer_asked_for(question: str, kind: Kind) -> None:

@@ -48,7 +48,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 408, 413, 422, 429, 503)
 }
 _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404, 408, 409, 413, 422, 503)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 408, 409, 413, 422, 503, 507)
 }
 
 router = APIRouter()
