@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import groupby
 from pathlib import Path
@@ -107,16 +107,22 @@ class PreparedArticle:
     source: StoredFile | None
 
 
-def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDArray[np.float32]:
-    """Passage and sentence vectors of a group of articles, from one encoder call per
-    ``_MAX_GROUP_TEXTS`` texts: a group is one article when that article is huge, and the
-    encoder tokenizes a call's texts all at once to sort them (~500 MB for the 75,000 texts
-    of a 10 MB one-line article)."""
-    texts: list[str] = []
-    for item in group:
-        texts.extend(p.text for p in item.passages)
-        texts.extend(p.text[s.start : s.end] for p in item.passages for s in p.sentences)
-    # A one-sentence paragraph is its own sentence: each distinct text is encoded once.
+def _texts(item: PreparedArticle) -> list[str]:
+    """An article's texts to encode: each passage's, then its sentences', passage by passage."""
+    return [
+        text
+        for p in item.passages
+        for text in (p.text, *(p.text[s.start : s.end] for s in p.sentences))
+    ]
+
+
+def _text_count(item: PreparedArticle) -> int:
+    return sum(1 + len(p.sentences) for p in item.passages)
+
+
+def _encode(encoder: Encoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Each distinct text encoded once (a one-sentence paragraph is its own sentence), in calls
+    of at most ``_MAX_GROUP_TEXTS``: the encoder tokenizes a call's texts all at once."""
     distinct: dict[str, int] = {}
     rows = [distinct.setdefault(text, len(distinct)) for text in texts]
     unique = list(distinct)
@@ -129,6 +135,42 @@ def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDA
     return vectors
 
 
+def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDArray[np.float32]:
+    """The vectors of a group of articles' texts, in one encoder call."""
+    return _encode(encoder, [text for item in group for text in _texts(item)])
+
+
+def _by_passage(
+    item: PreparedArticle, vectors: npt.NDArray[np.float32]
+) -> Iterator[npt.NDArray[np.float32]]:
+    """Each passage's rows of ``vectors``: its own, then its sentences'."""
+    offset = 0
+    for passage in item.passages:
+        size = 1 + len(passage.sentences)
+        yield vectors[offset : offset + size]
+        offset += size
+
+
+def _encoded_as_taken(encoder: Encoder, item: PreparedArticle) -> Iterator[npt.NDArray[np.float32]]:
+    """A huge article's rows passage by passage, encoded ``_MAX_GROUP_TEXTS`` texts at a time
+    as the store takes them: memory stays flat whatever one file's size (a 10 MB one-line
+    article holds ~87,000 texts)."""
+    batch: list[Passage] = []
+    texts = 0
+    for passage in item.passages:
+        batch.append(passage)
+        texts += 1 + len(passage.sentences)
+        if texts >= _MAX_GROUP_TEXTS:
+            yield from _encoded_part(encoder, replace(item, passages=batch))
+            batch, texts = [], 0
+    if batch:
+        yield from _encoded_part(encoder, replace(item, passages=batch))
+
+
+def _encoded_part(encoder: Encoder, part: PreparedArticle) -> Iterator[npt.NDArray[np.float32]]:
+    return _by_passage(part, _encode_group(encoder, [part]))
+
+
 def _write_group(
     store: Store, group: Sequence[PreparedArticle], vectors: npt.NDArray[np.float32]
 ) -> None:
@@ -136,19 +178,23 @@ def _write_group(
     offset = 0
     with store.transaction():
         for item in group:
-            n_passages = len(item.passages)
-            n_sentences = sum(len(p.sentences) for p in item.passages)
-            passage_vectors = vectors[offset : offset + n_passages]
-            sentence_vectors = vectors[offset + n_passages : offset + n_passages + n_sentences]
-            offset += n_passages + n_sentences
-            store.replace_article(
-                item.article,
-                item.passages,
-                item.people,
-                passage_vectors,
-                sentence_vectors,
-                item.source,
-            )
+            size = _text_count(item)
+            _store(store, item, _by_passage(item, vectors[offset : offset + size]))
+            offset += size
+    _stored(group)
+
+
+def _write_huge(store: Store, encoder: Encoder, item: PreparedArticle) -> None:
+    with store.transaction():
+        _store(store, item, _encoded_as_taken(encoder, item))
+    _stored([item])
+
+
+def _store(store: Store, item: PreparedArticle, vectors: Iterator[npt.NDArray[np.float32]]) -> None:
+    store.replace_article(item.article, item.passages, item.people, vectors, item.source)
+
+
+def _stored(group: Sequence[PreparedArticle]) -> None:
     for item in group:  # once committed: every article reported stored survives a crash
         log.info("stored %s", item.article.article_id)
 
@@ -173,10 +219,17 @@ def _encoding_beside(
 
         def submit(group: list[PreparedArticle]) -> None:
             nonlocal pending
-            following = (group, encoding.submit(_encode_group, encoder, group)) if group else None
+            huge = len(group) == 1 and _text_count(group[0]) > _MAX_GROUP_TEXTS
+            following = (
+                (group, encoding.submit(_encode_group, encoder, group))
+                if group and not huge
+                else None
+            )
             if pending is not None:
                 _write_group(store, pending[0], pending[1].result())
             pending = following
+            if huge:
+                _write_huge(store, encoder, group[0])
 
         yield submit
         submit([])
@@ -426,8 +479,13 @@ def _bring_in(
             nonlocal group, group_texts, group_limit
             if item is None:
                 return
+            if _text_count(item) > _MAX_GROUP_TEXTS:  # alone, encoded as it is stored
+                encode_and_write(group)
+                group, group_texts = [], 0
+                encode_and_write([item])
+                return
             group.append(item)
-            group_texts += sum(1 + len(p.sentences) for p in item.passages)
+            group_texts += _text_count(item)
             if group_texts >= group_limit:
                 encode_and_write(group)
                 group, group_texts = [], 0

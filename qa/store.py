@@ -8,7 +8,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -429,11 +429,15 @@ class Store:
         article: Article,
         passages: Sequence[Passage],
         people: dict[str, Person],
-        passage_vectors: Vectors,
-        sentence_vectors: Vectors,
+        vectors: Iterable[Vectors],
         source: StoredFile | None = None,
     ) -> None:
-        """Swap in an article and everything derived from it, in one transaction."""
+        """Swap in an article and everything derived from it, in one transaction.
+
+        ``vectors`` gives, passage by passage, the passage's vector and then its sentences'
+        (one row each); it may encode them as they are taken, so that a huge article is never
+        held encoded whole.
+        """
         speakers_by_paragraph = {p.paragraph: p.speaker for p in passages}
         with self.transaction() as db:
             self._bump_generation(db)
@@ -470,8 +474,7 @@ class Store:
                     for p in article.paragraphs
                 ],
             )
-            next_sentence = 0
-            for passage, vector in zip(passages, passage_vectors, strict=True):
+            for passage, rows in zip(passages, vectors, strict=True):
                 cursor = db.execute(
                     "INSERT INTO passages"
                     " (article_id, paragraph, part, heading, text, speaker, vector)"
@@ -483,7 +486,7 @@ class Store:
                         passage.heading,
                         passage.text,
                         passage.speaker,
-                        _blob(vector),
+                        _blob(rows[0]),
                     ),
                 )
                 db.executemany(
@@ -495,12 +498,11 @@ class Store:
                             s.start,
                             s.end,
                             s.speaker,
-                            _blob(sentence_vectors[next_sentence + i]),
+                            _blob(vector),
                         )
-                        for i, s in enumerate(passage.sentences)
+                        for s, vector in zip(passage.sentences, rows[1:], strict=True)
                     ],
                 )
-                next_sentence += len(passage.sentences)
             db.executemany(
                 "INSERT INTO speakers VALUES (?, ?, ?)",
                 [

@@ -8,11 +8,13 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
+from qa import ingest
 from qa.api import create_app
 from qa.archive import Archive, open_store
 from qa.indexes import load_verified_indexes, manifest
@@ -401,3 +403,42 @@ def test_a_renamed_file_moves_in_one_run(tmp_path: Path, encoder: Encoder) -> No
     )
     assert set(store.stored_files()) == {"a", "c"}
     assert load_verified_indexes(store, data).passages.count == store.counts()["passages"]
+
+
+def test_a_huge_article_is_encoded_a_part_at_a_time_as_it_is_stored(
+    tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the group size, an article's vectors are made as the store takes them, never held
+    whole; each passage and sentence still gets its own text's vector."""
+    monkeypatch.setattr(ingest, "_MAX_GROUP_TEXTS", 6)
+    store = open_store(Settings(data_dir=tmp_path / "data"))
+    stored_before: list[int] = []  # passages already in the open transaction, at each call
+    encode = encoder.encode
+
+    def encode_and_look(texts: list[str]) -> np.ndarray:
+        assert len(texts) <= 6
+        stored_before.append(store.counts()["passages"])
+        return encode(texts)
+
+    monkeypatch.setattr(encoder, "encode", encode_and_look)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    paragraphs = [
+        f"Exports of grain rose {n} percent in May. The port of Oslo handled {n} ships."
+        for n in range(1, 9)
+    ]
+    (seeds / "huge.txt").write_text("date 2024-05-01 OSLO /NTB/. " + "\n".join(paragraphs))
+    ingest_directory(seeds, store, encoder, tmp_path / "data", 1_000_000, progress=False)
+    monkeypatch.setattr(encoder, "encode", encode)
+    assert len(stored_before) >= 3 and stored_before[0] == 0 and stored_before[-1] > 0
+    passage_ids, texts = store.passage_texts()
+    stored_ids, stored = store.vectors("passages")
+    by_id = dict(zip(stored_ids.tolist(), stored, strict=True))
+    sentences = store.sentences(passage_ids.tolist())
+    for passage_id, text, vector in zip(
+        passage_ids.tolist(), texts, encoder.encode(texts), strict=True
+    ):
+        assert np.allclose(by_id[passage_id], vector, atol=1e-4)
+        records = sentences[passage_id]
+        own = encoder.encode([text[s.start : s.end] for s in records])
+        assert np.allclose(np.stack([s.vector for s in records]), own, atol=1e-4)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import numpy as np
-
 from qa.articles import ArticleFields, parse_article
 from qa.store import SOURCE_FILE, SOURCE_JSONL, Store, StoredFile
 
@@ -69,8 +67,7 @@ def test_url_author_and_source_kind_are_stored(tmp_path: Path) -> None:
     fields = ArticleFields(url="https://example.com/a", author="Jane Roe")
     article = parse_article("a", "date 2024-05-01 The budget grows, she said.", fields)
     source = StoredFile("a", "/feeds/feed.jsonl", 40, 50, "", SOURCE_JSONL)
-    empty = np.zeros((0, 4), dtype=np.float32)
-    store.replace_article(article, [], {}, empty, empty, source)
+    store.replace_article(article, [], {}, [], source)
     found = store.article("a")
     assert found is not None
     assert (found[0].source_url, found[0].author) == ("https://example.com/a", "Jane Roe")
