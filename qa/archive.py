@@ -62,7 +62,7 @@ from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
-from qa.store import PassageFilters, Store
+from qa.store import STORE_FILE, PassageFilters, Store
 from qa.timeframe import TimeWindow, read_time, recency_bonus
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
@@ -78,7 +78,7 @@ def open_store(settings: Settings) -> Store:
     """The store of ``settings.data_dir``; a damaged or unreadable one is a one-line error."""
     with storage_errors(settings.data_dir):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return Store(settings.data_dir / "store.sqlite")
+        return Store(settings.data_dir / STORE_FILE)
 
 
 def open_encoder(settings: Settings) -> Encoder:
@@ -122,6 +122,8 @@ class Archive:
         A store with articles but no manifest is an ingest killed before its first index: its
         committed articles are kept and indexed. A damaged store is refused, with its remedy.
         """
+        if not (settings.data_dir / STORE_FILE).is_file():  # nothing made where nothing is
+            raise IndexNotBuiltError(str(settings.data_dir))
         store = open_store(settings)
         try:
             with storage_errors(settings.data_dir):

@@ -12,14 +12,17 @@ from collections.abc import Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, get_args
 
 from pydantic import ValidationError
+
+from qa.schema import MAX_QUESTION_CHARS
 
 __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+_QUOTATION_MARKS = "\"“”„«»‘’'"
 
 
 def _quiet_libraries() -> None:
@@ -31,22 +34,57 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line, like every other error; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _setting(name: str) -> str:
+    """Where a flag's value comes from when it is not given: its variable, then the default."""
+    from qa.settings import Settings
+
+    return f"DATELINE_{name.upper()}; default {Settings.model_fields[name].default}"
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, help="index folder (DATELINE_DATA_DIR)")
-    common.add_argument("--model", help="sentence-transformers model name or path (DATELINE_MODEL)")
+    from qa.settings import Settings
+
+    common = _Parser(add_help=False)
     common.add_argument(
-        "--backend", help="encoder runtime: torch, onnx or onnx-int8 (DATELINE_BACKEND)"
+        "--data-dir", type=Path, help=f"index folder ({_setting('data_dir')})", metavar="DIR"
+    )
+    common.add_argument(
+        "--model", help=f"sentence-transformers model name or path ({_setting('model')})"
+    )
+    common.add_argument(
+        "--backend",
+        choices=get_args(Settings.model_fields["backend"].annotation),
+        help=f"encoder runtime ({_setting('backend')})",
     )
 
-    parser = argparse.ArgumentParser(
-        prog="dateline", description="Ask a news archive; get cited passages back."
-    )
+    parser = _Parser(prog="dateline", description="Ask a news archive; get cited passages back.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", parents=[common], help="index article files")
+    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=summary,
+            epilog=f"example: {example}",
+        )
+
+    ingest = command("ingest", "index article files", "dateline ingest --seeds seeds/ -v")
     source = ingest.add_mutually_exclusive_group()
-    source.add_argument("--seeds", type=Path, dest="seeds_dir", help="folder of articles")
+    source.add_argument(
+        "--seeds",
+        type=Path,
+        dest="seeds_dir",
+        metavar="DIR",
+        help=f"folder of articles ({_setting('seeds_dir')})",
+    )
     source.add_argument(
         "--jsonl", type=Path, metavar="FILE", help='articles one a line: {"id": ..., "text": ...}'
     )
@@ -62,9 +100,17 @@ def _parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="print each article once it is stored"
     )
 
-    ask = commands.add_parser("ask", parents=[common], help="ask a question")
-    ask.add_argument("question")
-    ask.add_argument("--top-k", type=int, choices=range(1, 11), metavar="N", help="1..10")
+    ask = command(
+        "ask", "ask a question", 'dateline ask "What did Putin say about training?" --top-k 2'
+    )
+    ask.add_argument("question", help=f"at most {MAX_QUESTION_CHARS:,} characters")
+    ask.add_argument(
+        "--top-k",
+        type=int,
+        choices=range(1, 11),
+        metavar="N",
+        help=f"citations, 1..10 ({_setting('top_k')})",
+    )
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
     ask.add_argument(
         "--as-of",
@@ -72,22 +118,26 @@ def _parser() -> argparse.ArgumentParser:
         help="ask as on that day (default today): later articles are hidden",
     )
 
-    backup = commands.add_parser(
-        "backup", parents=[common], help="copy the archive into a new folder while it serves"
+    backup = command(
+        "backup",
+        "copy the archive into a new folder while it serves",
+        "dateline backup /backups/dateline-2026-11-27",
     )
     backup.add_argument("destination", type=Path, metavar="DEST", help="a new or empty folder")
 
-    check = commands.add_parser(
-        "check", parents=[common], help="check the store and the index files, and say the fix"
+    check = command(
+        "check", "check the store and the index files, and say the fix", "dateline check --repair"
     )
     check.add_argument(
         "--repair", action="store_true", help="rebuild index files that do not match the store"
     )
 
-    serve = commands.add_parser("serve", parents=[common], help="serve the API and widget")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, help="server processes (DATELINE_WORKERS)")
+    serve = command(
+        "serve", "serve the API and widget", "dateline serve --host 0.0.0.0 --port 8000"
+    )
+    serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
+    serve.add_argument("--port", type=int, help=f"({_setting('port')})")
+    serve.add_argument("--workers", type=int, help=f"server processes ({_setting('workers')})")
     return parser
 
 
@@ -142,15 +192,31 @@ def _print_answer(answer: Any) -> None:
             for part in (c.article_id, c.date, c.dateline, c.agency, f"paragraph {c.paragraph}")
             if part
         )
-        print(f"\n[{c.n}] {c.speaker + ': ' if c.speaker else ''}“{c.quote}”")
+        print(f"\n[{c.n}] {c.speaker + ': ' if c.speaker else ''}{_in_quotes(c.quote)}")
         print(f"    {where}")
+
+
+def _in_quotes(quote: str) -> str:
+    """The quote in quotation marks, unless it opens with its own ('"The ...," he said.')."""
+    return quote if quote[:1] in _QUOTATION_MARKS else f"“{quote}”"
 
 
 def _ask(args: argparse.Namespace) -> int:
     from qa.archive import Archive
+    from qa.errors import EmptyQuestionError
+    from qa.questions import clean_question
 
-    if not args.question.strip():
+    try:
+        question = clean_question(args.question)
+    except EmptyQuestionError:
         print("error: the question is empty", file=sys.stderr)
+        return EXIT_USAGE
+    if len(question) > MAX_QUESTION_CHARS:
+        print(
+            f"error: the question is {len(question):,} characters; at most "
+            f"{MAX_QUESTION_CHARS:,} are read",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of is not None else None
@@ -158,7 +224,7 @@ def _ask(args: argparse.Namespace) -> int:
         print("error: --as-of takes a date, YYYY-MM-DD", file=sys.stderr)
         return EXIT_USAGE
     archive = Archive.open(_settings(args))
-    answer = archive.ask(args.question, top_k=args.top_k, as_of=as_of)
+    answer = archive.ask(question, top_k=args.top_k, as_of=as_of)
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:

@@ -17,16 +17,14 @@ from qa.errors import RESTORE, DatelineError, StoreDamagedError
 from qa.faults import storage_errors
 from qa.indexes import INDEX_FILES, load_verified_indexes, manifest
 from qa.settings import Settings
-from qa.store import Store
+from qa.store import STORE_FILE, Store
 
 __all__ = ["Finding", "NoArchiveError", "backup", "check", "repair"]
-
-_STORE_FILE = "store.sqlite"
 
 
 class NoArchiveError(DatelineError):
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no archive in {data_dir}: there is no {_STORE_FILE}")
+        super().__init__(f"no archive in {data_dir}: there is no {STORE_FILE}")
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,10 @@ class Finding:
 
 
 def _open(data_dir: Path) -> Store:
-    if not (data_dir / _STORE_FILE).is_file():
+    if not (data_dir / STORE_FILE).is_file():
         raise NoArchiveError(data_dir)
     with storage_errors(data_dir):
-        return Store(data_dir / _STORE_FILE)
+        return Store(data_dir / STORE_FILE)
 
 
 def backup(data_dir: Path, destination: Path) -> bool:
@@ -53,7 +51,7 @@ def backup(data_dir: Path, destination: Path) -> bool:
     try:
         with storage_errors(destination):
             destination.mkdir(parents=True, exist_ok=True)
-            store.backup(destination / _STORE_FILE)
+            store.backup(destination / STORE_FILE)
             for name in INDEX_FILES:
                 source = data_dir / name
                 if source.is_dir():
@@ -62,7 +60,7 @@ def backup(data_dir: Path, destination: Path) -> bool:
                     shutil.copy2(source, destination / name)
     finally:
         store.close()
-    copy = Store(destination / _STORE_FILE)
+    copy = Store(destination / STORE_FILE)
     try:
         load_verified_indexes(copy, destination)
     except IndexFileError:

@@ -6,7 +6,18 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Answer", "Citation", "DateWindow", "HistoryTurn", "SearchFilters", "SearchHit"]
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "Answer",
+    "Citation",
+    "DateWindow",
+    "HistoryTurn",
+    "SearchFilters",
+    "SearchHit",
+]
+
+# The longest question the API and the CLI take, once trimmed.
+MAX_QUESTION_CHARS = 1000
 
 
 class Citation(BaseModel):
@@ -65,7 +76,7 @@ class Answer(BaseModel):
 
 
 class HistoryTurn(BaseModel):
-    question: str = Field(max_length=1000)
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
     answer: str = Field(max_length=20_000)
 
 

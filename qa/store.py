@@ -23,6 +23,7 @@ from qa.passages import Passage
 from qa.speakers import Person
 
 __all__ = [
+    "STORE_FILE",
     "SOURCE_FILE",
     "SOURCE_JSONL",
     "ArticleRecord",
@@ -100,6 +101,8 @@ _ADDED_COLUMNS = (
     ("articles", "source_kind", "TEXT NOT NULL DEFAULT 'file'"),
 )
 
+# The store's file in an archive folder.
+STORE_FILE = "store.sqlite"
 # 16 MB of 4 KiB pages a step: writers get in between steps of a large store's backup.
 _BACKUP_PAGES_PER_STEP = 4096
 

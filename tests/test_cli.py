@@ -61,6 +61,9 @@ def test_ask_prints_numbered_citations(seeded_settings: Settings) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "[1] Sergey Shoigu:" in done.stdout and "ASTANA · TASS · paragraph" in done.stdout
+    cited = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    assert cited and not any('“"' in line or "“\u201c" in line for line in cited)
+    assert any(line.startswith('[1] Sergey Shoigu: "') for line in cited)
 
 
 def test_empty_question_is_a_usage_error(seeded_settings: Settings) -> None:
@@ -97,6 +100,26 @@ def test_no_index_is_one_line_with_the_fix(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"error: No index in {tmp_path / 'nothing'}: run `dateline ingest` first."
     ]
+    assert not (tmp_path / "nothing").exists()  # asking makes no folder and no empty store
+
+
+def test_a_question_over_the_api_limit_is_a_usage_error(seeded_settings: Settings) -> None:
+    done = run_dateline("ask", "why " * 300, data_dir=seeded_settings.data_dir)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: the question is 1,199 characters; at most 1,000 are read"
+
+
+def test_every_command_names_its_defaults_and_an_example() -> None:
+    for command in ("ingest", "ask", "serve", "backup", "check"):
+        done = subprocess.run(
+            [sys.executable, "-m", "qa", command, "--help"], capture_output=True, text=True
+        )
+        assert done.returncode == 0
+        assert "(DATELINE_DATA_DIR; default .dateline)" in done.stdout
+        assert "{torch,onnx,onnx-int8}" in done.stdout
+        assert done.stdout.strip().splitlines()[-1].startswith(f"example: dateline {command}")
+    wrong = run_dateline("ask", "q", "--backend", "tensorflow", data_dir=Path("."))
+    assert wrong.returncode == 2 and "invalid choice: 'tensorflow'" in wrong.stderr
 
 
 def test_unknown_model_is_one_line_with_the_fix(tmp_path: Path) -> None:

@@ -95,6 +95,8 @@ def test_backup_while_serving_then_a_checkpointed_shutdown(data: Path, tmp_path:
     server = start_server(
         data, tmp_path / "server.log", DATELINE_API_TOKEN=TOKEN, DATELINE_RATE_LIMIT_PER_MINUTE="0"
     )
+    ready = f"Dateline ready: 2 articles, 18 passages at {server.url} (widget: /widget.js)"
+    assert ready in (tmp_path / "server.log").read_text()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             assert _add(client).status_code == 201

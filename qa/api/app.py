@@ -26,12 +26,22 @@ from qa.timeframe import prepare_dates
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+# uvicorn's status lines ("Application startup complete."): configured in every worker process.
+_status = logging.getLogger("uvicorn.error")
 
 
 def _load(app: FastAPI, settings: Settings) -> None:
     try:
         prepare_dates()
-        app.state.archive = Archive.open(settings)
+        archive = app.state.archive = Archive.open(settings)
+        counts = archive.store.counts()
+        _status.info(
+            "Dateline ready: %d articles, %d passages at http://%s:%d (widget: /widget.js)",
+            counts["articles"],
+            counts["passages"],
+            settings.host,
+            settings.port,
+        )
     except (DatelineError, EmbeddingError) as exc:
         app.state.load_error = str(exc)
         log.error("cannot serve answers: %s", exc)

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from qa.questions import BLANK, clean_question
-from qa.schema import HistoryTurn, SearchFilters, SearchHit
+from qa.schema import MAX_QUESTION_CHARS, HistoryTurn, SearchFilters, SearchHit
 
 __all__ = [
     "ArticleDeleted",
@@ -25,9 +25,6 @@ __all__ = [
     "SearchResponse",
     "QuestionText",
 ]
-
-MAX_QUESTION_CHARS = 1000
-
 
 # The schema's pattern states what the validator enforces: 1..1000 characters once trimmed.
 _QUESTION_PATTERN = (
