@@ -231,6 +231,16 @@ def test_article_page(client: TestClient) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text and "cdn." not in page.text
+    script = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+    assert client.get("/redoc").status_code == 404
+
+
 def test_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {

@@ -757,3 +757,18 @@ def test_demo_page_styles_pass_its_csp(tab: Tab, live_server: Any) -> None:
     assert page.evaluate("window.__cspViolations") == []
     assert page.locator("body").evaluate("el => getComputedStyle(el).margin") == "0px"
     assert tab.errors == []
+
+
+def test_the_api_docs_render_offline(tab: Tab, live_server: Any) -> None:
+    """Every request that leaves the server is refused, as on a machine with no internet."""
+    page = tab.page
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
+    page.goto(f"{live_server.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Dateline")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert not tab.errors, tab.errors

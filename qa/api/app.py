@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from embeddings.errors import EmbeddingError
 from qa.api.errors import install_error_handlers
 from qa.api.limits import InFlightLimit, RateLimit, RequestBody
 from qa.api.methods import HeadAsGet
-from qa.api.routes import RATE_LIMITED_PATHS, WEB_DIR, router
+from qa.api.routes import DOCS_ASSETS, RATE_LIMITED_PATHS, WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.settings import Settings
@@ -74,6 +75,8 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Ask a news archive; get back the exact passages that answer, each cited.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by routes.docs, without a CDN; ReDoc has no offline assets
+        redoc_url=None,
         # "/api/articles/" would be redirected to an absolute URL built from the Host header.
         redirect_slashes=False,
     )
@@ -86,6 +89,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount(
+        DOCS_ASSETS,
+        StaticFiles(directory=str(files("fastapi_swagger.resources"))),
+        name="docs-assets",
+    )
     # Each added wraps the ones before. Outermost CORS: even a 413 carries its headers, or a
     # browser sees no reason. Then the rate limit, counted before the body is read, and a slot
     # taken only once the body is in (qa.api.limits).

@@ -12,6 +12,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
@@ -177,6 +178,23 @@ def readyz(request: Request) -> Readiness | JSONResponse:
         generation=int(record.get("generation", 0)),
         warnings=archive.warnings(),
         **counts,
+    )
+
+
+# Where /docs takes Swagger UI's files from (qa.api.app mounts the package's folder there).
+DOCS_ASSETS = "/docs-assets"
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """The API's interactive docs, with Swagger UI served from here: FastAPI's own page loads
+    it from a CDN, and offline it stayed blank."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Dateline API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
     )
 
 
