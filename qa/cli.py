@@ -16,6 +16,7 @@ from typing import Any, NoReturn, get_args
 
 from pydantic import ValidationError
 
+from qa import __version__
 from qa.schema import MAX_QUESTION_CHARS
 
 __all__ = ["main"]
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     parser = _Parser(prog="dateline", description="Ask a news archive; get cited passages back.")
+    parser.add_argument("--version", action="version", version=f"dateline {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:

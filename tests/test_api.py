@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+import qa
 from qa.api import create_app
 from qa.settings import Settings
 from qa.timeframe import recency_bonus
@@ -229,6 +232,14 @@ def test_article_page(client: TestClient) -> None:
     assert "p:target" in response.text
     assert "default-src 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_one_version_in_the_package_the_api_and_the_widget(client: TestClient) -> None:
+    installed = importlib.metadata.version("dateline")
+    assert qa.__version__ == installed
+    assert client.get("/openapi.json").json()["info"]["version"] == installed
+    widget = re.search(r'\bversion: "([^"]+)"', client.get("/widget.js").text)
+    assert widget is not None and widget.group(1) == installed
 
 
 def test_docs_are_served_without_a_cdn(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -107,6 +108,12 @@ def test_a_question_over_the_api_limit_is_a_usage_error(seeded_settings: Setting
     done = run_dateline("ask", "why " * 300, data_dir=seeded_settings.data_dir)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: the question is 1,199 characters; at most 1,000 are read"
+
+
+def test_version_is_the_installed_one() -> None:
+    done = subprocess.run([sys.executable, "-m", "qa", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"dateline {importlib.metadata.version('dateline')}"
 
 
 def test_every_command_names_its_defaults_and_an_example() -> None:

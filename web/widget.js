@@ -1253,7 +1253,7 @@ mark {
     (floating && floating.isConnected && floating) || document.querySelector(TAG);
 
   window.Dateline = Object.freeze({
-    version: "1.0.0",
+    version: "0.1.0",
     open() {
       const el = target();
       if (el) el.open();

@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from embeddings.errors import EmbeddingError
+from qa import __version__
 from qa.api.errors import install_error_handlers
 from qa.api.limits import InFlightLimit, RateLimit, RequestBody
 from qa.api.methods import HeadAsGet
@@ -73,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Dateline",
         summary="Ask a news archive; get back the exact passages that answer, each cited.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=None,  # served by routes.docs, without a CDN; ReDoc has no offline assets
         redoc_url=None,
