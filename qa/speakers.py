@@ -121,6 +121,7 @@ _NAME_RUNS = re.compile(_NAME_RUN)
 _ENDS_CAPITALISED = re.compile(r"[A-Z][\w.'’-]*$")
 _LONGEST_NAME_WORD = 64
 _WORD_EDGE = re.compile(r"\b")
+_TOKEN = re.compile(r"\S+")
 _TRAILING_NAME = re.compile(rf"(?:^|(?<=\s))(?P<name>{_NAME_RUN})$")
 # "Democratic presidential nominee Hillary Clinton chimed in": a clause opening with a name.
 _LEADING_NAME = re.compile(
@@ -363,7 +364,7 @@ class _Resolver:
     def _after_capitalised(self) -> frozenset[str]:
         """Every word-bounded start of a token that follows a capitalised word, gathered in one
         pass over the article (searched for each name, a long article took minutes)."""
-        tokens = self._text.split()
+        tokens = (match.group(0) for match in _TOKEN.finditer(self._text))  # one at a time
         found: set[str] = set()
         for before, token in itertools.pairwise(tokens):
             if _ENDS_CAPITALISED.search(before[-_LONGEST_NAME_WORD:]):
