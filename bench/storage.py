@@ -9,7 +9,6 @@ table and one JSON line.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import httpx
 
 from bench import reuters
 from bench.faults import REPO, free_port, seeded, serve
+from bench.report import emit, percentiles, table
 from embeddings.encoder import Encoder
 from qa.settings import Settings
 from qa.store import Store
@@ -337,7 +337,7 @@ def _median_ms(call: Callable[[], object], runs: int = 5) -> float:
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
-    return round(sorted(times)[runs // 2], 1)
+    return percentiles(times)["p50"]
 
 
 def main() -> None:
@@ -362,12 +362,15 @@ def main() -> None:
         ]
         for label, part in parts:
             try:
-                figures = part()
+                report[label] = part()
             except Skipped as exc:
-                figures = {"skipped": str(exc)}
-            report[label] = figures
-            print(f"{label:<22}{figures}", flush=True)
-    print(json.dumps(report))
+                report[label] = {"skipped": str(exc)}
+    table(
+        "Storage faults and odd files, against dateline serve and the CLI on loopback",
+        ("fault", "result"),
+        [(label, figures) for label, figures in report.items() if label != "bench"],
+    )
+    emit(report)
 
 
 if __name__ == "__main__":

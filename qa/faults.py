@@ -29,6 +29,8 @@ __all__ = ["causes", "root_cause", "storage_error", "storage_errors"]
 # shared-memory file as it opens a store: with this little space free, that is the cause.
 _FULL_DISK_FREE_BYTES = 1 << 20
 _READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+# FAISS reports a failed write in C++ words around the C library's.
+_NO_SPACE = os.strerror(errno.ENOSPC)
 
 
 def causes(exc: BaseException) -> list[BaseException]:
@@ -58,8 +60,8 @@ def root_cause(exc: BaseException) -> str:
             return _said(cause)
         if isinstance(cause, sqlite3.Error):
             return str(cause)
-        if isinstance(cause, RuntimeError) and os.strerror(errno.ENOSPC) in str(cause):
-            return os.strerror(errno.ENOSPC)  # FAISS's failed write, in C++ words around it
+        if isinstance(cause, RuntimeError) and _NO_SPACE in str(cause):
+            return _NO_SPACE
     return str(exc)
 
 
@@ -70,9 +72,8 @@ def _primary(cause: sqlite3.Error) -> int:
 def _disk_full(cause: BaseException, data_dir: Path) -> str | None:
     if isinstance(cause, OSError):
         return _said(cause) if cause.errno in (errno.ENOSPC, errno.EDQUOT) else None
-    no_space = os.strerror(errno.ENOSPC)
-    if isinstance(cause, RuntimeError):  # FAISS's failed writes, the C library's words inside
-        return no_space if no_space in str(cause) else None
+    if isinstance(cause, RuntimeError):
+        return _NO_SPACE if _NO_SPACE in str(cause) else None
     if not isinstance(cause, sqlite3.Error):
         return None
     if _primary(cause) == sqlite3.SQLITE_FULL:

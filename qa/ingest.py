@@ -116,8 +116,18 @@ def _texts(item: PreparedArticle) -> list[str]:
     ]
 
 
+def _rows(passage: Passage) -> int:
+    """A passage's vectors: its own, and one for each of its sentences."""
+    return 1 + len(passage.sentences)
+
+
 def _text_count(item: PreparedArticle) -> int:
-    return sum(1 + len(p.sentences) for p in item.passages)
+    return sum(_rows(p) for p in item.passages)
+
+
+def _is_huge(item: PreparedArticle) -> bool:
+    """Too many texts for a group: encoded alone, a part at a time as it is stored."""
+    return _text_count(item) > _MAX_GROUP_TEXTS
 
 
 def _encode(encoder: Encoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -146,9 +156,8 @@ def _by_passage(
     """Each passage's rows of ``vectors``: its own, then its sentences'."""
     offset = 0
     for passage in item.passages:
-        size = 1 + len(passage.sentences)
-        yield vectors[offset : offset + size]
-        offset += size
+        yield vectors[offset : offset + _rows(passage)]
+        offset += _rows(passage)
 
 
 def _encoded_as_taken(encoder: Encoder, item: PreparedArticle) -> Iterator[npt.NDArray[np.float32]]:
@@ -159,7 +168,7 @@ def _encoded_as_taken(encoder: Encoder, item: PreparedArticle) -> Iterator[npt.N
     texts = 0
     for passage in item.passages:
         batch.append(passage)
-        texts += 1 + len(passage.sentences)
+        texts += _rows(passage)
         if texts >= _MAX_GROUP_TEXTS:
             yield from _encoded_part(encoder, replace(item, passages=batch))
             batch, texts = [], 0
@@ -219,7 +228,7 @@ def _encoding_beside(
 
         def submit(group: list[PreparedArticle]) -> None:
             nonlocal pending
-            huge = len(group) == 1 and _text_count(group[0]) > _MAX_GROUP_TEXTS
+            huge = len(group) == 1 and _is_huge(group[0])
             following = (
                 (group, encoding.submit(_encode_group, encoder, group))
                 if group and not huge
@@ -479,7 +488,7 @@ def _bring_in(
             nonlocal group, group_texts, group_limit
             if item is None:
                 return
-            if _text_count(item) > _MAX_GROUP_TEXTS:  # alone, encoded as it is stored
+            if _is_huge(item):
                 encode_and_write(group)
                 group, group_texts = [], 0
                 encode_and_write([item])
