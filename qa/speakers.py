@@ -16,7 +16,8 @@ the words a question may name a speaker by, are the full name, a person's surnam
 that names one person ("Russian Defense Minister"), never a bare role ("president") or kind
 of body ("department").
 
-bench/quality.py measures these rules on PolNeAR (news articles with annotated quote sources).
+The words these rules read are in qa.attribution_lexicon; bench/quality.py measures the rules
+on PolNeAR (news articles with annotated quote sources).
 """
 
 from __future__ import annotations
@@ -25,95 +26,65 @@ import functools
 import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-from qa.lexicon import (
-    GROUP_WORDS,
-    OPENING_WORDS,
-    ORGANISATION_WORDS,
-    PARTICLES,
-    TITLE_CONNECTORS,
-    TITLE_NOUNS,
+from qa.attribution_lexicon import (
+    AFTER_SUBJECT_ENDS,
+    ARTICLES,
+    CLAUSE_OPENERS,
+    CUE_PARTICIPLES,
+    CUE_VERBS,
+    CUE_WORDS,
+    HONORIFICS,
+    LEADER_ROLES,
+    LEADER_TITLES,
+    NAME_ABBREVIATIONS,
+    NOT_NAMES,
+    NOT_SURNAMES,
+    PREPOSITIONS,
+    PRONOUNS,
+    ROLE_ENDS,
+    ROLE_NOUNS,
+    SPLIT_WORDS,
+    STOPWORDS,
+    SUBJECT_FILLERS,
+    SUFFIXES,
+    SURNAME_TITLES,
+    TITLE_GENDERS,
+    TITLE_WORDS,
+    WEEKDAYS,
 )
+from qa.lexicon import GROUP_WORDS, ORGANISATION_WORDS, PARTICLES, TITLE_CONNECTORS
 
 __all__ = ["ArticleSpeakers", "Person", "attribute_speakers", "is_attribution", "mask_quotes"]
 
-_VERBS = (
-    "said|says|say|added|adds|stressed|stresses|stated|states|noted|notes|pointed out|points out|"
-    "pointed to|points to|emphasized|emphasised|emphasizes|emphasises|underlined|underlines|"
-    "underscored|underscores|explained|explains|told|tells|declared|declares|warned|warns|"
-    "announced|announces|suggested|suggests|proposed|proposes|argued|argues|insisted|insists|"
-    "urged|urges|remarked|continued|recalled|recalls|believes|wrote|writes|asserted|asserts|"
-    "claimed|claims|acknowledged|acknowledges|admitted|admits|observed|commented|reiterated|"
-    "replied|responded|affirmed|concluded|predicted|vowed|vows|promised|promises|complained|"
-    "confirmed|denied|revealed|assured|cautioned|reported|went on|tweeted|tweets|called|calls|"
-    "described|describes|asked|asks|demanded|demands|blasted|criticized|criticised|dismissed|"
-    "mocked|cited|boasted|likened|lauded|praised|scolded|countered|conceded|joked|quipped|"
-    "lamented|bemoaned|chimed in|characterized|accused|slammed|yelled|yells|shouted|shouts|sang|"
-    "sings|recounted|testified|wondered|maintained|pledged|touted|hailed|condemned|decried|"
-    "derided|branded|labeled|labelled|referred to|pressed|reacted|opined|estimated"
-)
-_PARTICIPLES = (
-    "saying|adding|noting|stressing|telling|arguing|insisting|warning|claiming|calling|"
-    "describing|questioning|promising|urging|asking|explaining|declaring|accusing|vowing|"
-    "suggesting|tweeting|writing|pointing out|emphasizing|emphasising|recalling"
-)
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regular-expression alternation of ``words``, longest first, the same on every run."""
+    return "|".join(sorted((re.escape(word) for word in words), key=lambda w: (-len(w), w)))
+
+
 # Case-sensitive on purpose: "Independent States" is a name, "states" a verb.
-_CUE = re.compile(rf"\b(?:(?P<verb>{_VERBS})|(?P<ing>{_PARTICIPLES})|[Aa]ccording to)\b")
-_VERB_WORDS = set(re.split(r"\||\s", f"{_VERBS}|{_PARTICIPLES}"))
-_ROLE_NOUNS = (
-    "head of state|head of government|prime minister|leader|president|minister|secretary|"
-    "chancellor|premier|spokesman|spokeswoman|spokesperson|official|ambassador|envoy|general|"
-    "commander|senator|governor|mayor|director|chairman|chairwoman|chief|diplomat|lawmaker|"
-    "king|queen|pope|ceo|representative|adviser|advisor|deputy|nominee|candidate|speaker|"
-    "congressman|congresswoman|attorney|judge|justice|host|executive"
+_CUE = re.compile(
+    rf"\b(?:(?P<verb>{_alternation(CUE_VERBS)})|(?P<ing>{_alternation(CUE_PARTICIPLES)})"
+    r"|[Aa]ccording to)\b"
 )
 _ROLE = re.compile(
     rf"(?:^|\s)(?P<phrase>(?P<article>the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?"
-    rf"(?P<noun>{_ROLE_NOUNS})))$",
+    rf"(?P<noun>{_alternation(ROLE_NOUNS)})))$",
     re.I,
-)
-_LEADER_ROLES = {"leader", "head of state", "head of government"}
-_LEADER_TITLES = ("president", "prime minister", "chancellor", "premier", "king", "queen", "leader")
-# Honorifics and titles that say which pronoun a person takes ("" = either).
-_GENDER_WORDS = {
-    "mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lady": "f", "dr": "", "rep": "",
-    "sen": "", "gov": "", "gen": "", "lt": "", "col": "", "del": "", "rev": "", "prof": "",
-    "sgt": "", "capt": "", "adm": "", "maj": "", "spokesman": "m", "chairman": "m",
-    "congressman": "m", "spokeswoman": "f", "chairwoman": "f", "congresswoman": "f",
-    "widow": "f", "king": "m", "queen": "f",
-}  # fmt: skip
-_HONORIFICS = {
-    "mr", "mrs", "ms", "miss", "sir", "lady", "dr", "rep", "sen", "gov", "gen", "lt", "col", "del",
-    "rev", "prof", "sgt", "capt", "adm", "maj",
-}  # fmt: skip
-_TITLE_WORDS = (
-    {w.lower() for w in re.split(r"\||\s", _ROLE_NOUNS)}
-    | set(_GENDER_WORDS)
-    | {"defense", "defence", "foreign", "vice", "prime", "state", "first", "former", "acting"}
 )
 # Lower-case words that end a title before a name ("campaign manager Robby Mook").
 _TITLE_NOUN = re.compile(r"(?:er|or|ist|ee|ian|man|woman|person|ant)$")
-# Where a title ends and a name begins: "Avalanche head coach | Jared Bednar".
-_SPLIT_WORDS = _TITLE_WORDS | TITLE_NOUNS
-# The nouns a title ends with ("... minister", "... head of state", "... coach").
-_ROLE_ENDS = frozenset(phrase.split()[-1] for phrase in _ROLE_NOUNS.split("|")) | TITLE_NOUNS
-# A capitalised last word that is a surname more often than a title ("Charlie King").
-_SURNAME_TITLES = {"king", "queen", "general", "justice", "speaker", "host"}
-_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-# "Don" and "Ma" are names; the stopword list has them for "don't" and "ma'am".
-_NOT_NAMES = (_STOPWORDS - {"don", "won", "ma"}) | OPENING_WORDS
-_NOT_SURNAMES = _NOT_NAMES | GROUP_WORDS | _SUFFIXES
 # "That’s", "Don’t", "We’re", and possessives ("Biden’s", "Lakers’"): capitalised, but no name.
 _CONTRACTION = re.compile(r"['’](?:s|t|m|re|ve|ll|d)?$")
 _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}|[A-Z]+&[A-Z]+")
-_ABBREVIATION = r"(?:Mr|Mrs|Ms|Dr|Rep|Sen|Gov|Gen|Lt|Col|Del|Rev|Prof|Sgt|Capt|Adm|Maj|Jr|Sr|St)\."
+_ABBREVIATION = rf"(?:{_alternation(w.capitalize() for w in NAME_ABBREVIATIONS)})\."
 _NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
-_PARTICLE = r"(?:de|da|di|del|van|von|der|den|la|le|bin|ibn|al)"
+# The particles a run of capitalised words reads across ("Ludwig van Beethoven"); "du" and "&"
+# are read only where a name's words are counted back from its end.
+_PARTICLE = rf"(?:{_alternation(PARTICLES - {'du', '&'})})"
 _NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD})*"
 _NAME_RUNS = re.compile(_NAME_RUN)
 # A token ending in a capitalised word ("Bernie", "(Sen. Bernie"): read in its last characters
@@ -130,31 +101,16 @@ _LEADING_NAME = re.compile(
 )
 _LEADING_BARE_NAME = re.compile(rf"^(?P<phrase>{_NAME_RUN})\s+[a-z]")
 _TRAILING_PRONOUN = re.compile(r"(?:^|\s)(?P<pronoun>[Hh]e|[Ss]he)$")
-_AUXILIARIES = re.compile(
-    r"(?:\s+(?:has|have|had|is|are|was|were|been|will|would|could|should|may|might|did|does|"
-    r"not|never|also|further|then|later|again|earlier|once|previously|just|already|still|even|"
-    r"today|yesterday|tonight|(?:on|last|this)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
-    r"Saturday|Sunday|week|month|year)|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-    r"[a-z]+ly))+$"
+_DAYS = _alternation(WEEKDAYS)
+_FILLERS = re.compile(
+    rf"(?:\s+(?:{_alternation(SUBJECT_FILLERS)}|(?:on|last|this)\s+(?:{_DAYS}|week|month|year)"
+    rf"|{_DAYS}|[a-z]+ly))+$"
 )
-# Words that open a clause: what follows them can be a subject ("when she said").
-_CLAUSE_OPENERS = {
-    "and", "but", "or", "so", "yet", "then", "when", "while", "as", "because", "after", "before",
-    "since", "although", "though", "if", "that", "which", "who", "where", "once", "until",
-}  # fmt: skip
-_PREPOSITIONS = {
-    "of", "at", "in", "on", "for", "with", "from", "by", "to", "about", "against", "toward",
-    "towards", "into", "over", "under", "between", "among", "than", "like", "via", "through",
-    "during",
-}  # fmt: skip
 # A subject's title holds a few words ("Democratic presidential nominee X"); more, or a
 # preposition right before the name ("footage of X"), means X is not the subject.
 _MAX_TITLE_WORDS = 4
 # Where the subject after an inverted cue ends: "said Rep. Jane Roe of Ohio, the ...".
-_AFTER_END = re.compile(
-    r"[,;:()\x00]|\s(?:of|who|at|in|on|for|from|during|after|before|that|as|when|while|to|"
-    r"about|with|and|but|because|if)\s"
-)
+_AFTER_END = re.compile(rf"[,;:()\x00]|\s(?:{_alternation(AFTER_SUBJECT_ENDS)})\s")
 # Pieces between a name and its verb: "X, the party's chairman, said", "X (R-Ky.) said".
 _APPOSITIVE = re.compile(
     r"^(?:[a-z0-9]|(?:the|a|an|one|who|which|whose)\s|[RDI]-|[A-Z][a-z]{1,3}\.$|[RDI]\.?$|[A-Z]{2}$)"
@@ -212,13 +168,16 @@ def is_attribution(text: str) -> bool:
     return not quotes and _CUE.search(masked) is not None
 
 
+# -- names -------------------------------------------------------------------------------------
+
+
 def _bare(token: str) -> str:
     return token.lower().strip(".,")
 
 
 def _surname(name: str) -> str:
     """The last word of a name that is not a suffix ("Jr.", "II")."""
-    words = [w for w in name.split() if _bare(w) not in _SUFFIXES] or name.split()
+    words = [w for w in name.split() if _bare(w) not in SUFFIXES] or name.split()
     return _bare(words[-1])
 
 
@@ -231,13 +190,13 @@ def _title_end(tokens: Sequence[str]) -> int:
     """How many leading tokens are a title: up to the last title word ("Russian President |
     Vladimir Putin"), unless that word is the surname ("Charlie King", "Martin Luther King Jr.")."""
     core = len(tokens)
-    while core > 1 and _bare(tokens[core - 1]) in _SUFFIXES:
+    while core > 1 and _bare(tokens[core - 1]) in SUFFIXES:
         core -= 1
     split = core
-    while split > 0 and _bare(tokens[split - 1]) not in _SPLIT_WORDS:
+    while split > 0 and _bare(tokens[split - 1]) not in SPLIT_WORDS:
         split -= 1
-    if split == core and core > 1 and _bare(tokens[core - 1]) in _SURNAME_TITLES:
-        split = next((i for i in range(core - 1, 0, -1) if _bare(tokens[i - 1]) in _SPLIT_WORDS), 0)
+    if split == core and core > 1 and _bare(tokens[core - 1]) in SURNAME_TITLES:
+        split = next((i for i in range(core - 1, 0, -1) if _bare(tokens[i - 1]) in SPLIT_WORDS), 0)
     return split
 
 
@@ -255,9 +214,7 @@ def _name_start(tokens: Sequence[str]) -> int:
         _is_name_word(tokens[start - 1]) or (start < len(tokens) and tokens[start - 1] in PARTICLES)
     ):
         start -= 1
-    while start < len(tokens) and (
-        tokens[start] in PARTICLES or _bare(tokens[start]) in _NOT_NAMES
-    ):
+    while start < len(tokens) and (tokens[start] in PARTICLES or _bare(tokens[start]) in NOT_NAMES):
         start += 1
     # "Marxist Vladimir Lenin", "Republican Paul Ryan"; not "National Weather Service".
     while (
@@ -290,25 +247,95 @@ def _title_alias(tokens: Sequence[str]) -> str | None:
     """A title as an alias, when it names one person: it ends with a role noun and holds a
     proper word besides title words ("Russian Defense Minister", "Japan’s defense minister").
     "President", "Prime Minister" or "head of state" would name everyone who holds the post."""
-    words = [w for w in tokens if _bare(w) not in _HONORIFICS]
-    while words and words[0].lower() in ("the", "a", "an"):
+    words = [w for w in tokens if _bare(w) not in HONORIFICS]
+    while words and words[0].lower() in ARTICLES:
         words = words[1:]
-    if not words or _bare(words[-1]) not in _ROLE_ENDS:
+    if not words or _bare(words[-1]) not in ROLE_ENDS:
         return None
     specific = False
     for before, word in zip(["", *words], words, strict=False):
         bare = _bare(word)
         if word[:1].isupper():
-            specific = specific or bare not in _SPLIT_WORDS
-        elif bare in _STOPWORDS and not (
+            specific = specific or bare not in SPLIT_WORDS
+        elif bare in STOPWORDS and not (
             bare in TITLE_CONNECTORS and (bare != "the" or before.lower() == "of")
         ):
             return None  # "her spokesman", "letter to President Biden", "AP the first ..."
     return " ".join(words) if specific else None
 
 
-class _Resolver:
-    """Turns subject phrases into people, remembering who spoke or acted last for pronouns."""
+def _give_title(person: Person, title: Sequence[str]) -> None:
+    """Keep the first title a person is named with, the alias it makes and the gender it says."""
+    person.title = person.title or " ".join(title)
+    alias = _title_alias(title)
+    if alias:
+        person.add_alias(alias)
+    for word in title:
+        person.gender = person.gender or TITLE_GENDERS.get(_bare(word), "")
+
+
+def _is_title_noun(word: str) -> bool:
+    word = word.lower()
+    if word in STOPWORDS or word in CUE_WORDS:
+        return False
+    return word in SPLIT_WORDS or _TITLE_NOUN.search(word) is not None
+
+
+# -- clauses -----------------------------------------------------------------------------------
+
+
+def _opens_clause(prefix: str) -> bool:
+    words = prefix.split()
+    return not words or words[-1].lower() in CLAUSE_OPENERS
+
+
+def _is_title(prefix: str) -> bool:
+    """Whether the words before a name can be its title ("Ohio's top election official")."""
+    words = prefix.split()
+    opener = max((i for i, w in enumerate(words) if w.lower() in CLAUSE_OPENERS), default=-1)
+    words = words[opener + 1 :]
+    if words and words[-1].lower() in PREPOSITIONS:
+        return False
+    return len(words) <= _MAX_TITLE_WORDS
+
+
+def _leading_subject(clause: str) -> str | None:
+    """The subject a clause opens with ("Trump unleashed ...", "He then defended ..."), if any."""
+    words = clause.split()
+    while words and words[0].lower() in CLAUSE_OPENERS:
+        words = words[1:]
+    if not words or _bare(words[0]) in PREPOSITIONS or words[0].endswith("ing"):
+        return None
+    if words[0].lower() in PRONOUNS:
+        return words[0]
+    clause = " ".join(words).lstrip("―—–- ")
+    found = _LEADING_NAME.match(clause)
+    middle = (found["middle"] or "").split() if found else []
+    if middle and not _is_title_noun(middle[-1]):
+        found = _LEADING_BARE_NAME.match(clause)  # "Trump met Anna Berg", not a title
+    return found["phrase"] if found else None
+
+
+def _pieces(before: str) -> list[tuple[str, str]]:
+    """Comma-separated pieces of the text before a cue, each with the delimiter that ends it."""
+    parts = re.split(r"(\x00+|[,;:()]|\s[―—–]\s?|\s?--\s)", before)
+    pieces: list[tuple[str, str]] = []
+    for i in range(0, len(parts), 2):
+        delimiter = parts[i + 1] if i + 1 < len(parts) else ""
+        pieces.append((parts[i], "quote" if delimiter.startswith(_MASK) else delimiter))
+    return pieces
+
+
+def _overlaps(span: tuple[int, int], quotes: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in quotes)
+
+
+# -- the people of an article ------------------------------------------------------------------
+
+
+class _Cast:
+    """The people an article names, one Person each however they are named, and who spoke or
+    acted last, for pronouns and roles."""
 
     def __init__(self, article_text: str) -> None:
         self.people: dict[str, Person] = {}
@@ -336,22 +363,64 @@ class _Resolver:
         name = " ".join(words)
         if not name or not self._plausible(name):
             return None
-        person = self._person_named(name, create)
+        person = self._known(name)
+        if person is None and create:
+            person = self._add(name)
         if person is not None and title:
-            person.title = person.title or " ".join(title)
-            alias = _title_alias(title)
-            if alias:
-                person.add_alias(alias)
-            for word in title:
-                person.gender = person.gender or _GENDER_WORDS.get(_bare(word), "")
+            _give_title(person, title)
         return person
+
+    def role(self, phrase: str, noun: str, *, definite: bool) -> Person | None:
+        """The person whose title fits a role phrase; else, for "the ...", the last speaker."""
+        noun = noun.lower()
+        words = set(phrase.lower().split())
+        titled = [(p, p.title.lower()) for p in self.people.values() if p.title]
+        fitting = [(p, title) for p, title in titled if noun in title]
+        if noun in LEADER_ROLES:
+            fitting = [(p, t) for p, t in titled if any(lead in t for lead in LEADER_TITLES)]
+        if not fitting:  # "the spokesman" is whoever spoke last; "a spokesman", no one named
+            return self.last if definite else None
+        best = max(fitting, key=lambda fit: len(words & set(fit[1].split())))[0]
+        alias = _title_alias(phrase.split())
+        if alias:  # only a title that fits what the article calls them names them elsewhere
+            best.add_alias(alias)
+        return best
+
+    def pronoun(self, word: str) -> Person | None:
+        """The most recent person not known to be of the other gender; learns the gender."""
+        gender = "f" if word.lower() == "she" else "m"
+        for person in reversed(self.recent):
+            if person.gender in ("", gender):
+                person.gender = gender
+                return person
+        return None
+
+    def complete_names(self) -> None:
+        """Give a speaker known by surname only ("Berg said") the full name the article uses
+        most often elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker
+        everywhere."""
+        for person in list(self.people.values()):
+            if " " in person.name or person.gender == "n":
+                continue
+            fulls = self._full_names.get(person.name, Counter())
+            full = max(fulls, key=fulls.__getitem__, default=None)  # the first of equals
+            if full is not None and full not in self.people:
+                self._rename(person, full)
+
+    def add_surnames(self) -> None:
+        """Questions name people by surname ("What did Putin say?"): a name that reads as a
+        person's gets its surname as an alias; "Air Force" or "Bank of Canada" does not."""
+        for person in self.people.values():
+            words = person.name.split()
+            if person.gender != "n" and all(w[:1].isupper() or w in PARTICLES for w in words):
+                person.add_alias(_surname(person.name))
 
     def _plausible(self, name: str) -> bool:
         """Not a group ("Democrats", "U.S. Officials"), a suffix or an initial; a one-word name
         that could be a common word ("Walking") must appear after another capitalised word
         somewhere in the article ("Bernie Sanders")."""
         surname = _surname(name)
-        if surname in _NOT_SURNAMES or len(surname.strip(".")) < 2:
+        if surname in NOT_SURNAMES or len(surname.strip(".")) < 2:
             return False
         if " " in name:
             return True
@@ -372,7 +441,9 @@ class _Resolver:
                 found.update(head[: b.start()] for b in _WORD_EDGE.finditer(head) if b.start())
         return frozenset(found)
 
-    def _person_named(self, name: str, create: bool) -> Person | None:
+    def _known(self, name: str) -> Person | None:
+        """The person already named ``name``, or by its surname alone, who takes it as their
+        full name ("Putin" first, "Vladimir Putin" later)."""
         surname = _surname(name)
         single = len(name.split()) == 1
         # The most recent person first: "Clinton" after Bill Clinton spoke is Bill Clinton.
@@ -384,38 +455,28 @@ class _Resolver:
                 or name.lower().endswith(" " + person.name.lower())  # "Rival Hillary Clinton"
             ):
                 return person
-            if len(known) == 1 and known[0].lower() == surname:  # "Putin" first, full name later
-                del self.people[person.name]
-                person.name = name
-                self.people[name] = person
-                person.add_alias(name)
+            if len(known) == 1 and known[0].lower() == surname:
+                self._rename(person, name)
                 return person
-        if not create:
-            return None
+        return None
+
+    def _add(self, name: str) -> Person:
         person = self.people[name] = Person(name)
         if _is_organisation(name):
             person.gender = "n"
             if name.lower() not in ORGANISATION_WORDS:  # "the Department said" names none
                 person.add_alias(name)
         else:
-            person.gender = _GENDER_WORDS.get(_bare(name.split()[0]), "")
+            person.gender = TITLE_GENDERS.get(_bare(name.split()[0]), "")
             person.add_alias(name)
         return person
 
-    def complete_names(self) -> None:
-        """Give a speaker known by surname only ("Berg said") the full name the article uses
-        most often elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker
-        everywhere."""
-        for person in list(self.people.values()):
-            if " " in person.name or person.gender == "n":
-                continue
-            fulls = self._full_names.get(person.name, Counter())
-            full = max(fulls, key=fulls.__getitem__, default=None)  # the first of equals
-            if full is not None and full not in self.people:
-                del self.people[person.name]
-                person.name = full
-                self.people[full] = person
-                person.add_alias(full)
+    def _rename(self, person: Person, name: str) -> None:
+        """``person`` is known by ``name`` from now on, and may be asked about by it."""
+        del self.people[person.name]
+        person.name = name
+        self.people[name] = person
+        person.add_alias(name)
 
     @functools.cached_property
     def _full_names(self) -> dict[str, Counter[str]]:
@@ -431,40 +492,104 @@ class _Resolver:
                 fulls[words[-1]][" ".join(named)] += 1
         return fulls
 
-    def add_surnames(self) -> None:
-        """Questions name people by surname ("What did Putin say?"): a name that reads as a
-        person's gets its surname as an alias; "Air Force" or "Bank of Canada" does not."""
-        for person in self.people.values():
-            words = person.name.split()
-            if person.gender != "n" and all(w[:1].isupper() or w in PARTICLES for w in words):
-                person.add_alias(_surname(person.name))
 
-    def role(self, phrase: str, noun: str, *, definite: bool) -> Person | None:
-        """The person whose title fits a role phrase; else, for "the ...", the last speaker."""
-        noun = noun.lower()
-        words = set(phrase.lower().split())
-        titled = [(p, p.title.lower()) for p in self.people.values() if p.title]
-        fitting = [(p, title) for p, title in titled if noun in title]
-        if noun in _LEADER_ROLES:
-            fitting = [(p, t) for p, t in titled if any(lead in t for lead in _LEADER_TITLES)]
-        if not fitting:  # "the spokesman" is whoever spoke last; "a spokesman", no one named
-            return self.last if definite else None
-        best = max(fitting, key=lambda fit: len(words & set(fit[1].split())))[0]
-        alias = _title_alias(phrase.split())
-        if alias:  # only a title that fits what the article calls them names them elsewhere
-            best.add_alias(alias)
-        return best
+# -- cues --------------------------------------------------------------------------------------
 
-    def pronoun(self, word: str) -> Person | None:
-        """The most recent person not known to be of the other gender; learns the gender."""
-        gender = "f" if word.lower() == "she" else "m"
-        for person in reversed(self.recent):
-            if person.gender in ("", gender):
-                person.gender = gender
-                return person
+
+class _CueReader:
+    """Reads the speech cues of an article's sentences in order, naming the person each cue
+    points to among the article's cast."""
+
+    def __init__(self, cast: _Cast) -> None:
+        self.cast = cast
+
+    def speakers(
+        self, text: str, masked: str, spans: Sequence[tuple[int, int]]
+    ) -> list[Person | None]:
+        """The speaker each sentence of a paragraph names (``masked``: its quotes blanked out);
+        a sentence that names none may still say whom it is about, for a later "he" or "she"."""
+        cued: list[Person | None] = []
+        for start, end in spans:
+            speaker = self._sentence_speaker(text, masked, start, end)
+            if speaker is not None:
+                self.cast.touch(speaker)
+            else:
+                self._note_subject(masked, start, end)
+            cued.append(speaker)
+        return cued
+
+    def _sentence_speaker(self, text: str, masked: str, start: int, end: int) -> Person | None:
+        """The speaker a sentence names, by the first cue that names someone."""
+        if start == 0:
+            label = _TRANSCRIPT.match(text)
+            if label:
+                return self.cast.name(label["name"].title())
+        for cue in _CUE.finditer(masked, start, end):
+            speaker = self._cue_subject(masked, cue, start, end)
+            if speaker is not None:
+                return speaker
+        dash = _DASH_SOURCE.search(masked, start, end)
+        if dash and masked[: dash.start() + 1].rstrip(" ―—–").endswith(_MASK):  # "..." ― Jane Roe
+            return self.cast.name(dash["name"])
         return None
 
-    def subject(self, phrase: str) -> Person | None:
+    def _cue_subject(self, masked: str, cue: re.Match[str], start: int, end: int) -> Person | None:
+        """Who speaks at this cue: before it ("Shoigu said"), or after it ("said Putin")."""
+        after = masked[cue.end() : end]
+        if cue.group(0).lower() == "according to":
+            return self._after_subject(after)
+        pieces = _pieces(_FILLERS.sub("", masked[start : cue.start()].rstrip()))
+        subject = pieces[-1][0].strip()
+        participle = cue["ing"] is not None
+        if subject.lower() in CLAUSE_OPENERS:  # "X stood up and said"
+            return self._clause_subject(pieces[:-1])
+        if subject:
+            found = self._subject(subject)
+            if found is None and participle:  # "X posted a video on Friday saying"
+                found = self._clause_subject(pieces)
+            return found
+        if participle:  # "X mocked the complaint, saying"
+            return self._clause_subject(pieces[:-1])
+        return self._subject_before_break(pieces[:-1], after)
+
+    def _subject_before_break(self, pieces: list[tuple[str, str]], after: str) -> Person | None:
+        """For a cue right after a break: a quote or the sentence start before it means the
+        subject follows ('"...," said X'); else step back over appositives ("X, the chief,
+        said")."""
+        skipped = False
+        for text, ending in reversed(pieces):
+            if ending == "quote":
+                break
+            text = text.strip()
+            if text and not _APPOSITIVE.match(text):
+                found = self._subject(text)
+                if found is not None or not text.split()[-1][:1].islower():
+                    return found
+                # A title with no name ("Sanders' senior media adviser") is an appositive too.
+            skipped = skipped or bool(text)
+        return None if skipped else self._after_subject(after)
+
+    def _clause_subject(self, pieces: list[tuple[str, str]]) -> Person | None:
+        """For "..., saying" and "... and said": the subject of the nearest clause that has one."""
+        for text, _ in reversed(pieces):
+            subject = _leading_subject(text)
+            if subject is not None:
+                if subject.lower() in PRONOUNS:
+                    return self.cast.pronoun(subject)
+                return self._subject(subject)
+        return None
+
+    def _after_subject(self, after: str) -> Person | None:
+        """The subject of an inverted cue: "said the Rev. Jane Roe of Ohio" -> Jane Roe."""
+        phrase = _AFTER_END.split(after.strip(), maxsplit=1)[0].strip().rstrip(".")
+        if not phrase:
+            return None
+        first = phrase.split()[0]
+        if first.lower() in PRONOUNS:
+            return self.cast.pronoun(first)
+        return self._subject(phrase)
+
+    def _subject(self, phrase: str) -> Person | None:
         """The person a subject phrase names at its end: "... when she", "the Russian leader",
         "Democratic presidential nominee Hillary Clinton"."""
         phrase = re.sub(r"\s+", " ", phrase).strip(" ,.―—–-")
@@ -472,177 +597,48 @@ class _Resolver:
             return None
         pronoun = _TRAILING_PRONOUN.search(phrase)
         if pronoun and _opens_clause(phrase[: pronoun.start()]):
-            return self.pronoun(pronoun["pronoun"])
+            return self.cast.pronoun(pronoun["pronoun"])
         role = _ROLE.search(phrase)
         if role and _opens_clause(phrase[: role.start("phrase")]):
-            return self.role(role["role"], role["noun"], definite=role["article"].lower() == "the")
+            definite = role["article"].lower() == "the"
+            return self.cast.role(role["role"], role["noun"], definite=definite)
         name = _TRAILING_NAME.search(phrase)
         if name is None or not _is_title(phrase[: name.start()]):
             return None
         title: list[str] = []
         for word in phrase[: name.start()].split():
-            if word.lower() in _CLAUSE_OPENERS:  # "Liberal John A. Hobson and | Marxist ..."
+            if word.lower() in CLAUSE_OPENERS:  # "Liberal John A. Hobson and | Marxist ..."
                 title = []
-            elif word.lower() not in ("the", "a", "an"):
+            elif word.lower() not in ARTICLES:
                 title.append(word)
-        return self.name(" ".join([*title[-_MAX_TITLE_WORDS:], name["name"]]))
+        return self.cast.name(" ".join([*title[-_MAX_TITLE_WORDS:], name["name"]]))
 
-
-def _opens_clause(prefix: str) -> bool:
-    words = prefix.split()
-    return not words or words[-1].lower() in _CLAUSE_OPENERS
-
-
-def _is_title(prefix: str) -> bool:
-    """Whether the words before a name can be its title ("Ohio's top election official")."""
-    words = prefix.split()
-    opener = max((i for i, w in enumerate(words) if w.lower() in _CLAUSE_OPENERS), default=-1)
-    words = words[opener + 1 :]
-    if words and words[-1].lower() in _PREPOSITIONS:
-        return False
-    return len(words) <= _MAX_TITLE_WORDS
-
-
-def _leading_subject(clause: str) -> str | None:
-    """The subject a clause opens with ("Trump unleashed ...", "He then defended ..."), if any."""
-    words = clause.split()
-    while words and words[0].lower() in _CLAUSE_OPENERS:
-        words = words[1:]
-    if not words or _bare(words[0]) in _PREPOSITIONS or words[0].endswith("ing"):
-        return None
-    if words[0].lower() in ("he", "she"):
-        return words[0]
-    clause = " ".join(words).lstrip("―—–- ")
-    found = _LEADING_NAME.match(clause)
-    middle = (found["middle"] or "").split() if found else []
-    if middle and not _is_title_noun(middle[-1]):
-        found = _LEADING_BARE_NAME.match(clause)  # "Trump met Anna Berg", not a title
-    return found["phrase"] if found else None
-
-
-def _is_title_noun(word: str) -> bool:
-    word = word.lower()
-    if word in _STOPWORDS or word in _VERB_WORDS:
-        return False
-    return word in _SPLIT_WORDS or _TITLE_NOUN.search(word) is not None
-
-
-def _pieces(before: str) -> list[tuple[str, str]]:
-    """Comma-separated pieces of the text before a cue, each with the delimiter that ends it."""
-    parts = re.split(r"(\x00+|[,;:()]|\s[―—–]\s?|\s?--\s)", before)
-    pieces: list[tuple[str, str]] = []
-    for i in range(0, len(parts), 2):
-        delimiter = parts[i + 1] if i + 1 < len(parts) else ""
-        pieces.append((parts[i], "quote" if delimiter.startswith(_MASK) else delimiter))
-    return pieces
-
-
-def _clause_subject(resolver: _Resolver, pieces: list[tuple[str, str]]) -> Person | None:
-    """For "..., saying" and "... and said": the subject of the nearest clause that has one."""
-    for text, _ in reversed(pieces):
-        subject = _leading_subject(text)
-        if subject is not None:
-            if subject.lower() in ("he", "she"):
-                return resolver.pronoun(subject)
-            return resolver.subject(subject)
-    return None
-
-
-def _cue_subject(
-    resolver: _Resolver, masked: str, cue: re.Match[str], start: int, end: int
-) -> Person | None:
-    """Who speaks at this cue: before it ("Shoigu said"), or after it ("said Putin")."""
-    if cue.group(0).lower() == "according to":
-        return _after_subject(resolver, masked[cue.end() : end])
-    before = _AUXILIARIES.sub("", masked[start : cue.start()].rstrip())
-    pieces = _pieces(before)
-    subject = pieces[-1][0].strip()
-    participle = cue["ing"] is not None
-    if subject.lower() in _CLAUSE_OPENERS:  # "X stood up and said"
-        return _clause_subject(resolver, pieces[:-1])
-    if subject:
-        found = resolver.subject(subject)
-        if found is None and participle:  # "X posted a video on Friday saying"
-            found = _clause_subject(resolver, pieces)
-        return found
-    if participle:  # "X mocked the complaint, saying"
-        return _clause_subject(resolver, pieces[:-1])
-    # Nothing between the last break and the cue: a quote or the sentence start before it means
-    # the subject follows ("...," said X); else step back over appositives ("X, the chief, said").
-    skipped = False
-    for text, ending in reversed(pieces[:-1]):
-        if ending == "quote":
-            return None if skipped else _after_subject(resolver, masked[cue.end() : end])
-        text = text.strip()
-        if text and not _APPOSITIVE.match(text):
-            found = resolver.subject(text)
-            if found is not None or not text.split()[-1][:1].islower():
-                return found
-            # A title with no name ("Sanders' senior media adviser") is an appositive too.
-        skipped = skipped or bool(text)
-    return None if skipped else _after_subject(resolver, masked[cue.end() : end])
-
-
-def _after_subject(resolver: _Resolver, after: str) -> Person | None:
-    """The subject of an inverted cue: "said the Rev. Jane Roe of Ohio" -> Jane Roe."""
-    phrase = _AFTER_END.split(after.strip(), maxsplit=1)[0].strip().rstrip(".")
-    if not phrase:
-        return None
-    if phrase.split()[0].lower() in ("he", "she"):
-        return resolver.pronoun(phrase.split()[0])
-    return resolver.subject(phrase)
-
-
-def _sentence_speaker(
-    resolver: _Resolver, text: str, masked: str, start: int, end: int
-) -> Person | None:
-    """The speaker a sentence names, by the first cue that names someone."""
-    if start == 0:
-        label = _TRANSCRIPT.match(text)
-        if label:
-            return resolver.name(label["name"].title())
-    for cue in _CUE.finditer(masked, start, end):
-        speaker = _cue_subject(resolver, masked, cue, start, end)
-        if speaker is not None:
-            return speaker
-    dash = _DASH_SOURCE.search(masked, start, end)
-    if dash and masked[: dash.start() + 1].rstrip(" ―—–").endswith(_MASK):  # "..." ― Jane Roe
-        return resolver.name(dash["name"])
-    return None
-
-
-def _note_subject(resolver: _Resolver, masked: str, start: int, end: int) -> None:
-    """Remember the person a sentence is about ("Trump blamed officials."), so that a later
-    "he wrote" finds them; only people already known or named in full count."""
-    for text, _ in _pieces(masked[start:end]):
-        subject = _leading_subject(text)
-        if subject is None:
-            continue
-        if subject.lower() not in ("he", "she"):
-            words = [w for w in subject.split() if _bare(w) not in _TITLE_WORDS]
-            person = resolver.name(subject, create=len(words) > 1)
-            if person is not None:
-                resolver.touch(person)
-        return
+    def _note_subject(self, masked: str, start: int, end: int) -> None:
+        """Remember the person a sentence is about ("Trump blamed officials."), so that a later
+        "he wrote" finds them; only people already known or named in full count."""
+        for text, _ in _pieces(masked[start:end]):
+            subject = _leading_subject(text)
+            if subject is None:
+                continue
+            if subject.lower() not in PRONOUNS:
+                words = [w for w in subject.split() if _bare(w) not in TITLE_WORDS]
+                person = self.cast.name(subject, create=len(words) > 1)
+                if person is not None:
+                    self.cast.touch(person)
+            return
 
 
 def attribute_speakers(
     paragraphs: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
 ) -> ArticleSpeakers:
     """Speakers of each paragraph and of each of its sentences, in article order."""
-    resolver = _Resolver("\n".join(paragraphs))
+    cast = _Cast("\n".join(paragraphs))
+    reader = _CueReader(cast)
     paragraph_speakers: list[Person | None] = []
     sentence_speakers: list[list[Person | None]] = []
     for text, spans in zip(paragraphs, sentence_spans, strict=True):
         masked, quotes = mask_quotes(text)
-        cued: list[Person | None] = []
-        for start, end in spans:
-            speaker = _sentence_speaker(resolver, text, masked, start, end)
-            if speaker is not None:
-                resolver.touch(speaker)
-            else:
-                _note_subject(resolver, masked, start, end)
-            cued.append(speaker)
+        cued = reader.speakers(text, masked, spans)
         quoting = [p for p, span in zip(cued, spans, strict=True) if p and _overlaps(span, quotes)]
         speaker = next(iter(quoting), None) or next((p for p in cued if p is not None), None)
         if speaker is None and quotes and quotes[0][0] == 0 and paragraph_speakers:
@@ -658,15 +654,11 @@ def attribute_speakers(
             ]
         )
     speaking = {id(p) for p in paragraph_speakers} | {id(p) for r in sentence_speakers for p in r}
-    resolver.complete_names()
-    resolver.add_surnames()
+    cast.complete_names()
+    cast.add_surnames()
     # Names are read at the end: "Putin" seen first becomes "Vladimir Putin" once the full name is.
     return ArticleSpeakers(
         paragraphs=[p.name if p else None for p in paragraph_speakers],
         sentences=[[p.name if p else None for p in row] for row in sentence_speakers],
-        people={p.name: p for p in resolver.people.values() if id(p) in speaking},
+        people={p.name: p for p in cast.people.values() if id(p) in speaking},
     )
-
-
-def _overlaps(span: tuple[int, int], quotes: list[tuple[int, int]]) -> bool:
-    return any(start < span[1] and span[0] < end for start, end in quotes)

@@ -288,3 +288,13 @@ def test_honorifics_alone_are_no_alias() -> None:
     people = attribute_speakers(texts, [sentence_spans(t) for t in texts]).people
     assert people["John Smith"].aliases == {"john smith", "smith"}
     assert people["Bob Stone"].aliases == {"bob stone", "stone"}
+
+
+def test_a_surname_named_first_takes_the_full_name_seen_later() -> None:
+    """ "Smith" and "John Smith Jr." are one speaker, under the fuller name, in every paragraph."""
+    texts = ['"Yes," Smith said.', '"No," John Smith Jr. said.', '"Maybe," Smith added.']
+    result = attribute_speakers(texts, [sentence_spans(t) for t in texts])
+    assert result.paragraphs == ["John Smith Jr"] * 3
+    assert {name: person.aliases for name, person in result.people.items()} == {
+        "John Smith Jr": {"john smith jr", "smith"}
+    }
