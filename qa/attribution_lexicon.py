@@ -3,7 +3,8 @@ words that open, fill or end the subject of a cue."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -35,7 +36,13 @@ __all__ = [
     "TITLE_GENDERS",
     "TITLE_WORDS",
     "WEEKDAYS",
+    "alternation",
 ]
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A word list as a regular-expression alternation, longest first, the same on every run."""
+    return "|".join(sorted((re.escape(word) for word in words), key=lambda w: (-len(w), w)))
 
 
 def _phrases(text: str) -> frozenset[str]:

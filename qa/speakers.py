@@ -9,25 +9,16 @@ resolve to the person whose title fits; a paragraph that is only a quote continu
 paragraph's speaker; narration without a cue has no speaker. Cues inside quotation marks are
 ignored. A paragraph's speaker is the speaker of its first quote.
 
-A name is the run of capitalised words that ends a subject, after its title ("Avalanche head
-coach | Jared Bednar"); possessives, contractions and groups ("Democrats", "Japanese") name
-no one, and organisations ("State Department", "NASA") are nobody's "he" or "she". Aliases,
-the words a question may name a speaker by, are the full name, a person's surname and a title
-that names one person ("Russian Defense Minister"), never a bare role ("president") or kind
-of body ("department").
-
-The words these rules read are in qa.attribution_lexicon; bench/quality.py measures the rules
-on PolNeAR (news articles with annotated quote sources).
+qa.people reads the names a cue points to and keeps one Person for each person; the words
+these rules read are in qa.attribution_lexicon. bench/quality.py measures the rules on PolNeAR
+(news articles with annotated quote sources).
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from qa.attribution_lexicon import (
     AFTER_SUBJECT_ENDS,
@@ -36,103 +27,60 @@ from qa.attribution_lexicon import (
     CUE_PARTICIPLES,
     CUE_VERBS,
     CUE_WORDS,
-    HONORIFICS,
-    LEADER_ROLES,
-    LEADER_TITLES,
-    NAME_ABBREVIATIONS,
-    NOT_NAMES,
-    NOT_SURNAMES,
     PREPOSITIONS,
     PRONOUNS,
-    ROLE_ENDS,
     ROLE_NOUNS,
     SPLIT_WORDS,
     STOPWORDS,
     SUBJECT_FILLERS,
-    SUFFIXES,
-    SURNAME_TITLES,
-    TITLE_GENDERS,
     TITLE_WORDS,
     WEEKDAYS,
+    alternation,
 )
-from qa.lexicon import GROUP_WORDS, ORGANISATION_WORDS, PARTICLES, TITLE_CONNECTORS
+from qa.people import NAME_RUN, Cast, Person, bare_word
 
 __all__ = ["ArticleSpeakers", "Person", "attribute_speakers", "is_attribution", "mask_quotes"]
 
 
-def _alternation(words: Iterable[str]) -> str:
-    """A regular-expression alternation of ``words``, longest first, the same on every run."""
-    return "|".join(sorted((re.escape(word) for word in words), key=lambda w: (-len(w), w)))
-
-
 # Case-sensitive on purpose: "Independent States" is a name, "states" a verb.
 _CUE = re.compile(
-    rf"\b(?:(?P<verb>{_alternation(CUE_VERBS)})|(?P<ing>{_alternation(CUE_PARTICIPLES)})"
+    rf"\b(?:(?P<verb>{alternation(CUE_VERBS)})|(?P<ing>{alternation(CUE_PARTICIPLES)})"
     r"|[Aa]ccording to)\b"
 )
 _ROLE = re.compile(
     rf"(?:^|\s)(?P<phrase>(?P<article>the|a|an)\s+(?P<role>(?:[\w-]+\s+){{0,4}}?"
-    rf"(?P<noun>{_alternation(ROLE_NOUNS)})))$",
+    rf"(?P<noun>{alternation(ROLE_NOUNS)})))$",
     re.I,
 )
 # Lower-case words that end a title before a name ("campaign manager Robby Mook").
 _TITLE_NOUN = re.compile(r"(?:er|or|ist|ee|ian|man|woman|person|ant)$")
-# "That’s", "Don’t", "We’re", and possessives ("Biden’s", "Lakers’"): capitalised, but no name.
-_CONTRACTION = re.compile(r"['’](?:s|t|m|re|ve|ll|d)?$")
-_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}|[A-Z]+&[A-Z]+")
-_ABBREVIATION = rf"(?:{_alternation(w.capitalize() for w in NAME_ABBREVIATIONS)})\."
-_NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
-# The particles a run of capitalised words reads across ("Ludwig van Beethoven"); "du" and "&"
-# are read only where a name's words are counted back from its end.
-_PARTICLE = rf"(?:{_alternation(PARTICLES - {'du', '&'})})"
-_NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD})*"
-_NAME_RUNS = re.compile(_NAME_RUN)
-# A token ending in a capitalised word ("Bernie", "(Sen. Bernie"): read in its last characters
-# only, and a name word's start, which no name is longer than.
-_ENDS_CAPITALISED = re.compile(r"[A-Z][\w.'’-]*$")
-_LONGEST_NAME_WORD = 64
-_WORD_EDGE = re.compile(r"\b")
-_TOKEN = re.compile(r"\S+")
-_TRAILING_NAME = re.compile(rf"(?:^|(?<=\s))(?P<name>{_NAME_RUN})$")
+_TRAILING_NAME = re.compile(rf"(?:^|(?<=\s))(?P<name>{NAME_RUN})$")
 # "Democratic presidential nominee Hillary Clinton chimed in": a clause opening with a name.
 _LEADING_NAME = re.compile(
-    rf"^(?P<phrase>(?:{_NAME_RUN}(?P<middle>(?:\s+[a-z][\w'’-]*){{1,3}})\s+)?{_NAME_RUN})"
+    rf"^(?P<phrase>(?:{NAME_RUN}(?P<middle>(?:\s+[a-z][\w'’-]*){{1,3}})\s+)?{NAME_RUN})"
     r"\s+[a-z]"
 )
-_LEADING_BARE_NAME = re.compile(rf"^(?P<phrase>{_NAME_RUN})\s+[a-z]")
+_LEADING_BARE_NAME = re.compile(rf"^(?P<phrase>{NAME_RUN})\s+[a-z]")
 _TRAILING_PRONOUN = re.compile(r"(?:^|\s)(?P<pronoun>[Hh]e|[Ss]he)$")
-_DAYS = _alternation(WEEKDAYS)
+_DAYS = alternation(WEEKDAYS)
 _FILLERS = re.compile(
-    rf"(?:\s+(?:{_alternation(SUBJECT_FILLERS)}|(?:on|last|this)\s+(?:{_DAYS}|week|month|year)"
+    rf"(?:\s+(?:{alternation(SUBJECT_FILLERS)}|(?:on|last|this)\s+(?:{_DAYS}|week|month|year)"
     rf"|{_DAYS}|[a-z]+ly))+$"
 )
 # A subject's title holds a few words ("Democratic presidential nominee X"); more, or a
 # preposition right before the name ("footage of X"), means X is not the subject.
 _MAX_TITLE_WORDS = 4
 # Where the subject after an inverted cue ends: "said Rep. Jane Roe of Ohio, the ...".
-_AFTER_END = re.compile(rf"[,;:()\x00]|\s(?:{_alternation(AFTER_SUBJECT_ENDS)})\s")
+_AFTER_END = re.compile(rf"[,;:()\x00]|\s(?:{alternation(AFTER_SUBJECT_ENDS)})\s")
 # Pieces between a name and its verb: "X, the party's chairman, said", "X (R-Ky.) said".
 _APPOSITIVE = re.compile(
     r"^(?:[a-z0-9]|(?:the|a|an|one|who|which|whose)\s|[RDI]-|[A-Z][a-z]{1,3}\.$|[RDI]\.?$|[A-Z]{2}$)"
 )
-_DASH_SOURCE = re.compile(rf"(?<![^\x00\s])[―—–]+\s*(?P<name>{_NAME_RUN})\.?\s*$")
+_DASH_SOURCE = re.compile(rf"(?<![^\x00\s])[―—–]+\s*(?P<name>{NAME_RUN})\.?\s*$")
 _TRANSCRIPT = re.compile(r"^[\"“]?(?P<name>[A-Z][A-Z'’.-]+(?:\s+[A-Z][A-Z'’.-]+){0,2}):\s")
 _QUOTE_CLOSERS = {'"': '"', "“": "”", "«": "»", "„": "“"}
 _QUOTE_OPENER = re.compile("[" + "".join(_QUOTE_CLOSERS) + "]")
 _MASK = "\x00"
-
-
-@dataclass
-class Person:
-    """A speaker: the fullest name seen, the title it came with and every phrase that named it."""
-
-    name: str
-    title: str | None = None
-    aliases: set[str] = field(default_factory=set)
-    gender: str = ""  # "m", "f", "n" (an organisation) or unknown; resolves "he" and "she"
-
-    def add_alias(self, phrase: str) -> None:
-        self.aliases.add(re.sub(r"^(?:the|a|an)\s+", "", phrase.strip(), flags=re.I).lower())
 
 
 @dataclass(frozen=True)
@@ -168,110 +116,7 @@ def is_attribution(text: str) -> bool:
     return not quotes and _CUE.search(masked) is not None
 
 
-# -- names -------------------------------------------------------------------------------------
-
-
-def _bare(token: str) -> str:
-    return token.lower().strip(".,")
-
-
-def _surname(name: str) -> str:
-    """The last word of a name that is not a suffix ("Jr.", "II")."""
-    words = [w for w in name.split() if _bare(w) not in SUFFIXES] or name.split()
-    return _bare(words[-1])
-
-
-def _is_organisation(name: str) -> bool:
-    """ "Commerce Department", "Washington Post", "NASA": no "he" or "she", no surname."""
-    return _surname(name) in ORGANISATION_WORDS or _ACRONYM.fullmatch(name) is not None
-
-
-def _title_end(tokens: Sequence[str]) -> int:
-    """How many leading tokens are a title: up to the last title word ("Russian President |
-    Vladimir Putin"), unless that word is the surname ("Charlie King", "Martin Luther King Jr.")."""
-    core = len(tokens)
-    while core > 1 and _bare(tokens[core - 1]) in SUFFIXES:
-        core -= 1
-    split = core
-    while split > 0 and _bare(tokens[split - 1]) not in SPLIT_WORDS:
-        split -= 1
-    if split == core and core > 1 and _bare(tokens[core - 1]) in SURNAME_TITLES:
-        split = next((i for i in range(core - 1, 0, -1) if _bare(tokens[i - 1]) in SPLIT_WORDS), 0)
-    return split
-
-
-def _is_name_word(word: str) -> bool:
-    """A capitalised word that can be part of a name: no contraction ("That’s") and no
-    possessive, which ends the words before the name ("JetBlue’s Hayes")."""
-    return word[:1].isupper() and _CONTRACTION.search(word) is None
-
-
-def _name_start(tokens: Sequence[str]) -> int:
-    """Where the name that ends ``tokens`` begins: its capitalised words, initials and
-    particles ("Ludwig van Beethoven"), after any run-in ("0.5% higher against dollar Truss")."""
-    start = len(tokens)
-    while start > 0 and (
-        _is_name_word(tokens[start - 1]) or (start < len(tokens) and tokens[start - 1] in PARTICLES)
-    ):
-        start -= 1
-    while start < len(tokens) and (tokens[start] in PARTICLES or _bare(tokens[start]) in NOT_NAMES):
-        start += 1
-    # "Marxist Vladimir Lenin", "Republican Paul Ryan"; not "National Weather Service".
-    while (
-        start < len(tokens) - 1
-        and _bare(tokens[start]) in GROUP_WORDS
-        and _bare(tokens[-1]) not in ORGANISATION_WORDS
-    ):
-        start += 1
-    return start
-
-
-def _split_name(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
-    """A phrase as title and name: "Democratic presidential nominee | Hillary Clinton",
-    "Chancellor of the Exchequer | Nigel Lawson"; run-in words between the two are dropped."""
-    split = _title_end(tokens)
-    start = split + _name_start(tokens[split:])
-    gap = [w.lower() for w in tokens[split:start]]
-    if split and gap and set(gap) <= TITLE_CONNECTORS and len(tokens) - start > 2:
-        start += 1  # "Secretary of Defense Ash Carter": the word after "of" ends the title
-        split = start
-    if start == split == len(tokens) - 1 and _bare(tokens[-1]) in ORGANISATION_WORDS:
-        # "the State Department", "Biden’s Justice Department": title words name the body
-        while split > 0 and _is_name_word(tokens[split - 1]):
-            split -= 1
-        start = split
-    return list(tokens[:split]), list(tokens[start:])
-
-
-def _title_alias(tokens: Sequence[str]) -> str | None:
-    """A title as an alias, when it names one person: it ends with a role noun and holds a
-    proper word besides title words ("Russian Defense Minister", "Japan’s defense minister").
-    "President", "Prime Minister" or "head of state" would name everyone who holds the post."""
-    words = [w for w in tokens if _bare(w) not in HONORIFICS]
-    while words and words[0].lower() in ARTICLES:
-        words = words[1:]
-    if not words or _bare(words[-1]) not in ROLE_ENDS:
-        return None
-    specific = False
-    for before, word in zip(["", *words], words, strict=False):
-        bare = _bare(word)
-        if word[:1].isupper():
-            specific = specific or bare not in SPLIT_WORDS
-        elif bare in STOPWORDS and not (
-            bare in TITLE_CONNECTORS and (bare != "the" or before.lower() == "of")
-        ):
-            return None  # "her spokesman", "letter to President Biden", "AP the first ..."
-    return " ".join(words) if specific else None
-
-
-def _give_title(person: Person, title: Sequence[str]) -> None:
-    """Keep the first title a person is named with, the alias it makes and the gender it says."""
-    person.title = person.title or " ".join(title)
-    alias = _title_alias(title)
-    if alias:
-        person.add_alias(alias)
-    for word in title:
-        person.gender = person.gender or TITLE_GENDERS.get(_bare(word), "")
+# -- clauses -----------------------------------------------------------------------------------
 
 
 def _is_title_noun(word: str) -> bool:
@@ -279,9 +124,6 @@ def _is_title_noun(word: str) -> bool:
     if word in STOPWORDS or word in CUE_WORDS:
         return False
     return word in SPLIT_WORDS or _TITLE_NOUN.search(word) is not None
-
-
-# -- clauses -----------------------------------------------------------------------------------
 
 
 def _opens_clause(prefix: str) -> bool:
@@ -304,7 +146,7 @@ def _leading_subject(clause: str) -> str | None:
     words = clause.split()
     while words and words[0].lower() in CLAUSE_OPENERS:
         words = words[1:]
-    if not words or _bare(words[0]) in PREPOSITIONS or words[0].endswith("ing"):
+    if not words or bare_word(words[0]) in PREPOSITIONS or words[0].endswith("ing"):
         return None
     if words[0].lower() in PRONOUNS:
         return words[0]
@@ -330,169 +172,6 @@ def _overlaps(span: tuple[int, int], quotes: list[tuple[int, int]]) -> bool:
     return any(start < span[1] and span[0] < end for start, end in quotes)
 
 
-# -- the people of an article ------------------------------------------------------------------
-
-
-class _Cast:
-    """The people an article names, one Person each however they are named, and who spoke or
-    acted last, for pronouns and roles."""
-
-    def __init__(self, article_text: str) -> None:
-        self.people: dict[str, Person] = {}
-        self.recent: list[Person] = []  # most recent last
-        self._text = article_text
-
-    @property
-    def last(self) -> Person | None:
-        return self.recent[-1] if self.recent else None
-
-    def touch(self, person: Person) -> None:
-        """``person`` spoke or was the subject of a sentence: the first candidate for a pronoun."""
-        if person in self.recent:
-            self.recent.remove(person)
-        self.recent.append(person)
-
-    def name(self, phrase: str, *, create: bool = True) -> Person | None:
-        """The person a name phrase ("Russian President Vladimir Putin") names; titles kept."""
-        tokens = phrase.split()
-        if _CONTRACTION.search(tokens[-1]):  # "Clinton's plan" names the plan; "That’s" no one
-            return None
-        if _title_end(tokens) == len(tokens):
-            return self.role(phrase, _bare(tokens[-1]), definite=True) if create else None
-        title, words = _split_name(tokens)
-        name = " ".join(words)
-        if not name or not self._plausible(name):
-            return None
-        person = self._known(name)
-        if person is None and create:
-            person = self._add(name)
-        if person is not None and title:
-            _give_title(person, title)
-        return person
-
-    def role(self, phrase: str, noun: str, *, definite: bool) -> Person | None:
-        """The person whose title fits a role phrase; else, for "the ...", the last speaker."""
-        noun = noun.lower()
-        words = set(phrase.lower().split())
-        titled = [(p, p.title.lower()) for p in self.people.values() if p.title]
-        fitting = [(p, title) for p, title in titled if noun in title]
-        if noun in LEADER_ROLES:
-            fitting = [(p, t) for p, t in titled if any(lead in t for lead in LEADER_TITLES)]
-        if not fitting:  # "the spokesman" is whoever spoke last; "a spokesman", no one named
-            return self.last if definite else None
-        best = max(fitting, key=lambda fit: len(words & set(fit[1].split())))[0]
-        alias = _title_alias(phrase.split())
-        if alias:  # only a title that fits what the article calls them names them elsewhere
-            best.add_alias(alias)
-        return best
-
-    def pronoun(self, word: str) -> Person | None:
-        """The most recent person not known to be of the other gender; learns the gender."""
-        gender = "f" if word.lower() == "she" else "m"
-        for person in reversed(self.recent):
-            if person.gender in ("", gender):
-                person.gender = gender
-                return person
-        return None
-
-    def complete_names(self) -> None:
-        """Give a speaker known by surname only ("Berg said") the full name the article uses
-        most often elsewhere ("Bob Stone met Anna Berg"), so the same person is one speaker
-        everywhere."""
-        for person in list(self.people.values()):
-            if " " in person.name or person.gender == "n":
-                continue
-            fulls = self._full_names.get(person.name, Counter())
-            full = max(fulls, key=fulls.__getitem__, default=None)  # the first of equals
-            if full is not None and full not in self.people:
-                self._rename(person, full)
-
-    def add_surnames(self) -> None:
-        """Questions name people by surname ("What did Putin say?"): a name that reads as a
-        person's gets its surname as an alias; "Air Force" or "Bank of Canada" does not."""
-        for person in self.people.values():
-            words = person.name.split()
-            if person.gender != "n" and all(w[:1].isupper() or w in PARTICLES for w in words):
-                person.add_alias(_surname(person.name))
-
-    def _plausible(self, name: str) -> bool:
-        """Not a group ("Democrats", "U.S. Officials"), a suffix or an initial; a one-word name
-        that could be a common word ("Walking") must appear after another capitalised word
-        somewhere in the article ("Bernie Sanders")."""
-        surname = _surname(name)
-        if surname in NOT_SURNAMES or len(surname.strip(".")) < 2:
-            return False
-        if " " in name:
-            return True
-        word = name.lower()
-        if not (word.endswith(("s", "ing", "ed")) and not word.endswith("ss")):
-            return True
-        return name in self._after_capitalised
-
-    @functools.cached_property
-    def _after_capitalised(self) -> frozenset[str]:
-        """Every word-bounded start of a token that follows a capitalised word, gathered in one
-        pass over the article (searched for each name, a long article took minutes)."""
-        tokens = (match.group(0) for match in _TOKEN.finditer(self._text))  # one at a time
-        found: set[str] = set()
-        for before, token in itertools.pairwise(tokens):
-            if _ENDS_CAPITALISED.search(before[-_LONGEST_NAME_WORD:]):
-                head = token[:_LONGEST_NAME_WORD]
-                found.update(head[: b.start()] for b in _WORD_EDGE.finditer(head) if b.start())
-        return frozenset(found)
-
-    def _known(self, name: str) -> Person | None:
-        """The person already named ``name``, or by its surname alone, who takes it as their
-        full name ("Putin" first, "Vladimir Putin" later)."""
-        surname = _surname(name)
-        single = len(name.split()) == 1
-        # The most recent person first: "Clinton" after Bill Clinton spoke is Bill Clinton.
-        for person in [*reversed(self.recent), *self.people.values()]:
-            known = person.name.split()
-            if (
-                person.name.lower() == name.lower()
-                or (single and _surname(person.name) == surname)
-                or name.lower().endswith(" " + person.name.lower())  # "Rival Hillary Clinton"
-            ):
-                return person
-            if len(known) == 1 and known[0].lower() == surname:
-                self._rename(person, name)
-                return person
-        return None
-
-    def _add(self, name: str) -> Person:
-        person = self.people[name] = Person(name)
-        if _is_organisation(name):
-            person.gender = "n"
-            if name.lower() not in ORGANISATION_WORDS:  # "the Department said" names none
-                person.add_alias(name)
-        else:
-            person.gender = TITLE_GENDERS.get(_bare(name.split()[0]), "")
-            person.add_alias(name)
-        return person
-
-    def _rename(self, person: Person, name: str) -> None:
-        """``person`` is known by ``name`` from now on, and may be asked about by it."""
-        del self.people[person.name]
-        person.name = name
-        self.people[name] = person
-        person.add_alias(name)
-
-    @functools.cached_property
-    def _full_names(self) -> dict[str, Counter[str]]:
-        """For each last word, the full names the article ends with it ("Bob Stone", "Anna
-        Berg"), counted; an acronym before a name is no first name ("NATO Russia")."""
-        fulls: dict[str, Counter[str]] = defaultdict(Counter)
-        for match in _NAME_RUNS.finditer(self._text):
-            words = match.group(0).split()
-            if len(words) < 2:
-                continue
-            _, named = _split_name(words)
-            if len(named) > 1 and not any(w.isupper() and w.isalpha() for w in named[:-1]):
-                fulls[words[-1]][" ".join(named)] += 1
-        return fulls
-
-
 # -- cues --------------------------------------------------------------------------------------
 
 
@@ -500,7 +179,7 @@ class _CueReader:
     """Reads the speech cues of an article's sentences in order, naming the person each cue
     points to among the article's cast."""
 
-    def __init__(self, cast: _Cast) -> None:
+    def __init__(self, cast: Cast) -> None:
         self.cast = cast
 
     def speakers(
@@ -621,7 +300,7 @@ class _CueReader:
             if subject is None:
                 continue
             if subject.lower() not in PRONOUNS:
-                words = [w for w in subject.split() if _bare(w) not in TITLE_WORDS]
+                words = [w for w in subject.split() if bare_word(w) not in TITLE_WORDS]
                 person = self.cast.name(subject, create=len(words) > 1)
                 if person is not None:
                     self.cast.touch(person)
@@ -632,7 +311,7 @@ def attribute_speakers(
     paragraphs: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
 ) -> ArticleSpeakers:
     """Speakers of each paragraph and of each of its sentences, in article order."""
-    cast = _Cast("\n".join(paragraphs))
+    cast = Cast("\n".join(paragraphs))
     reader = _CueReader(cast)
     paragraph_speakers: list[Person | None] = []
     sentence_speakers: list[list[Person | None]] = []
