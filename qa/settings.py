@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.index import ANN_FACTORY, EF_SEARCH, EF_SEARCH_LARGE_FROM, EXACT_LIMIT
@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     )
     min_confidence: float = Field(
         0.2, ge=0.0, le=1.0, description="Below this calibrated confidence the answer abstains."
+    )
+
+    answer_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="ISO 639-1 codes of the languages the model reads: a question surely in "
+        "another is answered with a note saying so. Empty: every question is answered.",
     )
 
     host: str = "127.0.0.1"
@@ -92,6 +98,13 @@ class Settings(BaseSettings):
         description=f"HNSW search breadth; unset: {EF_SEARCH}, {2 * EF_SEARCH} from "
         f"{EF_SEARCH_LARGE_FROM:,} vectors.",
     )
+
+    @field_validator("answer_languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str]) -> list[str]:
+        if not all(len(code) == 2 and code.isascii() and code.isalpha() for code in codes):
+            raise ValueError('ISO 639-1 codes are two letters, as in ["en", "de"]')
+        return [code.lower() for code in codes]
 
     def environment(self) -> dict[str, str]:
         """These settings as ``DATELINE_*`` variables, for worker processes to read back."""
