@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     rate_limit_per_minute: int = Field(
-        60, ge=0, description="Per client on /api/chat, /api/search; 0 = off."
+        60, ge=0, description="Per client on /api/chat, /api/search, /api/feedback; 0 = off."
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     api_token: str | None = Field(

@@ -1,4 +1,5 @@
-"""The endpoints: chat, search, articles, article pages, health, and the widget's files."""
+"""The endpoints: chat, search, feedback, suggestions, articles, article pages, health, and the
+widget's files."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from qa.api.models import (
     ArticleWritten,
     ChatRequest,
     ErrorBody,
+    FeedbackRecorded,
+    FeedbackRequest,
     Health,
     ParagraphBody,
     QuestionText,
@@ -34,6 +37,7 @@ from qa.api.models import (
 )
 from qa.api.pages import article_page, html_security_headers
 from qa.errors import ArticleNotFoundError
+from qa.feedback import record_feedback
 from qa.indexes import manifest
 from qa.schema import Answer, SearchFilters
 
@@ -54,7 +58,7 @@ _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
 
 router = APIRouter()
 # Counted per client against DATELINE_RATE_LIMIT_PER_MINUTE (limits.RateLimit, before the body).
-RATE_LIMITED_PATHS = frozenset({"/api/chat", "/api/search"})
+RATE_LIMITED_PATHS = frozenset({"/api/chat", "/api/search", "/api/feedback"})
 
 
 @router.post("/api/chat", response_model=Answer, responses=_ERRORS)
@@ -69,6 +73,21 @@ async def chat(body: ChatRequest, archive: ArchiveDep, answering: AnsweringDep) 
         as_of=body.as_of,
     )
     return await anyio.to_thread.run_sync(ask, limiter=answering)
+
+
+@router.post(
+    "/api/feedback",
+    response_model=FeedbackRecorded,
+    status_code=201,
+    responses={code: {"model": ErrorBody} for code in (408, 413, 422, 429, 503, 507)},
+)
+def feedback(body: FeedbackRequest, archive: ArchiveDep) -> FeedbackRecorded:
+    """Keep a reader's verdict on an answer: the question, the cited passages, up or down.
+
+    Nothing about the reader is kept. 507 when the archive's folder takes no writes."""
+    passages = [(p.article_id, p.paragraph) for p in body.passages]
+    number = record_feedback(archive.store, body.question, passages, body.verdict)
+    return FeedbackRecorded(id=number)
 
 
 @router.get("/api/search", response_model=SearchResponse, responses=_ERRORS)
