@@ -676,6 +676,18 @@ class Store:
         """(alias, canonical name) pairs across the corpus."""
         return list(self._db.execute("SELECT DISTINCT alias, name FROM speakers"))
 
+    def recent_quotes(self, articles: int) -> list[tuple[str, str]]:
+        """(speaker, text) of every quoted passage of the ``articles`` latest articles, the
+        newest article first (undated ones last)."""
+        return list(
+            self._db.execute(
+                "SELECT p.speaker, p.text FROM passages p JOIN (SELECT article_id, date"
+                " FROM articles ORDER BY date DESC, article_id LIMIT ?) a USING (article_id)"
+                " WHERE p.speaker IS NOT NULL ORDER BY a.date DESC, a.article_id, p.id",
+                (articles,),
+            )
+        )
+
     def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
         rows = self._db.execute(
             "SELECT a.article_id, a.title, a.date, a.dateline, a.agency,"

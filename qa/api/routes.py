@@ -34,12 +34,14 @@ from qa.api.models import (
     QuestionText,
     Readiness,
     SearchResponse,
+    Suggestions,
 )
 from qa.api.pages import article_page, html_security_headers
 from qa.errors import ArticleNotFoundError
 from qa.feedback import record_feedback
 from qa.indexes import manifest
 from qa.schema import Answer, SearchFilters
+from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
 
@@ -88,6 +90,19 @@ def feedback(body: FeedbackRequest, archive: ArchiveDep) -> FeedbackRecorded:
     passages = [(p.article_id, p.paragraph) for p in body.passages]
     number = record_feedback(archive.store, body.question, passages, body.verdict)
     return FeedbackRecorded(id=number)
+
+
+@router.get("/api/suggestions", response_model=Suggestions, responses={503: {"model": ErrorBody}})
+async def suggestions(
+    request: Request, archive: ArchiveDep, answering: AnsweringDep
+) -> Suggestions:
+    """Three or four questions this archive answers, from its latest articles' speakers and
+    datelines: starters for a reader who does not know what to ask. Made once per change."""
+    starters: StarterQuestions | None = getattr(request.app.state, "starters", None)
+    if starters is None or starters.archive is not archive:
+        starters = request.app.state.starters = StarterQuestions(archive)
+    made = await anyio.to_thread.run_sync(starters.current, limiter=answering)
+    return Suggestions(suggestions=made)
 
 
 @router.get("/api/search", response_model=SearchResponse, responses=_ERRORS)
