@@ -36,7 +36,7 @@ from qa.api.models import (
     SearchResponse,
     Suggestions,
 )
-from qa.api.pages import article_page, html_security_headers
+from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
 from qa.feedback import record_feedback
 from qa.indexes import manifest
@@ -176,19 +176,23 @@ def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
     return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
 
 
-_JSON_ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
-    code: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-    for code in (404, 422, 503)
+_ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
+    404: {"description": "No such article: a page saying so.", "content": {"text/html": {}}},
+    503: {
+        "description": "The archive is still loading.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    },
 }
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse, responses=_JSON_ERRORS_OF_A_PAGE)
-def show_article(archive: ArchiveDep, article_id: ArticleId) -> HTMLResponse:
-    """The article as a page; citation urls open it at ``#p<paragraph>``."""
+@router.get("/articles/{article_id:path}", response_class=HTMLResponse, responses=_ERRORS_OF_A_PAGE)
+def show_article(
+    archive: ArchiveDep, article_id: Annotated[str, PathParam(description="As in a citation.")]
+) -> HTMLResponse:
+    """The article as a page; citation urls open it at ``#p<paragraph>``. A reader who follows
+    a stale or mistyped link gets a page too, not JSON."""
     found = archive.store.article(article_id)
-    if found is None:
-        raise ArticleNotFoundError(article_id)
-    return article_page(*found)
+    return not_found_page() if found is None else article_page(*found)
 
 
 @router.get("/healthz", response_model=Health)
