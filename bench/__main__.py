@@ -21,6 +21,7 @@ BENCHMARKS = (
     "peer",
     "faults",
     "storage",
+    "language",
 )
 
 

@@ -57,6 +57,7 @@ from qa.indexes import (
     persist_indexes,
 )
 from qa.ingest import check_model, prepare, store_articles
+from qa.language import question_language, refusal
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
@@ -260,6 +261,10 @@ class Archive:
         started = time.perf_counter()
         question = clean_question(question)
         window = read_time(question, as_of or date.today())
+        languages = self.settings.answer_languages
+        language = question_language(question) if languages else None
+        if language is not None and language not in languages:
+            return self._abstain(question, refusal(languages), started, window, language=language)
         read, composition = self.compose(question, top_k, history, filters, window)
         if (
             composition.abstained
@@ -274,7 +279,7 @@ class Archive:
             read, composition = self.compose(question, top_k, history, filters, window)
         if read.unknown_person is not None:
             message = f"No statements by {read.unknown_person} were found in the archive."
-            return self._abstain(question, message, started, window)
+            return self._abstain(question, message, started, window, language=language)
         if composition.abstained:
             message = (
                 f"No passage dated {window.label} answers this question."
@@ -282,7 +287,13 @@ class Archive:
                 else self._no_answer(read)
             )
             return self._abstain(
-                question, message, started, window, composition.confidence, read.speakers
+                question,
+                message,
+                started,
+                window,
+                composition.confidence,
+                read.speakers,
+                language,
             )
         return Answer(
             question=question,
@@ -293,6 +304,7 @@ class Archive:
             speakers=_listed(read.speakers),
             time_window=_date_window(window),
             took_ms=_elapsed_ms(started),
+            language=language,
         )
 
     def compose(
@@ -405,6 +417,7 @@ class Archive:
         window: TimeWindow,
         confidence: float = 0.0,
         speakers: tuple[str, ...] | None = None,
+        language: str | None = None,
     ) -> Answer:
         return Answer(
             question=question,
@@ -415,6 +428,7 @@ class Archive:
             speakers=_listed(speakers),
             time_window=_date_window(window),
             took_ms=_elapsed_ms(started),
+            language=language,
         )
 
     # -- writing --------------------------------------------------------------------------

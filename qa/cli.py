@@ -1,4 +1,4 @@
-"""The ``dateline`` command: ingest, ask, serve, backup, check."""
+"""The ``dateline`` command: ingest, ask, serve, backup, check, feedback export."""
 
 from __future__ import annotations
 
@@ -52,10 +52,11 @@ def _setting(name: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     from qa.settings import Settings
 
-    common = _Parser(add_help=False)
-    common.add_argument(
+    folder = _Parser(add_help=False)
+    folder.add_argument(
         "--data-dir", type=Path, help=f"index folder ({_setting('data_dir')})", metavar="DIR"
     )
+    common = _Parser(add_help=False, parents=[folder])
     common.add_argument(
         "--model", help=f"sentence-transformers model name or path ({_setting('model')})"
     )
@@ -132,6 +133,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--repair", action="store_true", help="rebuild index files that do not match the store"
+    )
+
+    feedback = commands.add_parser(
+        "feedback",
+        help="readers' verdicts on answers",
+        description="Readers' verdicts on answers (POST /api/feedback), kept in the archive.",
+    )
+    actions = feedback.add_subparsers(dest="action", required=True)
+    export = actions.add_parser(
+        "export",
+        parents=[folder],
+        help="write every verdict as CSV",
+        description="Write every verdict as CSV (id,created_at,verdict,question,passages).",
+        epilog="example: dateline feedback export --output feedback.csv",
+    )
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="write to FILE (default: standard output)"
     )
 
     serve = command(
@@ -270,6 +288,24 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(f.sound for f in findings) else EXIT_ERROR
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from qa.feedback import export_feedback
+
+    data_dir = _settings(args).data_dir
+    if args.output is None:
+        export_feedback(data_dir, sys.stdout)
+        return 0
+    try:
+        output = open(args.output, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    with output:
+        written = export_feedback(data_dir, output)
+    print(f"wrote {written} verdict{'' if written == 1 else 's'} to {args.output}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     token = settings.api_token
@@ -321,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "backup": _backup,
         "check": _check,
+        "feedback": _feedback,
     }
     try:
         return handlers[args.command](args)

@@ -73,6 +73,12 @@ class Answer(BaseModel):
         "as_of; only articles dated inside them were searched. Null when it named none.",
     )
     took_ms: float
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of the question's language when it is surely not English "
+        "(the answer then says which languages are answered, unless the archive reads this "
+        "one); null for English, and when the archive checks no language.",
+    )
 
 
 class HistoryTurn(BaseModel):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.index import ANN_FACTORY, EF_SEARCH, EF_SEARCH_LARGE_FROM, EXACT_LIMIT
@@ -38,11 +38,17 @@ class Settings(BaseSettings):
         0.2, ge=0.0, le=1.0, description="Below this calibrated confidence the answer abstains."
     )
 
+    answer_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="ISO 639-1 codes of the languages the model reads: a question surely in "
+        "another is answered with a note saying so. Empty: every question is answered.",
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     rate_limit_per_minute: int = Field(
-        60, ge=0, description="Per client on /api/chat, /api/search; 0 = off."
+        60, ge=0, description="Per client on /api/chat, /api/search, /api/feedback; 0 = off."
     )
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     api_token: str | None = Field(
@@ -92,6 +98,13 @@ class Settings(BaseSettings):
         description=f"HNSW search breadth; unset: {EF_SEARCH}, {2 * EF_SEARCH} from "
         f"{EF_SEARCH_LARGE_FROM:,} vectors.",
     )
+
+    @field_validator("answer_languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str]) -> list[str]:
+        if not all(len(code) == 2 and code.isascii() and code.isalpha() for code in codes):
+            raise ValueError('ISO 639-1 codes are two letters, as in ["en", "de"]')
+        return [code.lower() for code in codes]
 
     def environment(self) -> dict[str, str]:
         """These settings as ``DATELINE_*`` variables, for worker processes to read back."""

@@ -90,6 +90,14 @@ CREATE TABLE IF NOT EXISTS speakers (
 -- Covering: loading every (alias, name) pair at start-up reads this index alone, in order.
 DROP INDEX IF EXISTS speakers_alias;
 CREATE INDEX IF NOT EXISTS speakers_alias_name ON speakers (alias, name);
+-- Readers' verdicts on answers: what was asked and cited, never who asked.
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    passages TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
+    created_at TEXT NOT NULL
+);
 """
 
 # The user_version of a store with every column below; an older store gets the columns it lacks
@@ -529,7 +537,32 @@ class Store:
             db.execute("DELETE FROM meta WHERE key = 'manifest'")
             self._bump_generation(db)
 
+    def add_feedback(self, question: str, passages: str, verdict: str, created_at: str) -> int:
+        """Keep one verdict; ``passages`` is JSON. The archive's data is untouched: its
+        generation stays, and no index goes stale."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO feedback (question, passages, verdict, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (question, passages, verdict, created_at),
+            )
+        return int(cursor.lastrowid or 0)
+
     # -- reading --------------------------------------------------------------------------
+
+    def feedback(self) -> Iterator[tuple[int, str, str, str, str]]:
+        """Every verdict, oldest first: id, created_at, verdict, question, passages (JSON).
+
+        A store opened read-only before its first verdict may have no table for them yet.
+        """
+        present = self._db.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'feedback'"
+        ).fetchone()
+        if present is None:
+            return
+        yield from self._db.execute(
+            "SELECT id, created_at, verdict, question, passages FROM feedback ORDER BY id"
+        )
 
     def integrity_check(self) -> list[str]:
         """Every damage SQLite finds, reading the whole store; ["ok"] when there is none."""
@@ -642,6 +675,18 @@ class Store:
     def speaker_aliases(self) -> list[tuple[str, str]]:
         """(alias, canonical name) pairs across the corpus."""
         return list(self._db.execute("SELECT DISTINCT alias, name FROM speakers"))
+
+    def recent_quotes(self, articles: int) -> list[tuple[str, str]]:
+        """(speaker, text) of every quoted passage of the ``articles`` latest articles, the
+        newest article first (undated ones last)."""
+        return list(
+            self._db.execute(
+                "SELECT p.speaker, p.text FROM passages p JOIN (SELECT article_id, date"
+                " FROM articles ORDER BY date DESC, article_id LIMIT ?) a USING (article_id)"
+                " WHERE p.speaker IS NOT NULL ORDER BY a.date DESC, a.article_id, p.id",
+                (articles,),
+            )
+        )
 
     def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
         rows = self._db.execute(

@@ -47,6 +47,7 @@ ANSWER_KEYS = {
     "speakers",
     "time_window",
     "took_ms",
+    "language",
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -65,7 +65,7 @@ def test_chat_shape(client: TestClient) -> None:
     body = response.json()
     assert set(body) == ANSWER_KEYS
     assert body["question"] == "What did Putin say about training?" and body["abstained"] is False
-    assert body["time_window"] is None
+    assert body["time_window"] is None and body["language"] is None
     assert 1 <= len(body["citations"]) <= 3
     for citation in body["citations"]:
         assert set(citation) == CITATION_KEYS
@@ -359,6 +359,14 @@ def test_oversized_body_is_413(client: TestClient) -> None:
     assert response.status_code == 413
 
 
+def test_chat_in_another_language_says_what_the_archive_reads(client: TestClient) -> None:
+    question = "Qu'a dit Poutine à propos de l'entraînement militaire ?"
+    body = client.post("/api/chat", json={"question": question}).json()
+    assert body["abstained"] is True and body["citations"] == [] and body["language"] == "fr"
+    english_only = "Questions are answered in English; this archive's model reads English."
+    assert body["answer"] == english_only
+
+
 def test_unknown_article_is_404(client: TestClient) -> None:
     for path in ("/api/articles/nope", "/articles/nope", "/api/articles/..%2F..%2Fetc%2Fpasswd"):
         response = client.get(path)
@@ -377,7 +385,8 @@ def test_rate_limit(seeded_settings: Settings) -> None:
         assert response.status_code == 429
         assert 1 <= int(response.headers["retry-after"]) <= 60
         assert "at most 3 a minute" in response.json()["detail"]
-        assert limited.get("/api/articles").status_code == 200  # only chat and search are limited
+        # chat, search and feedback are limited; reading articles is not
+        assert limited.get("/api/articles").status_code == 200
 
 
 def test_cors_preflight(seeded_settings: Settings) -> None:

@@ -22,6 +22,7 @@ from qa.api.methods import HeadAsGet
 from qa.api.routes import DOCS_ASSETS, RATE_LIMITED_PATHS, WEB_DIR, router
 from qa.archive import Archive
 from qa.errors import DatelineError
+from qa.language import prepare_language
 from qa.settings import Settings
 from qa.timeframe import prepare_dates
 
@@ -35,6 +36,7 @@ _status = logging.getLogger("uvicorn.error")
 def _load(app: FastAPI, settings: Settings) -> None:
     try:
         prepare_dates()
+        prepare_language()
         archive = app.state.archive = Archive.open(settings)
         counts = archive.store.counts()
         _status.info(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -18,11 +18,15 @@ __all__ = [
     "ArticleList",
     "ArticleSummary",
     "ChatRequest",
+    "CitedPassage",
     "ErrorBody",
+    "FeedbackRecorded",
+    "FeedbackRequest",
     "Health",
     "ParagraphBody",
     "Readiness",
     "SearchResponse",
+    "Suggestions",
     "QuestionText",
 ]
 
@@ -60,6 +64,32 @@ class ChatRequest(BaseModel):
         None,
         description="The reader's today, YYYY-MM-DD (default: the server's). Articles dated "
         "later are hidden; 'this week' or 'in June' in the question is read against it.",
+    )
+
+
+class CitedPassage(BaseModel):
+    article_id: str = Field(pattern=r"^[\w.-]{1,200}$", description="As in the citation.")
+    paragraph: int = Field(ge=1, le=1_000_000, description="As in the citation.")
+
+
+class FeedbackRequest(BaseModel):
+    """A reader's verdict on one answer; nothing about the reader is kept."""
+
+    question: QuestionText = Field(description="The question asked, 1 to 1000 characters.")
+    passages: list[CitedPassage] = Field(
+        default_factory=list, max_length=10, description="The passages the answer cited."
+    )
+    verdict: Literal["up", "down"] = Field(description="Whether the answer helped.")
+
+
+class FeedbackRecorded(BaseModel):
+    id: int = Field(description="The verdict's number in the archive's feedback.")
+
+
+class Suggestions(BaseModel):
+    suggestions: list[str] = Field(
+        description="Questions this archive answers, from its latest articles: starters for "
+        "a reader who does not know what to ask. Empty for an empty archive."
     )
 
 

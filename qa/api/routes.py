@@ -1,4 +1,5 @@
-"""The endpoints: chat, search, articles, article pages, health, and the widget's files."""
+"""The endpoints: chat, search, feedback, suggestions, articles, article pages, health, and the
+widget's files."""
 
 from __future__ import annotations
 
@@ -26,16 +27,21 @@ from qa.api.models import (
     ArticleWritten,
     ChatRequest,
     ErrorBody,
+    FeedbackRecorded,
+    FeedbackRequest,
     Health,
     ParagraphBody,
     QuestionText,
     Readiness,
     SearchResponse,
+    Suggestions,
 )
-from qa.api.pages import article_page, html_security_headers
+from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
+from qa.feedback import record_feedback
 from qa.indexes import manifest
 from qa.schema import Answer, SearchFilters
+from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
 
@@ -54,7 +60,7 @@ _WRITE_ERRORS: dict[int | str, dict[str, object]] = {
 
 router = APIRouter()
 # Counted per client against DATELINE_RATE_LIMIT_PER_MINUTE (limits.RateLimit, before the body).
-RATE_LIMITED_PATHS = frozenset({"/api/chat", "/api/search"})
+RATE_LIMITED_PATHS = frozenset({"/api/chat", "/api/search", "/api/feedback"})
 
 
 @router.post("/api/chat", response_model=Answer, responses=_ERRORS)
@@ -69,6 +75,34 @@ async def chat(body: ChatRequest, archive: ArchiveDep, answering: AnsweringDep) 
         as_of=body.as_of,
     )
     return await anyio.to_thread.run_sync(ask, limiter=answering)
+
+
+@router.post(
+    "/api/feedback",
+    response_model=FeedbackRecorded,
+    status_code=201,
+    responses={code: {"model": ErrorBody} for code in (408, 413, 422, 429, 503, 507)},
+)
+def feedback(body: FeedbackRequest, archive: ArchiveDep) -> FeedbackRecorded:
+    """Keep a reader's verdict on an answer: the question, the cited passages, up or down.
+
+    Nothing about the reader is kept. 507 when the archive's folder takes no writes."""
+    passages = [(p.article_id, p.paragraph) for p in body.passages]
+    number = record_feedback(archive.store, body.question, passages, body.verdict)
+    return FeedbackRecorded(id=number)
+
+
+@router.get("/api/suggestions", response_model=Suggestions, responses={503: {"model": ErrorBody}})
+async def suggestions(
+    request: Request, archive: ArchiveDep, answering: AnsweringDep
+) -> Suggestions:
+    """Three or four questions this archive answers, from its latest articles' speakers and
+    datelines: starters for a reader who does not know what to ask. Made once per change."""
+    starters: StarterQuestions | None = getattr(request.app.state, "starters", None)
+    if starters is None or starters.archive is not archive:
+        starters = request.app.state.starters = StarterQuestions(archive)
+    made = await anyio.to_thread.run_sync(starters.current, limiter=answering)
+    return Suggestions(suggestions=made)
 
 
 @router.get("/api/search", response_model=SearchResponse, responses=_ERRORS)
@@ -142,19 +176,23 @@ def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
     return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
 
 
-_JSON_ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
-    code: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-    for code in (404, 422, 503)
+_ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
+    404: {"description": "No such article: a page saying so.", "content": {"text/html": {}}},
+    503: {
+        "description": "The archive is still loading.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    },
 }
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse, responses=_JSON_ERRORS_OF_A_PAGE)
-def show_article(archive: ArchiveDep, article_id: ArticleId) -> HTMLResponse:
-    """The article as a page; citation urls open it at ``#p<paragraph>``."""
+@router.get("/articles/{article_id:path}", response_class=HTMLResponse, responses=_ERRORS_OF_A_PAGE)
+def show_article(
+    archive: ArchiveDep, article_id: Annotated[str, PathParam(description="As in a citation.")]
+) -> HTMLResponse:
+    """The article as a page; citation urls open it at ``#p<paragraph>``. A reader who follows
+    a stale or mistyped link gets a page too, not JSON."""
     found = archive.store.article(article_id)
-    if found is None:
-        raise ArticleNotFoundError(article_id)
-    return article_page(*found)
+    return not_found_page() if found is None else article_page(*found)
 
 
 @router.get("/healthz", response_model=Health)
