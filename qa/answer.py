@@ -29,7 +29,7 @@ from qa.answer_types import Expectation, Kind, expectation, negates, words
 from qa.confidence import Signals, confidence
 from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
-from qa.schema import Citation
+from qa.schema import Citation, Segment
 from qa.speakers import is_attribution
 from qa.store import PassageRecord, SentenceRecord
 
@@ -109,7 +109,6 @@ class Query:
 
 @dataclass(frozen=True)
 class Composition:
-    answer: str
     citations: list[Citation]
     confidence: float
     signals: Signals | None = None  # what the confidence was computed from; None: no passage
@@ -117,6 +116,15 @@ class Composition:
     @property
     def abstained(self) -> bool:
         return not self.citations
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [Segment(text=c.quote, citation=c.n) for c in self.citations]
+
+    @property
+    def answer(self) -> str:
+        """The quotes as one text, each followed by its marker, for readers of plain text."""
+        return " ".join(f"{s.text} [{s.citation}]" for s in self.segments)
 
 
 @dataclass(frozen=True)
@@ -269,7 +277,7 @@ def compose_answer(
         pool.append(_Pick(candidate, picked, score))
     chosen = _diverse(pool, top_k)
     if not chosen:
-        return Composition("", [], 0.0)
+        return Composition([], 0.0)
     first = chosen[0]
     if not everything:
         chosen = [p for p in chosen if p.relevance >= first.relevance - _CITATION_MARGIN]
@@ -288,10 +296,9 @@ def compose_answer(
     # The model was fitted on questions anyone may answer; among one speaker's passages its
     # margin and coverage read differently, and the relevance floor alone decides.
     if score < min_confidence and not speaker_restricted:
-        return Composition("", [], score, signals)
+        return Composition([], score, signals)
     citations = [_citation(n, pick) for n, pick in enumerate(chosen, 1)]
-    answer = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Composition(answer, citations, score, signals)
+    return Composition(citations, score, signals)
 
 
 def _specifics_found(query: Query, text: str) -> float:

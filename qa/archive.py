@@ -64,7 +64,7 @@ from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
 from qa.store import STORE_FILE, PassageFilters, Store
-from qa.timeframe import TimeWindow, read_time, recency_bonus
+from qa.timeframe import TimeWindow, recency_bonus
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
 
@@ -260,51 +260,33 @@ class Archive:
         hidden, and the question's "this week" or "in June" is read against it."""
         started = time.perf_counter()
         question = clean_question(question)
-        window = read_time(question, as_of or date.today())
         languages = self.settings.answer_languages
         language = question_language(question) if languages else None
         if language is not None and language not in languages:
-            return self._abstain(question, refusal(languages), started, window, language=language)
-        read, composition = self.compose(question, top_k, history, filters, window)
-        if (
-            composition.abstained
-            and read.unknown_person is None
-            and window.end is not None
-            and window.end < window.as_of
-        ):
-            # News of a dated event is written on it and after it ("on January 6, 2021" is in
-            # stories of the weeks that follow): with nothing inside the window, its end moves
-            # to as_of, and the answer reports the window it searched.
-            window = replace(window, end=window.as_of)
-            read, composition = self.compose(question, top_k, history, filters, window)
+            return self._abstain(question, refusal(languages), started, language=language)
+        read, composition = self.compose(question, top_k, history, filters, as_of)
         if read.unknown_person is not None:
             message = f"No statements by {read.unknown_person} were found in the archive."
-            return self._abstain(question, message, started, window, language=language)
+            return self._abstain(question, message, started, read=read)
         if composition.abstained:
             message = (
-                f"No passage dated {window.label} answers this question."
-                if window.explicit
+                f"No passage dated {read.window.label} answers this question."
+                if read.window.explicit
                 else self._no_answer(read)
             )
             return self._abstain(
-                question,
-                message,
-                started,
-                window,
-                composition.confidence,
-                read.speakers,
-                language,
+                question, message, started, read=read, confidence=composition.confidence
             )
         return Answer(
-            question=question,
+            question=read.text,
             answer=composition.answer,
             abstained=False,
             citations=composition.citations,
+            segments=composition.segments,
             confidence=round(composition.confidence, 4),
             speakers=_listed(read.speakers),
-            time_window=_date_window(window),
+            time_window=_date_window(read.window),
             took_ms=_elapsed_ms(started),
-            language=language,
         )
 
     def compose(
@@ -313,37 +295,49 @@ class Archive:
         top_k: int | None = None,
         history: Sequence[HistoryTurn] = (),
         filters: SearchFilters | None = None,
-        window: TimeWindow | None = None,
+        as_of: date | None = None,
     ) -> tuple[Question, Composition]:
-        """How the question was read and the answer composed, before it becomes JSON (the
-        calibration benchmark reads the composition's signals)."""
+        """The question read once, and the answer composed from it, before it becomes JSON
+        (the calibration benchmark reads the composition's signals).
+
+        News of a dated event is written on it and after it ("on January 6, 2021" is in
+        stories of the weeks that follow): with nothing inside the question's window, its end
+        moves to the day it was asked, and the question carries the window searched.
+        """
         top_k = top_k or self.settings.top_k
-        window = window or read_time(question, date.today())
         with self._reading() as view:
-            read = read_question(window.rest, view.speakers, history)
+            read = read_question(question, view.speakers, history, as_of)
             if read.unknown_person is not None:
                 if not self._mentioned(view, read.unknown_person):
-                    return read, Composition("", [], 0.0)
+                    return read, Composition([], 0.0)
                 # Written about but never quoted: what the archive says of them may answer.
                 read = replace(read, unknown_person=None)
-            vector = self._embed(read.topic)
-            allowed = self._allowed(view, _within(filters, window), read.speakers)
-            allowed = self._published_by(view, allowed, window.as_of)
-            ranked = view.ranker.rank(vector, read.topic, self.settings.candidates, allowed)
-            candidates = self._candidates(ranked, top_k * POOL_PER_CITATION)
-            if window.recent:
-                candidates = _newer_first(candidates, window.as_of)
-            topic_terms = self._topic_terms(view, read)
-        composition = compose_answer(
+            composition = self._compose(view, read, top_k, filters)
+            window = read.window
+            if composition.abstained and window.end is not None and window.end < window.as_of:
+                read = read.widened()
+                composition = self._compose(view, read, top_k, filters)
+        return read, composition
+
+    def _compose(
+        self, view: _View, read: Question, top_k: int, filters: SearchFilters | None
+    ) -> Composition:
+        vector = self._embed(read.topic)
+        allowed = self._allowed(view, _within(filters, read.window), read.speakers)
+        allowed = self._published_by(view, allowed, read.window.as_of)
+        ranked = view.ranker.rank(vector, read.topic, self.settings.candidates, allowed)
+        candidates = self._candidates(ranked, top_k * POOL_PER_CITATION)
+        if read.window.recent:
+            candidates = _newer_first(candidates, read.window.as_of)
+        return compose_answer(
             candidates,
-            Query.of(vector, read.topic, topic_terms),
+            Query.of(vector, read.topic, read.terms),
             top_k,
             self.settings.min_confidence,
             min_relevance=self.settings.min_relevance,
             speaker_restricted=read.speakers is not None,
             exclude_quotes=read.exclude_quotes,
         )
-        return read, composition
 
     def _candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
         """The ranked passages with their sentences; the first ``with_preceding`` also with the
@@ -363,20 +357,6 @@ class Archive:
                 preceding = Preceding(previous, sentences.get(previous.id, []))
             candidates.append(Candidate(record, sentences.get(r.id, []), r, preceding))
         return candidates
-
-    @staticmethod
-    def _topic_terms(view: _View, read: Question) -> frozenset[str]:
-        """Content words of the question, without the name of the person whose words it asks
-        for (a name the question merely mentions is part of its topic)."""
-        terms = content_terms(read.topic)
-        if read.speakers is None:
-            return terms
-        for name in read.speakers:
-            terms -= content_terms(name)
-        found = view.speakers.find(read.topic)
-        if found is not None:
-            terms -= content_terms(found[0])
-        return terms
 
     def _mentioned(self, view: _View, name: str) -> bool:
         """Whether some passage holds every word of ``name`` (the best BM25 match for it)."""
@@ -414,19 +394,22 @@ class Archive:
         question: str,
         message: str,
         started: float,
-        window: TimeWindow,
+        *,
+        read: Question | None = None,
         confidence: float = 0.0,
-        speakers: tuple[str, ...] | None = None,
         language: str | None = None,
     ) -> Answer:
+        """An answer that quotes nothing; ``message`` says why. It names the speakers and the
+        dates searched when the question was read that far."""
+        searched = read is not None and read.unknown_person is None
         return Answer(
             question=question,
             answer=message,
             abstained=True,
             citations=[],
             confidence=round(confidence, 4),
-            speakers=_listed(speakers),
-            time_window=_date_window(window),
+            speakers=_listed(read.speakers) if searched and read else None,
+            time_window=_date_window(read.window) if read else None,
             took_ms=_elapsed_ms(started),
             language=language,
         )

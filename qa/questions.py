@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import NamedTuple
 
 from qa.errors import EmptyQuestionError
@@ -36,6 +37,7 @@ from qa.lexicon import (
 )
 from qa.schema import HistoryTurn
 from qa.speakers import mask_quotes
+from qa.timeframe import TimeWindow, read_time
 
 __all__ = ["BLANK", "Question", "SpeakerIndex", "clean_question", "read_question"]
 
@@ -81,11 +83,28 @@ def _words_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class Question:
-    text: str
+    """A question as every later step needs it, read once where it comes in."""
+
+    text: str  # as asked, trimmed
+    topic: str  # what to search for: the question without its dates, pronouns resolved
+    terms: frozenset[str]  # the topic's content words, without the name of whom it asks
+    speakers: tuple[str, ...] | None  # whose words it asks for; None: anyone's
+    unknown_person: str | None  # asked for by name, but never quoted in the archive
+    exclude_quotes: tuple[str, ...]  # quoted earlier in the conversation: not again
+    window: TimeWindow  # the dates it names, read against the asker's today
+
+    def widened(self) -> Question:
+        """The same question over its window's start up to the day it was asked."""
+        return replace(self, window=replace(self.window, end=self.window.as_of))
+
+
+class _Reading(NamedTuple):
+    """What the words of a question (or a follow-up with its conversation) ask for."""
+
     topic: str
-    speakers: tuple[str, ...] | None
-    unknown_person: str | None
-    exclude_quotes: tuple[str, ...]
+    speakers: tuple[str, ...] | None = None
+    unknown_person: str | None = None
+    exclude_quotes: tuple[str, ...] = ()
 
 
 class SpeakerIndex:
@@ -300,9 +319,12 @@ def _display(phrase: str) -> str:
     return phrase.title() if phrase == phrase.lower() else phrase
 
 
-def _quoted_sentences(answer: str) -> tuple[str, ...]:
-    """The quotes of an earlier answer: the text before each [n] marker."""
-    return tuple(part.strip() for part in re.split(r"\[\d+\]", answer) if part.strip())
+def _quoted(turn: HistoryTurn) -> tuple[str, ...]:
+    """What an earlier answer quoted: its segments' texts; from a client that sends none, the
+    answer's text, which holds every quote."""
+    if turn.segments is not None:
+        return tuple(segment.text for segment in turn.segments)
+    return (turn.answer,)
 
 
 def _named_in_question(question: str, speakers: SpeakerIndex) -> tuple[str, ...] | None:
@@ -356,7 +378,7 @@ def _last_topic(history: Sequence[HistoryTurn]) -> str:
 
 def _follow_up(
     text: str, asked: _Asked | None, speakers: SpeakerIndex, history: Sequence[HistoryTurn]
-) -> Question | None:
+) -> _Reading | None:
     """A question that leans on the conversation: "what else did he say?", "tell me more",
     "where was she born?"; None for a question that stands on its own."""
     has_topic = bool(_topic_words(text))
@@ -365,52 +387,84 @@ def _follow_up(
     mentions = asked is None and _PRONOUN.search(text) is not None
     if not (by_pronoun or bare or mentions):
         return None
-    exclude = tuple(q for turn in history for q in _quoted_sentences(turn.answer))
+    exclude = tuple(quote for turn in history for quote in _quoted(turn))
     if by_pronoun:  # "what did he say about X": their words only
         named = _last_speakers(speakers, history)
         if not named:
-            return Question(text, text if has_topic else _last_topic(history), None, None, exclude)
+            return _Reading(text if has_topic else _last_topic(history), exclude_quotes=exclude)
         topic = _PRONOUN.sub(" and ".join(named), text) if has_topic else " ".join(named)
-        return Question(text, topic, named, None, exclude)
+        return _Reading(topic, named, exclude_quotes=exclude)
     if not has_topic:  # "tell me more", "what else?": whoever or whatever came last
         named = _conversation_speakers(speakers, history)
         if named:
-            return Question(text, " ".join(named), named, None, exclude)
-        return Question(text, _last_topic(history), None, None, exclude)
+            return _Reading(" ".join(named), named, exclude_quotes=exclude)
+        return _Reading(_last_topic(history), exclude_quotes=exclude)
     named = _last_speakers(speakers, history)  # "where was he born": about them, not by them
     topic = _PRONOUN.sub(" and ".join(named), text) if named else text
-    return Question(text, topic, None, None, exclude)
+    return _Reading(topic, exclude_quotes=exclude)
 
 
 def read_question(
-    text: str, speakers: SpeakerIndex, history: Sequence[HistoryTurn] = ()
+    text: str,
+    speakers: SpeakerIndex,
+    history: Sequence[HistoryTurn] = (),
+    as_of: date | None = None,
 ) -> Question:
-    """Who the question asks about, what about, and what a follow-up must not repeat.
+    """Who the question asks about, what about, when, and what a follow-up must not repeat.
 
-    A speech frame ("what did X say", "according to X", "X's remarks on Y") restricts the
-    answer to X's words; an X who is named but never quoted in the archive is reported as
-    unknown, so the answer can say so instead of quoting someone else. "he/she/they" and bare
-    follow-ups ("what else did he say?") refer to the person the conversation was last about,
-    and skip what was quoted.
+    Its dates ("this week", "in June 2022") are read first, against ``as_of`` (default:
+    today), and the rest is read for the rest. A speech frame ("what did X say", "according to
+    X", "X's remarks on Y") restricts the answer to X's words; an X who is named but never
+    quoted in the archive is reported as unknown, so the answer can say so instead of quoting
+    someone else. "he/she/they" and bare follow-ups ("what else did he say?") refer to the
+    person the conversation was last about, and skip what was quoted.
     """
+    window = read_time(text, as_of or date.today())
+    reading = _read_words(window.rest, speakers, history)
+    return Question(
+        text=text,
+        topic=reading.topic,
+        terms=_terms(reading, speakers),
+        speakers=reading.speakers,
+        unknown_person=reading.unknown_person,
+        exclude_quotes=reading.exclude_quotes,
+        window=window,
+    )
+
+
+def _read_words(text: str, speakers: SpeakerIndex, history: Sequence[HistoryTurn]) -> _Reading:
     asked = _asked(text, speakers)
     if history:
         follow_up = _follow_up(text, asked, speakers, history)
         if follow_up is not None:
             return follow_up
     if asked is None:
-        return Question(text, text, None, None, ())
+        return _Reading(text)
     named = speakers.people(asked.subject)
     if named:
-        return Question(text, text, named, None, ())
+        return _Reading(text, named)
     if not _names_someone(asked.subject, asked.cased):  # "what did the report say", "which company"
-        return Question(text, text, None, None, ())
+        return _Reading(text)
     found = speakers.find(asked.subject)  # "President Biden", "Mr. Putin"
     if found is not None:
-        return Question(text, text, found[1], None, ())
+        return _Reading(text, found[1])
     if asked.cased or asked.strong:
-        return Question(text, text, None, _display(asked.subject), ())
-    return Question(text, text, None, None, ())
+        return _Reading(text, unknown_person=_display(asked.subject))
+    return _Reading(text)
+
+
+def _terms(reading: _Reading, speakers: SpeakerIndex) -> frozenset[str]:
+    """Content words of the topic, without the name of the person whose words it asks for (a
+    name the question merely mentions is part of its topic)."""
+    terms = content_terms(reading.topic)
+    if reading.speakers is None:
+        return terms
+    for name in reading.speakers:
+        terms -= content_terms(name)
+    found = speakers.find(reading.topic)
+    if found is not None:
+        terms -= content_terms(found[0])
+    return terms
 
 
 def _topic_words(text: str) -> frozenset[str]:

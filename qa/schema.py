@@ -14,6 +14,7 @@ __all__ = [
     "HistoryTurn",
     "SearchFilters",
     "SearchHit",
+    "Segment",
 ]
 
 # The longest question the API and the CLI take, once trimmed.
@@ -43,6 +44,16 @@ class Citation(BaseModel):
     )
 
 
+class Segment(BaseModel):
+    """One piece of an answer: a quote and the citation it comes from. Clients render these;
+    nothing needs to read the markers in ``answer`` back."""
+
+    text: str = Field(
+        max_length=20_000, description="The quote, verbatim from its citation's text."
+    )
+    citation: int = Field(description="The n of the citation it comes from.")
+
+
 class DateWindow(BaseModel):
     """Either end may be open: "before 2020" has no first day."""
 
@@ -58,6 +69,11 @@ class Answer(BaseModel):
     answer: str = Field(description="Extracted sentences, each followed by its marker [n].")
     abstained: bool = Field(description="True when nothing relevant was found; nothing is cited.")
     citations: list[Citation]
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="The answer as its quotes in order, each with its citation's n; empty "
+        "when it abstained (``answer`` then says why).",
+    )
     confidence: float = Field(
         description="Calibrated probability (0..1) that the answer holds what was asked; the "
         "answer abstains below the archive's min_confidence."
@@ -84,6 +100,12 @@ class Answer(BaseModel):
 class HistoryTurn(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS)
     answer: str = Field(max_length=20_000)
+    segments: list[Segment] | None = Field(
+        None,
+        max_length=10,
+        description="The earlier answer's segments, as it came: their quotes are not repeated. "
+        "Without them, no passage whose quote the answer text holds is repeated.",
+    )
 
 
 class SearchFilters(BaseModel):

@@ -43,6 +43,7 @@ ANSWER_KEYS = {
     "answer",
     "abstained",
     "citations",
+    "segments",
     "confidence",
     "speakers",
     "time_window",

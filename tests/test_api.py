@@ -71,6 +71,33 @@ def test_chat_shape(client: TestClient) -> None:
         assert set(citation) == CITATION_KEYS
         assert citation["article_id"] == PUTIN_ARTICLE
         assert citation["url"] == f"/articles/{PUTIN_ARTICLE}#p{citation['paragraph']}"
+    # One segment per citation, in order: a client renders them without reading "[n]" back.
+    assert [(s["text"], s["citation"]) for s in body["segments"]] == [
+        (c["quote"], c["n"]) for c in body["citations"]
+    ]
+
+
+def test_a_follow_up_with_the_earlier_segments_quotes_something_new(client: TestClient) -> None:
+    first = client.post("/api/chat", json={"question": "What did Putin say about training?"})
+    earlier = first.json()
+    turn = {
+        "question": earlier["question"],
+        "answer": earlier["answer"],
+        "segments": earlier["segments"],
+    }
+    body = client.post(
+        "/api/chat", json={"question": "What else did he say?", "history": [turn]}
+    ).json()
+    assert body["citations"], body["answer"]
+    assert {c["quote"] for c in body["citations"]}.isdisjoint(
+        s["text"] for s in earlier["segments"]
+    )
+    assert body["speakers"] == earlier["speakers"]
+
+
+def test_an_abstained_answer_has_no_segments(client: TestClient) -> None:
+    body = client.post("/api/chat", json={"question": "What is the recipe for chocolate cake?"})
+    assert body.json()["abstained"] is True and body.json()["segments"] == []
 
 
 def test_chat_top_k_and_filters(client: TestClient) -> None:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from qa.questions import SpeakerIndex, read_question
-from qa.schema import HistoryTurn
+from qa.schema import HistoryTurn, Segment
 
 PUTIN = "Vladimir Putin"
 SHOIGU = "Sergey Shoigu"
@@ -183,19 +183,29 @@ def _history(question: str, answer: str) -> list[HistoryTurn]:
     return [HistoryTurn(question=question, answer=answer)]
 
 
+_TRAINING = '"These joint training exercises are key," the Russian leader pointed out.'
+_TRADITIONS = "Moscow highly values the traditions, Putin stressed."
+
+
 def test_what_else_did_he_say_continues_with_the_last_speaker(speakers: SpeakerIndex) -> None:
-    history = _history(
-        "What did Putin say about training?",
-        '"These joint training exercises are key," the Russian leader pointed out. [1] '
-        "Moscow highly values the traditions, Putin stressed. [2]",
-    )
+    segments = [Segment(text=_TRAINING, citation=1), Segment(text=_TRADITIONS, citation=2)]
+    history = [
+        HistoryTurn(
+            question="What did Putin say about training?",
+            answer=f"{_TRAINING} [1] {_TRADITIONS} [2]",
+            segments=segments,
+        )
+    ]
     read = read_question("What else did he say?", speakers, history)
     assert read.speakers == (PUTIN,)
     assert read.topic == PUTIN  # anything else of his, not only training
-    assert read.exclude_quotes == (
-        '"These joint training exercises are key," the Russian leader pointed out.',
-        "Moscow highly values the traditions, Putin stressed.",
-    )
+    assert read.exclude_quotes == (_TRAINING, _TRADITIONS)
+
+
+def test_an_answer_sent_back_without_segments_is_excluded_whole(speakers: SpeakerIndex) -> None:
+    answer = f"{_TRAINING} [1] {_TRADITIONS} [2]"
+    history = _history("What did Putin say about training?", answer)
+    assert read_question("What else did he say?", speakers, history).exclude_quotes == (answer,)
 
 
 def test_pronoun_with_a_new_topic_keeps_the_speaker(speakers: SpeakerIndex) -> None:
@@ -268,7 +278,7 @@ def test_tell_me_more_goes_back_over_bare_follow_ups(speakers: SpeakerIndex) -> 
         HistoryTurn(question="Tell me more", answer="c [1]"),
     ]
     read = read_question("Anything else?", speakers, history)
-    assert read.speakers == (SHOIGU,) and read.exclude_quotes == ("a", "b", "c")
+    assert read.speakers == (SHOIGU,) and read.exclude_quotes == ("a [1]", "b [1]", "c [1]")
 
 
 _LONG = 20_000
