@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Dialog, Route, expect
 
 from .conftest import PUTIN_ARTICLE
 from .widget_kit import (  # noqa: F401 (fixtures)
@@ -224,10 +224,15 @@ def test_hostile_passages_render_as_text(
 ) -> None:
     page = tab.page
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
 
     def hostile(route: Route) -> None:
-        fulfill_json(route, 200, _hostile_answer(route.request.post_data_json["question"]))
+        fulfill_json(route, 200, _hostile_answer(json_body(route.request)["question"]))
 
     page.route(f"{live_server.url}/api/chat", cors_preflight_or(hostile))
     page.goto(site.add("xss.html", host_page(live_server.url)))
@@ -354,7 +359,7 @@ def test_errors_are_shown_with_retry(
     held: list[Route] = []
 
     def failing(route: Route) -> None:
-        sent.append(route.request.post_data_json)
+        sent.append(json_body(route.request))
         if len(sent) == 1:
             held.append(route)  # answered below, once the loading state has been checked
         else:

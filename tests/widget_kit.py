@@ -199,7 +199,7 @@ def widget(page: Page) -> Locator:
 
 def shadow_focus(page: Page) -> str | None:
     """Class of the focused element inside the focused widget's shadow root, if any."""
-    return page.evaluate(
+    focused: str | None = page.evaluate(
         """() => {
             const host = document.activeElement;
             if (!host || host.localName !== 'dateline-chat') return null;
@@ -207,6 +207,7 @@ def shadow_focus(page: Page) -> str | None:
             return el ? (el.getAttribute('class') || el.localName) : null;
         }"""
     )
+    return focused
 
 
 def ask(chat: Locator, question: str) -> None:

@@ -469,7 +469,7 @@ a:hover { text-decoration: underline; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 svg { display: block; flex: none; }
-[dir="rtl"] .flip { transform: scaleX(-1); }
+.flip:dir(rtl) { transform: scaleX(-1); }
 .sr-only {
   position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
   overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap;
@@ -1289,7 +1289,13 @@ mark {
       ui.title = h("h2", { class: "title", id: "dl-title" });
       ui.resetBtn = h(
         "button",
-        { type: "button", class: "icon-btn", "aria-label": t("reset"), title: t("resetTip"), onclick: () => this.#reset() },
+        {
+          type: "button",
+          class: "icon-btn",
+          "aria-label": t("reset"),
+          title: t("resetTip"),
+          onclick: () => this.#reset(),
+        },
         icon("reset", 17),
       );
       ui.closeBtn = this.#floating
@@ -1322,7 +1328,6 @@ mark {
         autocomplete: "off",
         enterkeyhint: "send",
         "aria-label": t("question"),
-        "aria-describedby": "dl-counter",
         oninput: () => this.#count(),
         onpaste: (e) => this.#notePaste(e),
         onkeydown: (e) => {
@@ -1496,6 +1501,9 @@ mark {
       const n = ui.input.value.length;
       if (n < MAX_QUESTION) this.#cut = false;
       ui.counter.hidden = n < COUNTER_FROM;
+      // A hidden counter would still be read out as the box's description: only near the limit.
+      if (ui.counter.hidden) ui.input.removeAttribute("aria-describedby");
+      else ui.input.setAttribute("aria-describedby", ui.counter.id);
       ui.counter.classList.toggle("at-limit", n >= MAX_QUESTION);
       const numbers = { n, max: MAX_QUESTION };
       ui.counter.replaceChildren(
@@ -1701,6 +1709,7 @@ mark {
                     type: "button",
                     class: "suggestion",
                     part: "suggestion",
+                    dir: "auto",
                     onclick: () => {
                       this.#ui.input.focus({ preventScroll: true });
                       this.ask(q).catch(() => {});
@@ -1719,7 +1728,8 @@ mark {
     #renderQuestion(question) {
       this.#ui.empty.remove();
       for (const failed of this.#stale.splice(0)) failed();
-      const turn = h("div", { class: "turn" }, h("p", { class: "question", part: "question" }, question));
+      const asked = h("p", { class: "question", part: "question", dir: "auto" }, question);
+      const turn = h("div", { class: "turn" }, asked);
       this.#ui.log.append(turn);
       return turn;
     }
@@ -1732,7 +1742,7 @@ mark {
           "div",
           { class: "answer abstained", part: "answer", tabindex: "-1", "data-abstained": "true" },
           h("p", { class: "abstain-label" }, icon("info", 14), t("notFound")),
-          h("p", { class: "answer-text" }, answer.answer),
+          h("p", { class: "answer-text", dir: "auto" }, answer.answer),
           this.#renderActions(entry),
         );
       }
@@ -1753,7 +1763,7 @@ mark {
 
     /** The answer text with each known [n] as a button to its quote. */
     #renderAnswerText(answer, quotes) {
-      const text = h("p", { class: "answer-text" });
+      const text = h("p", { class: "answer-text", dir: "auto" });
       const known = new Set(answer.citations.map((c) => c.n));
       let last = 0;
       for (const m of answer.answer.matchAll(/\[(\d{1,4})\]/g)) {
@@ -1763,7 +1773,12 @@ mark {
         text.append(
           h(
             "button",
-            { type: "button", class: "cite", "aria-label": this.#t("source", { n }), onclick: () => this.#focusQuote(quotes.get(n)) },
+            {
+              type: "button",
+              class: "cite",
+              "aria-label": this.#t("source", { n }),
+              onclick: () => this.#focusQuote(quotes.get(n)),
+            },
             String(n),
           ),
         );
@@ -1795,7 +1810,7 @@ mark {
           null,
           h(
             "h3",
-            { class: "card-title" },
+            { class: "card-title", dir: "auto" },
             href
               ? h(
                   "a",
@@ -1815,7 +1830,12 @@ mark {
     }
 
     #renderSpeaker(name) {
-      return h("span", { class: "speaker" }, h("span", { class: "speaker-label" }, this.#t("speaker") + " "), name);
+      return h(
+        "span",
+        { class: "speaker" },
+        h("span", { class: "speaker-label" }, this.#t("speaker") + " "),
+        h("bdi", null, name),
+      );
     }
 
     /** A cited passage, collapsed to its quote; the whole paragraph on demand. */
@@ -1824,7 +1844,7 @@ mark {
       const partial = c.quote.trim() !== "" && c.quote.trim() !== c.text.trim();
       const passage = h(
         "blockquote",
-        { class: "passage", id: `dl-q${++this.#ids}` },
+        { class: "passage", id: `dl-q${++this.#ids}`, dir: "auto" },
         partial || !c.text ? c.quote : c.text,
       );
       const foot = h("p", { class: "quote-foot" });
