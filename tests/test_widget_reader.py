@@ -183,8 +183,21 @@ def test_the_headline_leads_to_the_publishers_story(
     assert tab.errors == []
 
 
+def test_feedback_reaches_the_api(tab: Tab, site: StaticSite, live_server: Any) -> None:
+    page = tab.page
+    chat = open_panel(page, site.add("real-feedback.html", host_page(live_server.url)))
+    ask_and_read(page, chat, QUESTION)
+    with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as response:
+        chat.get_by_role("button", name="Not helpful").click()
+    assert response.value.status == 201
+    assert isinstance(response.value.json()["id"], int)
+    expect(chat.locator(".actions .note")).to_have_text("Thanks")
+    expect(chat.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
+    assert tab.errors == []
+
+
 def test_feedback_is_sent_once_and_remembered(tab: Tab, site: StaticSite, live_server: Any) -> None:
-    """POST /api/feedback as its contract says: 201 {"id"}; a failure can be tried again."""
+    """A failed POST /api/feedback can be tried again; a 201 is final, across a reload."""
     page = tab.page
     sent: list[dict[str, Any]] = []
     statuses = [500, 201]
@@ -251,8 +264,22 @@ def test_starter_questions_from_the_attribute_are_asked_on_click(
     assert tab.errors == []
 
 
+def test_starter_questions_from_the_archive(tab: Tab, site: StaticSite, live_server: Any) -> None:
+    page = tab.page
+    with page.expect_response(lambda r: r.url.endswith("/api/suggestions")) as response:
+        chat = open_panel(page, site.add("archive-starters.html", host_page(live_server.url)))
+    offered = response.value.json()["suggestions"]
+    assert 1 <= len(offered) <= 4
+    starters = chat.locator(".suggestion")
+    expect(starters).to_have_text(offered)
+    starters.first.click()
+    expect(chat.locator(".question")).to_have_text(offered[:1])
+    wait_for_quotes(chat)  # the archive offers only questions it answers
+    assert tab.errors == []
+
+
 def test_starter_questions_from_the_api(tab: Tab, site: StaticSite, live_server: Any) -> None:
-    """GET /api/suggestions as its contract says: {"suggestions": [...]}, at most four shown."""
+    """Any list from GET /api/suggestions: strings only, at most four shown."""
     page = tab.page
     calls = 0
 

@@ -2,21 +2,20 @@
 
 Run against a server over the seeds (`make run`):
     python docs/screenshots/take.py http://127.0.0.1:8000 after
-It writes PREFIX-{desktop,mobile}-{light,dark}.png (the panel after one answer; desktop is the
-400 px panel alone), PREFIX-desktop-light-starters.png (empty panel),
-PREFIX-mobile-dark-actions.png (the end of the answer) and PREFIX-desktop-light-arabic.png,
-and prints how many panel heights each answer takes. The before-* files came from the widget
-before issue #15 (commit 6c33f6b), which stops at the Arabic shot: it had no paragraph toggle.
-"""
+It writes PREFIX-{desktop,mobile}-{light,dark}.png (the panel after one answer; desktop is
+the 400 px panel alone), PREFIX-desktop-light-starters.png (the empty panel, with the API's
+starter questions), PREFIX-mobile-dark-actions.png (the end of the answer) and
+PREFIX-desktop-light-arabic.png, and prints how many panel heights each answer takes. The
+before-* files came from the widget before issue #15 (commit 6c33f6b), which stops at the
+Arabic shot: it had no paragraph toggle."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, expect, sync_playwright
 
 QUESTION = "What did Putin say about training?"
 STARTERS = [
@@ -36,16 +35,6 @@ def ask(chat: Locator, question: str) -> None:
     expect(chat.locator(".answer").last).to_be_visible(timeout=30_000)
 
 
-def starters(page: Page) -> None:
-    """Until the API has /api/suggestions, the screenshots show these."""
-    page.route(
-        "**/api/suggestions",
-        lambda route: route.fulfill(
-            status=200, content_type="application/json", body=json.dumps({"suggestions": STARTERS})
-        ),
-    )
-
-
 def main(api: str, prefix: str) -> None:
     out = Path(__file__).parent
     with sync_playwright() as playwright:
@@ -58,7 +47,6 @@ def main(api: str, prefix: str) -> None:
                     color_scheme=scheme, reduced_motion="reduce", **options
                 )
                 page = context.new_page()
-                starters(page)
                 page.goto(api + "/")
                 chat = page.locator('dateline-chat[mode="launcher"]')
                 chat.locator(".launcher").click()
