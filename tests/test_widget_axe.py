@@ -1,5 +1,5 @@
 """axe-core finds nothing on the demo page (panel closed, open, and with answers, a paragraph
-opened) or on the article page: light and dark, desktop and mobile."""
+opened): light and dark, desktop and mobile. The article page's: tests/test_article_page.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .conftest import PUTIN_ARTICLE
 from .widget_kit import (  # noqa: F401 (fixtures)
     QUESTION,
     Tab,
@@ -57,9 +56,3 @@ def test_demo_page(looking: Tab, live_server: Any) -> None:
     expect(chat.locator("mark").first).to_be_visible()  # highlighted text is checked too
     assert run_axe(page) == []
     assert looking.errors == []
-
-
-def test_article_page(looking: Tab, live_server: Any) -> None:
-    page = looking.page
-    page.goto(f"{live_server.url}/articles/{PUTIN_ARTICLE}#p6")
-    assert run_axe(page) == []

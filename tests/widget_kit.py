@@ -262,17 +262,23 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def run_axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now, open shadow roots included.
+def run_axe(page: Page, must_pass: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, open shadow roots included; fails the
+    test if a rule of ``must_pass`` did not run and pass (axe skips rules with nothing to check).
 
     Playwright's evaluate is not subject to the page's CSP, so this works on strict pages too.
     """
     if not AXE.is_file():
         pytest.fail(f"{AXE} missing: run `make axe` (npm ci) first")
     page.evaluate(AXE.read_text(encoding="utf-8"))
-    violations: list[dict[str, Any]] = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(
-            v => ({id: v.id, impact: v.impact,
-                   nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))}))"""
+    results: dict[str, Any] = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations', 'passes']});
+            return {passes: r.passes.map(p => p.id), violations: r.violations.map(
+                v => ({id: v.id, impact: v.impact,
+                       nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))}))};
+        }"""
     )
+    assert must_pass <= set(results["passes"]), results["passes"]
+    violations: list[dict[str, Any]] = results["violations"]
     return violations
