@@ -37,11 +37,19 @@ browser:
 wrk:
 	$(call debian_package,/usr/bin/wrk,wrk)
 
+# axe-core for the widget's accessibility tests, at the version package-lock.json pins.
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	$(call debian_package,/usr/bin/npm,npm)
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 run: install
 	$(BIN)/dateline ingest
 	$(BIN)/dateline serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser axe
 	$(BIN)/python -m pytest
 
 lint: install

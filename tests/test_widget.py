@@ -2,206 +2,46 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import re
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    ConsoleMessage,
-    Locator,
-    Page,
-    Request,
-    Route,
-    expect,
-    sync_playwright,
+from playwright.sync_api import Browser, Dialog, Route, expect
+
+from .conftest import PUTIN_ARTICLE
+from .widget_kit import (  # noqa: F401 (fixtures)
+    CSP_PROBE,
+    QUESTION,
+    TIMEOUT_MS,
+    StaticSite,
+    Tab,
+    ask,
+    browser_fixture,
+    cors_preflight_or,
+    fulfill_json,
+    host_page,
+    json_body,
+    open_tab,
+    origin,
+    shadow_focus,
+    site_fixture,
+    strict_csp,
+    tab_fixture,
+    wait_for_quotes,
+    widget,
 )
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 30_000
-QUESTION = "What did Putin say about training?"
-PUTIN_ARTICLE = "004_54dffa4cde85c137"
 HOSTILE_CSS = (
     "* { all: unset !important; font-size: 40px !important } button { display:none !important }"
 )
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-
-@dataclass(frozen=True)
-class StaticSite:
-    """A static web server on its own port: the host page's origin, never the API's."""
-
-    root: Path
-    url: str
-
-    def add(self, name: str, html: str) -> str:
-        (self.root / name).write_text(html, encoding="utf-8")
-        return f"{self.url}/{name}"
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    root = tmp_path_factory.mktemp("host-site")
-    (root / "favicon.ico").write_bytes(b"")  # no 404 in the console
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
-    )
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="host-site", daemon=True)
-    thread.start()
-    yield StaticSite(root, f"http://127.0.0.1:{server.server_address[1]}")
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@dataclass
-class Tab:
-    page: Page
-    errors: list[str]  # uncaught page errors and console errors
-
-
-def _open_tab(browser: Browser, **context_options: Any) -> Tab:
-    context = browser.new_context(color_scheme="light", **context_options)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-
-    def on_console(message: ConsoleMessage) -> None:
-        # A missing favicon is the host's business, not the widget's.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    return Tab(page, errors)
-
-
-@pytest.fixture
-def tab(browser: Browser) -> Iterator[Tab]:
-    opened = _open_tab(browser, viewport={"width": 1280, "height": 800})
-    yield opened
-    opened.page.context.close()
-
-
-def host_page(api: str, *, head: str = "", body: str = "", script: str | None = None) -> str:
-    """An ordinary article page that embeds the widget the way the docs say."""
-    tag = script if script is not None else f'<script src="{api}/widget.js" defer></script>'
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Host newspaper</title>{head}</head>
-<body><a href="#story">Skip to story</a>
-<main id="story"><h1>Regional security roundup</h1>
-<p>Defence ministers met on Friday to discuss joint exercises and information sharing.</p></main>
-{body}{tag}</body></html>"""
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def widget(page: Page) -> Locator:
-    """The floating widget's host element (Playwright's CSS engine pierces open shadow roots)."""
-    return page.locator('dateline-chat[mode="launcher"]')
-
-
-def shadow_focus(page: Page) -> str | None:
-    """Class of the focused element inside the focused widget's shadow root, if any."""
-    return page.evaluate(
-        """() => {
-            const host = document.activeElement;
-            if (!host || host.localName !== 'dateline-chat') return null;
-            const el = host.shadowRoot.activeElement;
-            return el ? (el.getAttribute('class') || el.localName) : null;
-        }"""
-    )
-
-
-def ask(chat: Locator, question: str) -> None:
-    box = chat.locator("textarea")
-    box.fill(question)
-    box.press("Enter")
-
-
-def wait_for_cards(chat: Locator) -> Locator:
-    cards = chat.locator(".card")
-    expect(cards.first).to_be_visible(timeout=TIMEOUT_MS)
-    return cards
-
-
-def fulfill_json(
-    route: Route, status: int, body: object, headers: dict[str, str] | None = None
-) -> None:
-    """Answer an intercepted cross-origin call the way the API's CORS middleware would."""
-    route.fulfill(
-        status=status,
-        headers={
-            "Access-Control-Allow-Origin": "*",
-            "Access-Control-Expose-Headers": "Retry-After",
-            **(headers or {}),
-        },
-        content_type="application/json",
-        body=json.dumps(body),
-    )
-
-
-def cors_preflight_or(handler: Callable[[Route], None]) -> Callable[[Route], None]:
-    def route(route: Route) -> None:
-        if route.request.method == "OPTIONS":
-            route.fulfill(
-                status=204,
-                headers={
-                    "Access-Control-Allow-Origin": "*",
-                    "Access-Control-Allow-Methods": "POST",
-                    "Access-Control-Allow-Headers": "Content-Type",
-                },
-            )
-        else:
-            handler(route)
-
-    return route
-
-
-def test_cross_origin_answer_shows_cited_passages(
+def test_cross_origin_answer_quotes_each_passage_once_under_its_article(
     tab: Tab, site: StaticSite, live_server: Any, tmp_path: Path
 ) -> None:
     page = tab.page
@@ -212,33 +52,43 @@ def test_cross_origin_answer_shows_cited_passages(
 
     chat.locator(".launcher").click()
     expect(chat.get_by_role("dialog", name="Ask the archive")).to_be_visible()
-    ask(chat, QUESTION)
-    cards = wait_for_cards(chat)
+    with page.expect_response(lambda r: r.url.endswith("/api/chat")) as response:
+        ask(chat, QUESTION)
+    quotes = wait_for_quotes(chat)
+    answer = response.value.json()
+    citations = answer["citations"]
+    assert len(citations) >= 2 and {c["article_id"] for c in citations} == {PUTIN_ARTICLE}
 
-    assert cards.count() >= 1
-    for i in range(cards.count()):
-        card = cards.nth(i)
-        assert card.get_attribute("data-article-id") == PUTIN_ARTICLE
-        expect(card.locator(".card-title")).to_contain_text("Shanghai Cooperation Organization")
-        expect(card.locator(".card-meta")).to_contain_text("MOSCOW")
-        expect(card.locator(".card-meta")).to_contain_text("TASS")
-        link = card.get_by_role("link", name=re.compile("Open article"))
-        href = link.get_attribute("href") or ""
-        assert href.startswith(f"{live_server.url}/articles/{PUTIN_ARTICLE}#p"), href
-        assert link.get_attribute("target") == "_blank"
-        assert "noopener" in (link.get_attribute("rel") or "").split()
-    expect(chat.locator(".card mark", has_text="training").first).to_be_visible()
-    expect(chat.locator(".card .speaker").first).to_contain_text("Vladimir Putin")
+    # One card for the one article: its headline once, then every quote with its chip.
+    cards = chat.locator(".card")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-article-id", PUTIN_ARTICLE)
+    expect(cards.first.locator(".card-title")).to_contain_text("Shanghai Cooperation Organization")
+    expect(cards.first.locator(".card-meta").first).to_contain_text("MOSCOW")
+    expect(cards.first.locator(".card-meta").first).to_contain_text("TASS")
+    expect(cards.first.locator(".speaker")).to_have_count(1)  # the same speaker, said once
+    expect(cards.first.locator(".speaker")).to_contain_text("Vladimir Putin")
+    expect(chat.locator(".chip")).to_have_text([str(c["n"]) for c in citations])
+    expect(quotes).to_have_count(len(citations))
 
-    # Each [n] in the answer is a button that brings its card into view and focus.
-    markers = chat.locator(".answer-text .cite")
-    assert markers.count() == cards.count()
-    markers.last.click()
-    assert shadow_focus(page) == "card is-target"
-    expect(cards.last).to_be_in_viewport()
+    # Each quote appears once in the panel: the answer text no longer repeats the cards.
+    shown = chat.locator(".log").inner_text()
+    for c in citations:
+        assert shown.count(c["quote"]) == 1, c["quote"]
+    expect(chat.locator(".answer-text")).to_have_count(0)
+    # A quote that is its whole passage has nothing to expand and nothing highlighted.
+    partial = [c for c in citations if c["quote"].strip() != c["text"].strip()]
+    expect(chat.locator(".toggle")).to_have_count(len(partial))
+    expect(chat.locator("mark")).to_have_count(0)
 
-    # The link goes somewhere real: the API's article page, anchored at the paragraph.
-    article = page.request.get(cards.first.get_by_role("link").get_attribute("href") or "")
+    # The headline leads to the story: no source_url in the seeds, so the API's article page.
+    link = cards.first.get_by_role("link", name=re.compile("opens in a new tab"))
+    href = link.get_attribute("href") or ""
+    assert href == f"{live_server.url}{citations[0]['url']}", href
+    assert href.startswith(f"{live_server.url}/articles/{PUTIN_ARTICLE}#p")
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in (link.get_attribute("rel") or "").split()
+    article = page.request.get(href)
     assert article.status == 200
     assert article.headers["content-type"].startswith("text/html")
     page.screenshot(path=tmp_path / "cross-origin.png")
@@ -251,12 +101,11 @@ def test_keyboard_only(tab: Tab, site: StaticSite, live_server: Any, tmp_path: P
     chat = widget(page)
     expect(chat.locator(".launcher")).to_be_visible()
 
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if shadow_focus(page) == "launcher":
-            break
-    else:
-        pytest.fail("Tab never reached the launcher")
+    # Right after the page's skip link: not after every link of the page.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to story"
+    page.keyboard.press("Tab")
+    assert shadow_focus(page) == "launcher"
     assert chat.locator(".launcher").get_attribute("aria-expanded") == "false"
 
     page.keyboard.press("Enter")
@@ -272,10 +121,9 @@ def test_keyboard_only(tab: Tab, site: StaticSite, live_server: Any, tmp_path: P
 
     page.keyboard.type(QUESTION)
     page.keyboard.press("Enter")
-    wait_for_cards(chat)
+    wait_for_quotes(chat)
     expect(chat.locator(".question")).to_have_text(QUESTION)
     assert chat.locator("textarea").input_value() == ""
-    assert shadow_focus(page) == "input"  # ready for the next question
     page.screenshot(path=tmp_path / "keyboard-open.png")
 
     page.keyboard.press("Escape")
@@ -314,10 +162,11 @@ def test_hostile_host_css_cannot_break_the_widget(
     expect(textarea).to_be_editable()
     assert textarea.evaluate("el => getComputedStyle(el).fontSize") != "40px"
     ask(chat, QUESTION)
-    cards = wait_for_cards(chat)
-    assert cards.first.evaluate("el => getComputedStyle(el).fontSize") != "40px"
-    expect(cards.first.locator("mark").first).to_be_visible()
-    expect(chat.get_by_role("link", name=re.compile("Open article")).first).to_be_visible()
+    quotes = wait_for_quotes(chat)
+    assert quotes.first.evaluate("el => getComputedStyle(el).fontSize") != "40px"
+    expect(quotes.first.locator(".chip")).to_be_visible()
+    expect(chat.locator(".card-title").get_by_role("link").first).to_be_visible()
+    expect(chat.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
     expect(page.locator("#host-button")).to_be_hidden()  # and the widget did not undo it
     page.screenshot(path=tmp_path / "hostile.png")
     assert tab.errors == []
@@ -353,14 +202,17 @@ def _hostile_answer(question: str) -> dict[str, Any]:
                 "highlights": [[start, start + len(quote)]],
                 "speaker": f"Speaker {EVIL_SCRIPT}",
                 "url": "javascript:alert(3)",
+                "source_url": "javascript:alert(6)",
             },
             {
                 **citation,
                 "n": 2,
+                "article_id": "second_article",
                 "title": f"Second {EVIL_SCRIPT}",
                 "highlights": [[-5, 10**6], "junk"],
                 "speaker": EVIL_IMG,
                 "url": "data:text/html,<script>alert(5)</script>",
+                "source_url": "vbscript:alert(7)",
             },
         ],
         "took_ms": 1.0,
@@ -372,32 +224,46 @@ def test_hostile_passages_render_as_text(
 ) -> None:
     page = tab.page
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
 
     def hostile(route: Route) -> None:
-        fulfill_json(route, 200, _hostile_answer(route.request.post_data_json["question"]))
+        fulfill_json(route, 200, _hostile_answer(json_body(route.request)["question"]))
 
     page.route(f"{live_server.url}/api/chat", cors_preflight_or(hostile))
     page.goto(site.add("xss.html", host_page(live_server.url)))
     chat = widget(page)
     chat.locator(".launcher").click()
     ask(chat, f"{EVIL_IMG} training?")
-    cards = wait_for_cards(chat)
+    wait_for_quotes(chat)
+    cards = chat.locator(".card")
     page.wait_for_timeout(500)  # time for any onerror/onload handler that got through
 
     assert dialogs == []
     expect(chat.locator(".question")).to_have_text(f"{EVIL_IMG} training?")
+    # Text besides the quotes (not what the API writes) is kept, its markers lead to the quotes.
     expect(chat.locator(".answer-text")).to_contain_text(f"Hostile {EVIL_IMG} answer.")
     expect(chat.locator(".answer-text")).to_contain_text(f"And {EVIL_SCRIPT} more.")
+    chat.locator(".answer-text .cite").last.click()
+    assert shadow_focus(page) == "quote is-target"
+    expect(cards).to_have_count(2)
     expect(cards.nth(0).locator(".card-title")).to_have_text(f"Title {EVIL_IMG}")
     expect(cards.nth(0).locator(".speaker")).to_contain_text(f"Speaker {EVIL_SCRIPT}")
-    expect(cards.nth(0).locator(".card-meta")).to_contain_text("<svg onload=alert(4)>")
-    expect(cards.nth(0).locator("mark")).to_have_text(f"that training matters {EVIL_SCRIPT}")
+    expect(cards.nth(0).locator(".card-meta").first).to_contain_text("<svg onload=alert(4)>")
     expect(cards.nth(1).locator(".card-title")).to_have_text(f"Second {EVIL_SCRIPT}")
-    expect(cards.nth(1).locator("mark")).to_have_text(cards.nth(1).locator(".passage").inner_text())
     for i in range(2):
-        expect(cards.nth(i).locator(".passage")).to_contain_text(EVIL_IMG)
+        passage = cards.nth(i).locator(".passage")
+        expect(passage).to_have_text(f"that training matters {EVIL_SCRIPT}")  # collapsed
+        expect(passage.locator("mark")).to_have_count(0)
+        cards.nth(i).get_by_role("button", name="Show paragraph").click()
+        expect(passage).to_contain_text(EVIL_IMG)
         expect(cards.nth(i).get_by_role("link")).to_have_count(0)  # javascript: and data: dropped
+    expect(cards.nth(0).locator("mark")).to_have_text(f"that training matters {EVIL_SCRIPT}")
+    expect(cards.nth(1).locator("mark")).to_have_text(cards.nth(1).locator(".passage").inner_text())
 
     injected = page.evaluate(
         """() => {
@@ -420,7 +286,7 @@ def test_hostile_passages_render_as_text(
 def test_mobile_panel_is_full_screen(
     browser: Browser, site: StaticSite, live_server: Any, tmp_path: Path
 ) -> None:
-    mobile = _open_tab(
+    mobile = open_tab(
         browser, viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
     )
     page = mobile.page
@@ -448,7 +314,7 @@ def test_mobile_panel_is_full_screen(
         assert abs(box["width"] - 375) <= 1 and abs(box["height"] - 667) <= 1
 
         ask(chat, QUESTION)
-        wait_for_cards(chat)
+        wait_for_quotes(chat)
         page.screenshot(path=tmp_path / "mobile.png")
         chat.get_by_role("button", name=re.compile("^Close")).tap()
         expect(panel).to_be_hidden()
@@ -458,30 +324,10 @@ def test_mobile_panel_is_full_screen(
         page.context.close()
 
 
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-    window.__cspViolations.push(
-        {directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample});
-});
-"""
-
-
 def test_strict_csp_page(tab: Tab, site: StaticSite, live_server: Any, tmp_path: Path) -> None:
     page = tab.page
-    api = origin(live_server.url)
-    csp = (
-        f"default-src 'none'; script-src {api}; connect-src {api}; style-src 'none'; img-src 'none'"
-    )
     page.add_init_script(CSP_PROBE)
-    page.goto(
-        site.add(
-            "csp.html",
-            host_page(
-                live_server.url, head=f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-            ),
-        )
-    )
+    page.goto(site.add("csp.html", host_page(live_server.url, head=strict_csp(live_server.url))))
     chat = widget(page)
 
     launcher = chat.locator(".launcher")
@@ -491,9 +337,10 @@ def test_strict_csp_page(tab: Tab, site: StaticSite, live_server: Any, tmp_path:
     assert launcher.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(29, 78, 216)"
     launcher.click()
     ask(chat, QUESTION)
-    cards = wait_for_cards(chat)
-    expect(cards.first.locator("mark").first).to_be_visible()
-    expect(chat.locator(".answer-text .cite").first).to_be_visible()
+    quotes = wait_for_quotes(chat)
+    assert quotes.first.locator(".chip").evaluate("el => getComputedStyle(el).borderRadius") == (
+        "10px"
+    )
     page.screenshot(path=tmp_path / "csp.png")
 
     assert page.evaluate("window.__cspViolations") == []
@@ -512,7 +359,7 @@ def test_errors_are_shown_with_retry(
     held: list[Route] = []
 
     def failing(route: Route) -> None:
-        sent.append(route.request.post_data_json)
+        sent.append(json_body(route.request))
         if len(sent) == 1:
             held.append(route)  # answered below, once the loading state has been checked
         else:
@@ -548,7 +395,7 @@ def test_errors_are_shown_with_retry(
 
     page.unroute(endpoint)
     alert.get_by_role("button", name="Retry").click()
-    wait_for_cards(chat)
+    wait_for_quotes(chat)
     expect(chat.get_by_role("alert")).to_have_count(0)
     expect(chat.locator(".question")).to_have_count(1)  # a retry is not a second question
     assert [body["question"] for body in sent] == [QUESTION, QUESTION]
@@ -591,7 +438,7 @@ def test_conversation_survives_reload_and_is_sent_as_history(
     chat = widget(page)
     chat.locator(".launcher").click()
     ask(chat, QUESTION)
-    wait_for_cards(chat)
+    wait_for_quotes(chat)
     first_answer = page.evaluate(
         "key => JSON.parse(sessionStorage.getItem(key)).turns[0].answer.answer",
         f"dateline-chat:{live_server.url}",
@@ -602,19 +449,19 @@ def test_conversation_survives_reload_and_is_sent_as_history(
     chat = widget(page)
     chat.locator(".launcher").click()
     expect(chat.locator(".question")).to_have_text([QUESTION])  # restored from sessionStorage
-    expect(chat.locator(".card").first).to_be_visible()
+    expect(chat.locator(".quote").first).to_be_visible()
 
     follow_up = "What did Shoigu say about color revolutions?"
     with page.expect_request(
         lambda r: r.url.endswith("/api/chat") and r.method == "POST"
     ) as request:
         ask(chat, follow_up)
-    body = _json_body(request.value)
+    body = json_body(request.value)
     assert body["question"] == follow_up
     assert body["top_k"] == 3
     assert body["history"] == [{"question": QUESTION, "answer": first_answer}]
     expect(chat.locator(".turn")).to_have_count(2)
-    expect(chat.locator(".turn").last.locator(".card, .abstained").first).to_be_visible(
+    expect(chat.locator(".turn").last.locator(".quote, .abstained").first).to_be_visible(
         timeout=TIMEOUT_MS
     )
     page.screenshot(path=tmp_path / "history.png")
@@ -634,7 +481,7 @@ def test_sends_the_readers_own_today_as_as_of(
     """Readers 25 hours apart are always on different days; each asks as of their own."""
     sent: dict[str, str] = {}
     for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
-        reader = _open_tab(browser, timezone_id=zone)
+        reader = open_tab(browser, timezone_id=zone)
         page = reader.page
         try:
             page.goto(site.add("as-of.html", host_page(live_server.url)))
@@ -646,19 +493,13 @@ def test_sends_the_readers_own_today_as_as_of(
             ) as request:
                 ask(chat, QUESTION)
             after = datetime.now(ZoneInfo(zone)).date().isoformat()
-            sent[zone] = _json_body(request.value)["as_of"]
+            sent[zone] = json_body(request.value)["as_of"]
             assert sent[zone] in (before, after)  # the same, but for a question at midnight
-            wait_for_cards(chat)
+            wait_for_quotes(chat)
             assert reader.errors == []
         finally:
             page.context.close()
     assert sent["Pacific/Kiritimati"] != sent["Pacific/Pago_Pago"]
-
-
-def _json_body(request: Request) -> dict[str, Any]:
-    body = request.post_data_json
-    assert isinstance(body, dict)
-    return body
 
 
 def test_inline_element_twice_included_script_and_js_api(
@@ -688,7 +529,7 @@ def test_inline_element_twice_included_script_and_js_api(
     )
 
     ask(inline, QUESTION)
-    wait_for_cards(inline)
+    wait_for_quotes(inline)
 
     # Dateline.ask drives the floating widget and resolves with the answer JSON.
     answer = page.evaluate("Dateline.ask('What is the weather in Paris?')")
@@ -708,7 +549,7 @@ def test_inline_element_twice_included_script_and_js_api(
 def test_script_options_and_reduced_motion(
     browser: Browser, site: StaticSite, live_server: Any, tmp_path: Path
 ) -> None:
-    calm = _open_tab(browser, viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
+    calm = open_tab(browser, viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
     page = calm.page
     try:
         script = (
@@ -743,7 +584,8 @@ def test_demo_page_served_by_the_api(tab: Tab, live_server: Any, tmp_path: Path)
     chat = widget(page)
     chat.locator(".launcher").click()
     ask(chat, QUESTION)
-    link = wait_for_cards(chat).first.get_by_role("link", name=re.compile("Open article"))
+    wait_for_quotes(chat)
+    link = chat.locator(".card-title").first.get_by_role("link")
     assert (link.get_attribute("href") or "").startswith(f"{live_server.url}/articles/")
     page.screenshot(path=tmp_path / "demo.png")
 

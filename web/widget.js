@@ -5,9 +5,14 @@
  *   <script src="https://HOST/widget.js" defer></script>
  * Options (data- attributes on that tag): data-api, data-title, data-placeholder,
  * data-theme (light|dark|auto), data-position (bottom-right|bottom-left), data-open,
- * data-launcher="false" (no floating launcher, e.g. when the page only uses <dateline-chat>).
- * Inline: <dateline-chat api="https://HOST" title="…"></dateline-chat>.
+ * data-launcher="false" (no floating launcher, e.g. when the page only uses <dateline-chat>),
+ * data-lang (default: the page's <html lang>), data-suggestions ("First?|Second?"; "" for none;
+ * default: GET /api/suggestions), data-top-k (1..10), data-speaker, data-date-from, data-date-to.
+ * Inline: <dateline-chat api="https://HOST" title="…"></dateline-chat> (the same options without data-).
  * JS: Dateline.open(), Dateline.close(), Dateline.ask(text) -> Promise of the answer JSON.
+ * Events on the element (bubbling, composed): dateline:open, dateline:close,
+ * dateline:answer (detail: the answer JSON), dateline:error (detail: {message, status, question}).
+ * Parts: launcher, panel, question, answer, card, quote, suggestion, input.
  *
  * Security model: every string from the server goes into the DOM through text nodes only;
  * links are made only for http(s) URLs; styles come only from one constructed stylesheet
@@ -32,12 +37,10 @@
   })();
 
   const TAG = "dateline-chat";
-  const DEFAULTS = {
-    title: "Ask the archive",
-    placeholder: "Ask about the news…",
-    subtitle: "Answers quoted from archived articles",
-  };
   const MAX_QUESTION = 1000; // the API rejects longer questions
+  const COUNTER_FROM = 900; // the length counter shows from here on
+  const MAX_SUGGESTIONS = 4;
+  const DEFAULT_TOP_K = 3;
   const MAX_HISTORY = 20; // turns sent with each question
   const MAX_ANSWER_IN_HISTORY = 20000; // the API's limit per history answer
   const MAX_STORED = 50; // turns kept in sessionStorage
@@ -45,10 +48,342 @@
   // history sent along is trimmed, oldest turns first, to stay well below it.
   const HISTORY_BYTES = 48 * 1024;
   const TIMEOUT_MS = 30000;
+  const NOTE_MS = 4000; // how long "Copied" stays
+  // Under this width the floating panel covers the screen and is modal; the CSS uses it too.
+  const NARROW = "(max-width: 479.98px)";
   const SVG_NS = "http://www.w3.org/2000/svg";
+  const FOCUSABLE = 'a[href], button:not([disabled]), textarea, [tabindex="0"]';
 
   const reducedMotion = () =>
     typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  /* ---------------------------------------------------------------- strings */
+
+  // Every word the widget shows. {name} is filled in; a key a language lacks falls back to English.
+  const STRINGS = {
+    en: {
+      title: "Ask the archive",
+      subtitle: "Answers quoted from archived articles",
+      placeholder: "Ask about the news…",
+      emptyTitle: "Ask the news archive",
+      emptyBody: "Every answer is made of sentences quoted from archived articles, each with its source.",
+      suggestions: "Try asking",
+      question: "Your question",
+      send: "Send question",
+      reset: "Start a new conversation",
+      resetTip: "New conversation",
+      close: "Close {title}",
+      conversation: "Conversation",
+      foot: "Answers quote archived articles word for word.",
+      searching: "Searching the archive…",
+      notFound: "Not found in the archive",
+      sources: "Sources",
+      source: "Source {n}",
+      speaker: "Speaker:",
+      showParagraph: "Show paragraph",
+      showQuote: "Show quote only",
+      newTab: "(opens in a new tab)",
+      copy: "Copy",
+      copyLabel: "Copy the answer with its sources",
+      copied: "Copied",
+      copyFailed: "Couldn't copy",
+      up: "Helpful",
+      down: "Not helpful",
+      thanks: "Thanks",
+      feedbackFailed: "Couldn't send your feedback. Try again.",
+      retry: "Retry",
+      count: "{n} / {max}",
+      countLabel: "{n} of {max} characters",
+      cut: "Questions can be {max} characters long; the rest was left out.",
+      timeout: "The archive took too long to answer. Try again.",
+      offline: "Couldn't reach the archive. Check your connection and try again.",
+      unreadable: "The archive sent a reply this page can't read.",
+      busyFor: "Too many questions; try again in {s} s.",
+      busy: "Too many questions; try again in a moment.",
+      serverError: "The archive ran into a problem (HTTP {status}).",
+      refused: "The question couldn't be answered (HTTP {status}).",
+      failed: "Something went wrong. Try again.",
+      empty: "The question is empty.",
+    },
+    de: {
+      title: "Das Archiv fragen",
+      subtitle: "Antworten als Zitate aus archivierten Artikeln",
+      placeholder: "Fragen Sie nach den Nachrichten …",
+      emptyTitle: "Fragen Sie das Nachrichtenarchiv",
+      emptyBody: "Jede Antwort besteht aus Sätzen, die wörtlich aus archivierten Artikeln zitiert sind – jeder mit seiner Quelle.",
+      suggestions: "Fragen Sie zum Beispiel",
+      question: "Ihre Frage",
+      send: "Frage senden",
+      reset: "Neues Gespräch beginnen",
+      resetTip: "Neues Gespräch",
+      close: "{title} schließen",
+      conversation: "Gespräch",
+      foot: "Die Antworten zitieren archivierte Artikel wörtlich.",
+      searching: "Das Archiv wird durchsucht …",
+      notFound: "Nicht im Archiv gefunden",
+      sources: "Quellen",
+      source: "Quelle {n}",
+      speaker: "Sprecher:",
+      showParagraph: "Absatz zeigen",
+      showQuote: "Nur das Zitat zeigen",
+      newTab: "(öffnet in einem neuen Tab)",
+      copy: "Kopieren",
+      copyLabel: "Antwort mit Quellen kopieren",
+      copied: "Kopiert",
+      copyFailed: "Kopieren nicht möglich",
+      up: "Hilfreich",
+      down: "Nicht hilfreich",
+      thanks: "Danke",
+      feedbackFailed: "Ihre Rückmeldung konnte nicht gesendet werden. Versuchen Sie es erneut.",
+      retry: "Erneut versuchen",
+      count: "{n} / {max}",
+      countLabel: "{n} von {max} Zeichen",
+      cut: "Fragen dürfen {max} Zeichen lang sein; der Rest wurde weggelassen.",
+      timeout: "Das Archiv hat zu lange gebraucht. Versuchen Sie es erneut.",
+      offline: "Das Archiv ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
+      unreadable: "Das Archiv hat eine Antwort geschickt, die diese Seite nicht lesen kann.",
+      busyFor: "Zu viele Fragen; versuchen Sie es in {s} s erneut.",
+      busy: "Zu viele Fragen; versuchen Sie es gleich noch einmal.",
+      serverError: "Beim Archiv ist ein Fehler aufgetreten (HTTP {status}).",
+      refused: "Die Frage konnte nicht beantwortet werden (HTTP {status}).",
+      failed: "Etwas ist schiefgegangen. Versuchen Sie es erneut.",
+      empty: "Die Frage ist leer.",
+    },
+    fr: {
+      title: "Interroger les archives",
+      subtitle: "Réponses citées d’articles archivés",
+      placeholder: "Posez une question sur l’actualité…",
+      emptyTitle: "Interrogez les archives de presse",
+      emptyBody: "Chaque réponse est faite de phrases citées mot pour mot d’articles archivés, chacune avec sa source.",
+      suggestions: "Essayez par exemple",
+      question: "Votre question",
+      send: "Envoyer la question",
+      reset: "Commencer une nouvelle conversation",
+      resetTip: "Nouvelle conversation",
+      close: "Fermer {title}",
+      conversation: "Conversation",
+      foot: "Les réponses citent les articles archivés mot pour mot.",
+      searching: "Recherche dans les archives…",
+      notFound: "Introuvable dans les archives",
+      sources: "Sources",
+      source: "Source {n}",
+      speaker: "Propos de\u00a0:",
+      showParagraph: "Afficher le paragraphe",
+      showQuote: "Afficher la citation seule",
+      newTab: "(s’ouvre dans un nouvel onglet)",
+      copy: "Copier",
+      copyLabel: "Copier la réponse et ses sources",
+      copied: "Copié",
+      copyFailed: "Copie impossible",
+      up: "Utile",
+      down: "Pas utile",
+      thanks: "Merci",
+      feedbackFailed: "Votre avis n’a pas pu être envoyé. Réessayez.",
+      retry: "Réessayer",
+      count: "{n} / {max}",
+      countLabel: "{n} caractères sur {max}",
+      cut: "Une question compte au plus {max} caractères\u00a0; la suite a été coupée.",
+      timeout: "Les archives ont mis trop de temps à répondre. Réessayez.",
+      offline: "Impossible de joindre les archives. Vérifiez votre connexion et réessayez.",
+      unreadable: "Les archives ont envoyé une réponse que cette page ne sait pas lire.",
+      busyFor: "Trop de questions\u00a0; réessayez dans {s}\u00a0s.",
+      busy: "Trop de questions\u00a0; réessayez dans un instant.",
+      serverError: "Les archives ont rencontré un problème (HTTP {status}).",
+      refused: "Cette question n’a pas pu recevoir de réponse (HTTP {status}).",
+      failed: "Une erreur s’est produite. Réessayez.",
+      empty: "La question est vide.",
+    },
+    es: {
+      title: "Pregunta al archivo",
+      subtitle: "Respuestas citadas de artículos archivados",
+      placeholder: "Pregunta sobre las noticias…",
+      emptyTitle: "Pregunta al archivo de noticias",
+      emptyBody: "Cada respuesta se compone de frases citadas textualmente de artículos archivados, cada una con su fuente.",
+      suggestions: "Prueba a preguntar",
+      question: "Tu pregunta",
+      send: "Enviar pregunta",
+      reset: "Empezar una conversación nueva",
+      resetTip: "Conversación nueva",
+      close: "Cerrar {title}",
+      conversation: "Conversación",
+      foot: "Las respuestas citan artículos archivados palabra por palabra.",
+      searching: "Buscando en el archivo…",
+      notFound: "No se encontró en el archivo",
+      sources: "Fuentes",
+      source: "Fuente {n}",
+      speaker: "Habla:",
+      showParagraph: "Ver el párrafo",
+      showQuote: "Ver solo la cita",
+      newTab: "(se abre en una pestaña nueva)",
+      copy: "Copiar",
+      copyLabel: "Copiar la respuesta con sus fuentes",
+      copied: "Copiado",
+      copyFailed: "No se pudo copiar",
+      up: "Útil",
+      down: "No es útil",
+      thanks: "Gracias",
+      feedbackFailed: "No se pudo enviar tu opinión. Inténtalo de nuevo.",
+      retry: "Reintentar",
+      count: "{n} / {max}",
+      countLabel: "{n} de {max} caracteres",
+      cut: "Las preguntas pueden tener hasta {max} caracteres; se omitió el resto.",
+      timeout: "El archivo tardó demasiado en responder. Inténtalo de nuevo.",
+      offline: "No se pudo conectar con el archivo. Comprueba tu conexión e inténtalo de nuevo.",
+      unreadable: "El archivo envió una respuesta que esta página no puede leer.",
+      busyFor: "Demasiadas preguntas; inténtalo de nuevo en {s} s.",
+      busy: "Demasiadas preguntas; inténtalo de nuevo en un momento.",
+      serverError: "El archivo tuvo un problema (HTTP {status}).",
+      refused: "No se pudo responder a la pregunta (HTTP {status}).",
+      failed: "Algo salió mal. Inténtalo de nuevo.",
+      empty: "La pregunta está vacía.",
+    },
+    ru: {
+      title: "Спросить архив",
+      subtitle: "Ответы — цитаты из архивных статей",
+      placeholder: "Спросите о новостях…",
+      emptyTitle: "Спросите архив новостей",
+      emptyBody: "Каждый ответ состоит из дословных цитат из архивных статей, и у каждой указан источник.",
+      suggestions: "Попробуйте спросить",
+      question: "Ваш вопрос",
+      send: "Отправить вопрос",
+      reset: "Начать новый разговор",
+      resetTip: "Новый разговор",
+      close: "Закрыть «{title}»",
+      conversation: "Разговор",
+      foot: "Ответы дословно цитируют архивные статьи.",
+      searching: "Поиск в архиве…",
+      notFound: "В архиве не найдено",
+      sources: "Источники",
+      source: "Источник {n}",
+      speaker: "Говорит:",
+      showParagraph: "Показать абзац",
+      showQuote: "Только цитата",
+      newTab: "(откроется в новой вкладке)",
+      copy: "Копировать",
+      copyLabel: "Скопировать ответ с источниками",
+      copied: "Скопировано",
+      copyFailed: "Не удалось скопировать",
+      up: "Полезно",
+      down: "Не помогло",
+      thanks: "Спасибо",
+      feedbackFailed: "Не удалось отправить отзыв. Попробуйте ещё раз.",
+      retry: "Повторить",
+      count: "{n} / {max}",
+      countLabel: "{n} из {max} символов",
+      cut: "В вопросе может быть не больше {max} символов; остальное отброшено.",
+      timeout: "Архив слишком долго не отвечал. Попробуйте ещё раз.",
+      offline: "Не удалось связаться с архивом. Проверьте подключение и попробуйте ещё раз.",
+      unreadable: "Архив прислал ответ, который эта страница не может прочитать.",
+      busyFor: "Слишком много вопросов; попробуйте через {s} с.",
+      busy: "Слишком много вопросов; попробуйте чуть позже.",
+      serverError: "В архиве произошла ошибка (HTTP {status}).",
+      refused: "На вопрос не удалось ответить (HTTP {status}).",
+      failed: "Что-то пошло не так. Попробуйте ещё раз.",
+      empty: "Вопрос пуст.",
+    },
+    ar: {
+      title: "اسأل الأرشيف",
+      subtitle: "إجابات مقتبسة من مقالات مؤرشفة",
+      placeholder: "اسأل عن الأخبار…",
+      emptyTitle: "اسأل أرشيف الأخبار",
+      emptyBody: "كل إجابة مؤلفة من جمل مقتبسة حرفيًا من مقالات مؤرشفة، ولكلٍّ منها مصدرها.",
+      suggestions: "جرّب أن تسأل",
+      question: "سؤالك",
+      send: "أرسل السؤال",
+      reset: "ابدأ محادثة جديدة",
+      resetTip: "محادثة جديدة",
+      close: "إغلاق {title}",
+      conversation: "المحادثة",
+      foot: "تقتبس الإجابات المقالات المؤرشفة حرفيًا.",
+      searching: "جارٍ البحث في الأرشيف…",
+      notFound: "لم يُعثر عليه في الأرشيف",
+      sources: "المصادر",
+      source: "المصدر {n}",
+      speaker: "المتحدث:",
+      showParagraph: "اعرض الفقرة",
+      showQuote: "اعرض الاقتباس فقط",
+      newTab: "(يُفتح في علامة تبويب جديدة)",
+      copy: "نسخ",
+      copyLabel: "انسخ الإجابة مع مصادرها",
+      copied: "تم النسخ",
+      copyFailed: "تعذّر النسخ",
+      up: "مفيد",
+      down: "غير مفيد",
+      thanks: "شكرًا",
+      feedbackFailed: "تعذّر إرسال رأيك. حاول مرة أخرى.",
+      retry: "أعد المحاولة",
+      count: "{n} / {max}",
+      countLabel: "{n} من {max} حرف",
+      cut: "يمكن أن يبلغ السؤال {max} حرف؛ وحُذف الباقي.",
+      timeout: "استغرق الأرشيف وقتًا طويلًا في الرد. حاول مرة أخرى.",
+      offline: "تعذّر الوصول إلى الأرشيف. تحقّق من اتصالك وحاول مرة أخرى.",
+      unreadable: "أرسل الأرشيف ردًّا لا تستطيع هذه الصفحة قراءته.",
+      busyFor: "أسئلة كثيرة جدًا؛ حاول مرة أخرى بعد {s} ث.",
+      busy: "أسئلة كثيرة جدًا؛ حاول مرة أخرى بعد قليل.",
+      serverError: "واجه الأرشيف مشكلة (HTTP {status}).",
+      refused: "تعذّرت الإجابة عن السؤال (HTTP {status}).",
+      failed: "حدث خطأ ما. حاول مرة أخرى.",
+      empty: "السؤال فارغ.",
+    },
+    he: {
+      title: "שאלו את הארכיון",
+      subtitle: "תשובות מצוטטות מכתבות בארכיון",
+      placeholder: "שאלו על החדשות…",
+      emptyTitle: "שאלו את ארכיון החדשות",
+      emptyBody: "כל תשובה בנויה ממשפטים שמצוטטים מילה במילה מכתבות בארכיון, וכל משפט עם המקור שלו.",
+      suggestions: "נסו לשאול",
+      question: "השאלה שלכם",
+      send: "שליחת השאלה",
+      reset: "התחלת שיחה חדשה",
+      resetTip: "שיחה חדשה",
+      close: "סגירת {title}",
+      conversation: "שיחה",
+      foot: "התשובות מצטטות כתבות מהארכיון מילה במילה.",
+      searching: "מחפשים בארכיון…",
+      notFound: "לא נמצא בארכיון",
+      sources: "מקורות",
+      source: "מקור {n}",
+      speaker: "דובר:",
+      showParagraph: "הצגת הפסקה",
+      showQuote: "הצגת הציטוט בלבד",
+      newTab: "(נפתח בכרטיסייה חדשה)",
+      copy: "העתקה",
+      copyLabel: "העתקת התשובה עם המקורות",
+      copied: "הועתק",
+      copyFailed: "ההעתקה נכשלה",
+      up: "מועיל",
+      down: "לא מועיל",
+      thanks: "תודה",
+      feedbackFailed: "לא הצלחנו לשלוח את המשוב. נסו שוב.",
+      retry: "ניסיון נוסף",
+      count: "{n} / {max}",
+      countLabel: "{n} מתוך {max} תווים",
+      cut: "שאלה יכולה להכיל עד {max} תווים; השאר הושמט.",
+      timeout: "הארכיון לא ענה בזמן. נסו שוב.",
+      offline: "אין חיבור לארכיון. בדקו את החיבור ונסו שוב.",
+      unreadable: "הארכיון שלח תשובה שהדף הזה לא יכול לקרוא.",
+      busyFor: "יותר מדי שאלות; נסו שוב בעוד {s} שניות.",
+      busy: "יותר מדי שאלות; נסו שוב בעוד רגע.",
+      serverError: "אירעה תקלה בארכיון (HTTP {status}).",
+      refused: "לא ניתן היה לענות על השאלה (HTTP {status}).",
+      failed: "משהו השתבש. נסו שוב.",
+      empty: "השאלה ריקה.",
+    },
+  };
+  const RTL = new Set(["ar", "he"]);
+
+  /** The built-in language for a BCP 47 tag ("de-AT" -> "de"), English for any other. */
+  function languageFor(tag) {
+    const primary = String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+    return Object.hasOwn(STRINGS, primary) ? primary : "en";
+  }
+
+  /** t(key, {name: value}) in one language. */
+  function translator(lang) {
+    const own = STRINGS[lang];
+    return (key, params = {}) =>
+      (own[key] ?? STRINGS.en[key]).replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+  }
 
   /* ------------------------------------------------------------------ styles */
 
@@ -105,7 +440,7 @@
   font-style: normal;
   line-height: 1.5;
   letter-spacing: normal;
-  text-align: left;
+  text-align: start;
   text-transform: none;
   white-space: normal;
   -webkit-font-smoothing: antialiased;
@@ -119,8 +454,8 @@ ${DARK_PALETTE}}
 ${DARK_PALETTE}  }
 }
 
-p, h2, ol, li, blockquote { margin: 0; padding: 0; }
-ol { list-style: none; }
+p, h2, h3, ol, ul, li, blockquote { margin: 0; padding: 0; }
+ol, ul { list-style: none; }
 button {
   all: unset;
   box-sizing: border-box;
@@ -134,6 +469,7 @@ a:hover { text-decoration: underline; }
 :focus { outline: none; }
 :focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 svg { display: block; flex: none; }
+.flip:dir(rtl) { transform: scaleX(-1); }
 .sr-only {
   position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
   overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap;
@@ -160,7 +496,8 @@ svg { display: block; flex: none; }
   align-items: center;
   gap: 8px;
   height: 48px;
-  padding: 0 20px 0 16px;
+  padding-block: 0;
+  padding-inline: 16px 20px;
   border-radius: 24px;
   background: var(--accent);
   color: var(--accent-text);
@@ -199,7 +536,8 @@ svg { display: block; flex: none; }
   display: flex;
   align-items: center;
   gap: 8px;
-  padding: 14px 12px 14px 18px;
+  padding-block: 14px;
+  padding-inline: 18px 12px;
   border-bottom: 1px solid var(--border);
 }
 .head-text { flex: 1; min-width: 0; }
@@ -238,13 +576,36 @@ svg { display: block; flex: none; }
 .empty { margin: auto 0; padding: 8px 6px 24px; text-align: center; color: var(--muted); }
 .empty-title { font-size: 16px; font-weight: 650; color: var(--text); margin-bottom: 6px; }
 .empty p { font-size: 13.5px; line-height: 1.55; }
+.suggestions { margin-top: 18px; display: flex; flex-direction: column; gap: 8px; }
+.suggestions-label {
+  font-size: 11.5px;
+  font-weight: 700;
+  letter-spacing: 0.04em;
+  text-transform: uppercase;
+}
+.suggestions ul { display: flex; flex-direction: column; align-items: center; gap: 8px; }
+.suggestion {
+  display: inline-block;
+  max-width: 100%;
+  padding: 8px 14px;
+  border: 1px solid var(--border);
+  border-radius: 18px;
+  background: var(--bg);
+  color: var(--text);
+  font-size: 13.5px;
+  line-height: 1.4;
+  text-align: start;
+  overflow-wrap: anywhere;
+}
+.suggestion:hover { border-color: var(--accent); color: var(--accent); }
 
 .turn { display: flex; flex-direction: column; gap: 12px; }
 .question {
   align-self: flex-end;
   max-width: 85%;
   padding: 9px 14px;
-  border-radius: 16px 16px 4px 16px;
+  border-radius: 16px;
+  border-end-end-radius: 4px;
   background: var(--accent);
   color: var(--accent-text);
   font-size: 14px;
@@ -252,7 +613,8 @@ svg { display: block; flex: none; }
   white-space: pre-wrap;
   overflow-wrap: anywhere;
 }
-.answer { display: flex; flex-direction: column; gap: 12px; }
+.answer { display: flex; flex-direction: column; gap: 10px; border-radius: 12px; scroll-margin: 12px; }
+.answer:focus-visible { outline-width: 1px; outline-offset: 6px; }
 .answer-text { font-size: 14.5px; line-height: 1.6; overflow-wrap: anywhere; }
 .cite {
   display: inline-flex;
@@ -290,57 +652,59 @@ svg { display: block; flex: none; }
   color: var(--muted);
 }
 
-.sources-label {
-  font-size: 11.5px;
-  font-weight: 700;
-  letter-spacing: 0.04em;
-  text-transform: uppercase;
-  color: var(--muted);
-}
-.cards { display: flex; flex-direction: column; gap: 10px; }
+/* ---- sources: one card per article, its quotes inside */
+.sources { display: flex; flex-direction: column; gap: 10px; }
 .card {
   display: flex;
   flex-direction: column;
-  gap: 8px;
+  gap: 10px;
   padding: 12px 14px;
   border: 1px solid var(--border);
   border-radius: 12px;
   background: var(--surface);
-  transition: border-color 0.2s ease, box-shadow 0.2s ease;
-  scroll-margin: 12px;
 }
-.card.is-target { border-color: var(--accent); box-shadow: 0 0 0 3px var(--accent-soft); }
-.card-head { display: flex; align-items: flex-start; gap: 10px; }
-.card-n {
-  flex: none;
-  display: inline-flex;
-  align-items: center;
-  justify-content: center;
-  min-width: 22px;
-  height: 22px;
-  padding: 0 6px;
-  border-radius: 11px;
-  background: var(--accent);
-  color: var(--accent-text);
-  font-size: 11.5px;
-  font-weight: 700;
-  line-height: 1;
-}
-.card-heading { min-width: 0; display: flex; flex-direction: column; gap: 2px; }
 .card-title {
-  font-size: 13.5px;
+  font-size: 13px;
   font-weight: 650;
   line-height: 1.35;
   color: var(--text);
   overflow-wrap: anywhere;
 }
-.card-meta { font-size: 12px; line-height: 1.4; color: var(--muted); overflow-wrap: anywhere; }
+.card-title a { color: inherit; border-radius: 3px; }
+.card-title a:hover { color: var(--accent); }
+.nowrap { white-space: nowrap; }
+.card-title svg { display: inline-block; vertical-align: -1px; margin-inline-start: 4px; color: var(--muted); }
+.card-meta { margin-top: 2px; font-size: 12px; line-height: 1.4; color: var(--muted); overflow-wrap: anywhere; }
+.quotes { display: flex; flex-direction: column; gap: 12px; }
+.quote {
+  display: grid;
+  grid-template-columns: auto minmax(0, 1fr);
+  gap: 4px 10px;
+  border-radius: 8px;
+  transition: box-shadow 0.2s ease;
+  scroll-margin: 12px;
+}
+.quote.is-target { box-shadow: 0 0 0 3px var(--accent-soft); }
+.chip {
+  grid-row: span 2;
+  display: inline-flex;
+  align-items: center;
+  justify-content: center;
+  min-width: 20px;
+  height: 20px;
+  margin-top: 2px;
+  padding: 0 6px;
+  border-radius: 10px;
+  background: var(--accent-soft);
+  color: var(--accent);
+  font-size: 11px;
+  font-weight: 700;
+  line-height: 1;
+}
 .passage {
   margin: 0;
-  padding: 0 0 0 12px;
-  border-left: 3px solid var(--border);
-  font-size: 13.5px;
-  line-height: 1.6;
+  font-size: 14px;
+  line-height: 1.55;
   color: var(--text);
   white-space: pre-wrap;
   overflow-wrap: anywhere;
@@ -353,24 +717,35 @@ mark {
   -webkit-box-decoration-break: clone;
   box-decoration-break: clone;
 }
-.card-foot {
+.quote-foot {
   display: flex;
   flex-wrap: wrap;
   align-items: center;
-  justify-content: space-between;
-  gap: 6px 12px;
-  font-size: 12.5px;
+  gap: 2px 12px;
+  font-size: 12px;
+  line-height: 1.4;
+  color: var(--muted);
 }
 .speaker { color: var(--text); font-weight: 600; overflow-wrap: anywhere; }
 .speaker-label { color: var(--muted); font-weight: 400; }
-.open {
+.toggle { color: var(--accent); font-weight: 600; border-radius: 4px; }
+.toggle:hover { text-decoration: underline; }
+
+/* ---- copy and feedback */
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; color: var(--muted); font-size: 12.5px; }
+.action {
   display: inline-flex;
   align-items: center;
-  gap: 4px;
-  margin-left: auto;
-  font-weight: 600;
-  border-radius: 4px;
+  gap: 6px;
+  height: 30px;
+  padding: 0 8px;
+  border-radius: 8px;
+  color: var(--muted);
 }
+.action:hover { background: var(--surface); color: var(--text); }
+.action[aria-pressed="true"] { color: var(--accent); opacity: 1; }
+.note { margin-inline-start: 6px; }
+.note.is-error { color: var(--danger); }
 
 .status { display: flex; align-items: center; gap: 10px; color: var(--muted); font-size: 13.5px; }
 .dots { display: inline-flex; gap: 4px; }
@@ -449,9 +824,11 @@ mark {
   background: var(--accent);
   color: var(--accent-text);
 }
+.counter { padding: 0 16px 4px; font-size: 12px; line-height: 1.4; color: var(--muted); text-align: end; }
+.counter.at-limit { color: var(--danger); font-weight: 600; }
 .foot { padding: 0 16px 10px; font-size: 11.5px; line-height: 1.4; color: var(--muted); text-align: center; }
 
-@media (max-width: 479.98px) {
+@media ${NARROW} {
   .floating .panel {
     position: fixed;
     inset: 0;
@@ -511,16 +888,28 @@ mark {
     chat: [
       "M21 11.5a8.4 8.4 0 0 1-.9 3.8 8.5 8.5 0 0 1-7.6 4.7 8.4 8.4 0 0 1-3.8-.9L3 21l1.9-5.7a8.4 8.4 0 0 1-.9-3.8 8.5 8.5 0 0 1 4.7-7.6 8.4 8.4 0 0 1 3.8-.9h.5a8.5 8.5 0 0 1 8 8v.5z",
     ],
-    down: ["M6 9l6 6 6-6"],
+    chevron: ["M6 9l6 6 6-6"],
     close: ["M18 6 6 18", "M6 6l12 12"],
     send: ["M12 19V5", "M5 12l7-7 7 7"],
     reset: ["M3 12a9 9 0 1 0 3-6.7", "M3 4v5h5"],
     external: ["M14 4h6v6", "M20 4l-9 9", "M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5"],
     info: ["M22 12a10 10 0 1 1-20 0 10 10 0 0 1 20 0z", "M12 16v-4", "M12 8h.01"],
     alert: ["M22 12a10 10 0 1 1-20 0 10 10 0 0 1 20 0z", "M12 8v4", "M12 16h.01"],
+    copy: [
+      "M11 9h9a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-9a2 2 0 0 1-2-2v-9a2 2 0 0 1 2-2z",
+      "M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1",
+    ],
+    up: [
+      "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3z",
+      "M7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
+    ],
+    down: [
+      "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3z",
+      "M17 2h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17",
+    ],
   };
 
-  function icon(name, size = 18) {
+  function icon(name, size = 18, className = null) {
     const svg = document.createElementNS(SVG_NS, "svg");
     for (const [k, v] of Object.entries({
       viewBox: "0 0 24 24",
@@ -536,12 +925,22 @@ mark {
     })) {
       svg.setAttribute(k, String(v));
     }
+    if (className) svg.setAttribute("class", className);
     for (const d of ICONS[name]) {
       const path = document.createElementNS(SVG_NS, "path");
       path.setAttribute("d", d);
       svg.append(path);
     }
     return svg;
+  }
+
+  /** Stops the page behind a modal panel from scrolling; returns how to undo it. */
+  function lockPageScroll() {
+    // CSSOM writes, not style attributes: allowed under a CSP with style-src 'none'.
+    const roots = [document.documentElement, document.body].filter(Boolean);
+    const before = roots.map((el) => el.style.overflow);
+    for (const el of roots) el.style.overflow = "hidden";
+    return () => roots.forEach((el, i) => (el.style.overflow = before[i]));
   }
 
   /* ------------------------------------------------------------ data layer */
@@ -570,6 +969,9 @@ mark {
       return null;
     }
   }
+
+  /** Where a citation leads: the publisher's story if the archive knows it, else our article page. */
+  const storyLink = (c, base) => safeLink(c.source_url, base) || safeLink(c.url, base);
 
   const utf8 = new TextEncoder();
 
@@ -612,8 +1014,66 @@ mark {
           highlights: Array.isArray(c.highlights) ? c.highlights : [],
           speaker: str(c.speaker),
           url: str(c.url),
+          source_url: str(c.source_url),
         })),
     };
+  }
+
+  /** The quotes of an answer as plain text, each followed by where it comes from. */
+  function plainAnswer(answer, base) {
+    return answer.citations
+      .map((c) => {
+        const source = [c.title || c.article_id, c.date, storyLink(c, base)].filter(Boolean);
+        return `${c.quote || c.text}\n— ${source.join(", ")}`;
+      })
+      .join("\n\n");
+  }
+
+  /** True when the answer text is only its citations' quotes and markers, as the API writes it. */
+  function onlyQuotes(answer) {
+    let rest = answer.answer;
+    for (const c of answer.citations) rest = rest.replace(`${c.quote} [${c.n}]`, "");
+    return rest.trim() === "";
+  }
+
+  /** Citations grouped by article, in order of first citation. */
+  function byArticle(citations) {
+    const groups = new Map();
+    for (const c of citations) {
+      if (!groups.has(c.article_id)) groups.set(c.article_id, []);
+      groups.get(c.article_id).push(c);
+    }
+    return [...groups.values()];
+  }
+
+  /** The starter questions in a "First?|Second?" attribute. */
+  function parseSuggestions(raw) {
+    return raw
+      .split("|")
+      .map((s) => clip(s.trim(), MAX_QUESTION))
+      .filter(Boolean)
+      .slice(0, MAX_SUGGESTIONS);
+  }
+
+  /** GET /api/suggestions; any failure means no suggestions, never an error on the page. */
+  async function fetchSuggestions(base) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    try {
+      const response = await fetch(base + "/api/suggestions", {
+        mode: "cors",
+        credentials: "omit",
+        headers: { Accept: "application/json" },
+        signal: controller.signal,
+      });
+      const body = response.ok ? await response.json() : null;
+      const list = body && Array.isArray(body.suggestions) ? body.suggestions : [];
+      return parseSuggestions(list.filter((s) => typeof s === "string").join("|"));
+    } catch {
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** FastAPI's {"detail": ...}: a string, or for 422 a list whose first item has a msg. */
@@ -636,7 +1096,12 @@ mark {
     return Number.isNaN(when) ? null : Math.max(1, Math.ceil((when - Date.now()) / 1000));
   }
 
-  class ChatError extends Error {}
+  class ChatError extends Error {
+    constructor(message, status = null) {
+      super(message);
+      this.status = status;
+    }
+  }
 
   /** Conversation for this tab, per API base; storage may be disabled or full, so never throw. */
   class Conversation {
@@ -649,7 +1114,11 @@ mark {
         if (!data || !Array.isArray(data.turns)) return [];
         return data.turns
           .filter((t) => t && typeof t.question === "string")
-          .map((t) => ({ question: t.question, answer: normalizeAnswer(t.answer) }))
+          .map((t) => ({
+            question: t.question,
+            answer: normalizeAnswer(t.answer),
+            verdict: t.verdict === "up" || t.verdict === "down" ? t.verdict : null,
+          }))
           .filter((t) => t.answer);
       } catch {
         return [];
@@ -711,10 +1180,10 @@ mark {
     return out;
   }
 
-  function formatDate(iso) {
+  function formatDate(iso, lang) {
     if (!iso || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
     try {
-      return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(
+      return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" }).format(
         new Date(iso + "T00:00:00Z"),
       );
     } catch {
@@ -726,7 +1195,7 @@ mark {
 
   class DatelineChat extends HTMLElement {
     static get observedAttributes() {
-      return ["api", "title", "placeholder"];
+      return ["api", "title", "placeholder", "lang", "suggestions"];
     }
 
     #built = false;
@@ -738,13 +1207,31 @@ mark {
     #busy = false;
     #stale = []; // failed turns whose Retry is withdrawn once a new question is asked
     #ui = {};
+    #lang = "en";
+    #t = translator("en");
+    #ids = 0;
+    #suggestions = null; // the promise of this API's starter questions, fetched once
+    #narrow = null; // matchMedia(NARROW), floating only
+    #modal = false;
+    #unlockScroll = null;
+    #cut = false; // a paste was cut short by maxlength
 
     connectedCallback() {
       if (!this.#built) this.#build();
     }
 
-    attributeChangedCallback() {
-      if (this.#built) this.#configure();
+    disconnectedCallback() {
+      this.#setModal(false);
+    }
+
+    attributeChangedCallback(name) {
+      if (!this.#built) return;
+      if (name === "lang" || name === "suggestions") {
+        this.#suggestions = null;
+        this.#build();
+      } else {
+        this.#configure();
+      }
     }
 
     /** Open the panel (floating mode) and put the caret in the question box. */
@@ -766,7 +1253,7 @@ mark {
     ask(text) {
       if (!this.#built) this.#build();
       const question = clip(String(text == null ? "" : text).trim(), MAX_QUESTION).trim();
-      if (!question) return Promise.reject(new ChatError("The question is empty."));
+      if (!question) return Promise.reject(new ChatError(this.#t("empty")));
       if (this.#floating) this.#setOpen(true);
       const run = () => this.#request(question, this.#renderQuestion(question));
       const result = this.#queue.then(run, run);
@@ -778,17 +1265,37 @@ mark {
       return this.#built && !this.#ui.panel.hidden;
     }
 
+    #emit(name, detail = null) {
+      this.dispatchEvent(new CustomEvent("dateline:" + name, { bubbles: true, composed: true, detail }));
+    }
+
+    /** Builds (or, when the language changes, rebuilds) the whole UI in the reader's language. */
     #build() {
+      const rebuilding = this.#built;
+      const wasOpen = rebuilding ? this.isOpen : flag(this.getAttribute("open"));
+      const draft = rebuilding ? this.#ui.input.value : "";
+      this.#setModal(false);
       this.#built = true;
       this.#floating = this.getAttribute("mode") === "launcher";
+      // The element's own lang, else the nearest ancestor's: the page's <html lang>.
+      const host = this.closest("[lang]");
+      this.#lang = languageFor(host && host.getAttribute("lang"));
+      const t = (this.#t = translator(this.#lang));
+      const dir = RTL.has(this.#lang) ? "rtl" : "ltr";
       const shadow = this.shadowRoot || this.attachShadow({ mode: "open" });
       shadow.adoptedStyleSheets = [sheet()];
-      const ui = this.#ui;
+      const ui = (this.#ui = {});
 
       ui.title = h("h2", { class: "title", id: "dl-title" });
       ui.resetBtn = h(
         "button",
-        { type: "button", class: "icon-btn", onclick: () => this.#reset() },
+        {
+          type: "button",
+          class: "icon-btn",
+          "aria-label": t("reset"),
+          title: t("resetTip"),
+          onclick: () => this.#reset(),
+        },
         icon("reset", 17),
       );
       ui.closeBtn = this.#floating
@@ -799,27 +1306,30 @@ mark {
         role: "log",
         "aria-live": "polite",
         "aria-relevant": "additions",
-        "aria-label": "Conversation",
+        "aria-label": t("conversation"),
         "aria-busy": "false",
+        onkeydown: (e) => this.#typeIntoInput(e),
       });
+      ui.suggestions = h("div", { class: "suggestions", hidden: true });
       ui.empty = h(
         "div",
         { class: "empty" },
-        h("p", { class: "empty-title" }, "Ask the news archive"),
-        h(
-          "p",
-          null,
-          "Every answer is made of sentences quoted from archived articles, each with its source.",
-        ),
+        h("p", { class: "empty-title" }, t("emptyTitle")),
+        h("p", null, t("emptyBody")),
+        ui.suggestions,
       );
+      ui.counter = h("p", { class: "counter", id: "dl-counter", hidden: true });
       ui.input = h("textarea", {
         class: "input",
         id: "dl-input",
+        part: "input",
         rows: 1,
         maxlength: MAX_QUESTION,
         autocomplete: "off",
         enterkeyhint: "send",
-        "aria-label": "Your question",
+        "aria-label": t("question"),
+        oninput: () => this.#count(),
+        onpaste: (e) => this.#notePaste(e),
         onkeydown: (e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
             e.preventDefault();
@@ -827,11 +1337,8 @@ mark {
           }
         },
       });
-      ui.send = h(
-        "button",
-        { type: "submit", class: "send", "aria-label": "Send question" },
-        icon("send", 20),
-      );
+      ui.input.value = draft;
+      ui.send = h("button", { type: "submit", class: "send", "aria-label": t("send") }, icon("send", 20));
       ui.form = h(
         "form",
         {
@@ -849,26 +1356,24 @@ mark {
         {
           class: "panel",
           id: "dl-panel",
+          part: "panel",
           role: "dialog",
-          onkeydown: (e) => {
-            if (e.key === "Escape" && this.#floating) {
-              e.preventDefault();
-              e.stopPropagation();
-              this.close();
-              this.#ui.launcher.focus();
-            }
-          },
+          "aria-modal": "false",
+          dir,
+          lang: this.#lang,
+          onkeydown: (e) => this.#panelKey(e),
         },
         h(
           "div",
           { class: "head" },
-          h("div", { class: "head-text" }, ui.title, h("p", { class: "subtitle" }, DEFAULTS.subtitle)),
+          h("div", { class: "head-text" }, ui.title, h("p", { class: "subtitle" }, t("subtitle"))),
           ui.resetBtn,
           ui.closeBtn,
         ),
         ui.log,
         ui.form,
-        h("p", { class: "foot" }, "Answers quote archived articles word for word."),
+        ui.counter,
+        h("p", { class: "foot" }, t("foot")),
       );
 
       // title="" keeps a host title attribute from turning into a tooltip over the whole widget.
@@ -881,6 +1386,9 @@ mark {
           {
             type: "button",
             class: "launcher",
+            part: "launcher",
+            dir,
+            lang: this.#lang,
             "aria-expanded": "false",
             "aria-controls": "dl-panel",
             onclick: () => (this.isOpen ? this.close() : this.open()),
@@ -888,25 +1396,35 @@ mark {
           ui.launcherIcon,
           ui.launcherLabel,
         );
-        ui.panel.hidden = !this.hasAttribute("open") || this.getAttribute("open") === "false";
+        ui.panel.hidden = !wasOpen;
         root.append(h("div", { class: "dock" }, ui.launcher, ui.panel));
+        if (!this.#narrow && typeof matchMedia === "function") {
+          this.#narrow = matchMedia(NARROW);
+          this.#narrow.addEventListener("change", () => this.#setModal(this.isOpen && this.#narrow.matches));
+          // Focus that leaves a modal panel (a screen reader, a click on nothing) comes back.
+          document.addEventListener("focusin", (e) => {
+            if (this.#modal && e.target !== this) this.#ui.input.focus({ preventScroll: true });
+          });
+        }
       } else {
         root.append(ui.panel);
       }
       shadow.replaceChildren(root);
+      this.#api = null; // #configure renders the conversation anew
       this.#configure();
       this.#syncLauncher();
+      this.#count();
+      if (this.isOpen && this.#floating) this.#setModal(this.#narrow && this.#narrow.matches);
     }
 
     #configure() {
       const ui = this.#ui;
-      const title = (this.getAttribute("title") || "").trim() || DEFAULTS.title;
+      const t = this.#t;
+      const title = (this.getAttribute("title") || "").trim() || t("title");
       ui.title.textContent = title;
       ui.panel.setAttribute("aria-label", title);
-      ui.input.placeholder = (this.getAttribute("placeholder") || "").trim() || DEFAULTS.placeholder;
-      ui.resetBtn.setAttribute("aria-label", "Start a new conversation");
-      ui.resetBtn.title = "New conversation";
-      if (ui.closeBtn) ui.closeBtn.setAttribute("aria-label", "Close " + title);
+      ui.input.placeholder = (this.getAttribute("placeholder") || "").trim() || t("placeholder");
+      if (ui.closeBtn) ui.closeBtn.setAttribute("aria-label", t("close", { title }));
       if (ui.launcherLabel) ui.launcherLabel.textContent = title;
 
       const raw = this.getAttribute("api");
@@ -914,6 +1432,7 @@ mark {
       if (raw && !apiBase(raw)) console.warn("dateline-chat: ignoring api=%o, not an http(s) URL", raw);
       if (api !== this.#api) {
         this.#api = api;
+        this.#suggestions = null;
         this.#conversation = new Conversation(api);
         this.#turns = this.#conversation.load();
         this.#renderAll();
@@ -921,9 +1440,51 @@ mark {
     }
 
     #setOpen(open) {
+      const changed = open !== this.isOpen;
       this.#ui.panel.hidden = !open;
       this.#syncLauncher();
-      if (open) this.#scrollToEnd();
+      this.#setModal(open && !!this.#narrow && this.#narrow.matches);
+      if (open) {
+        this.#scrollToEnd();
+        if (!this.#turns.length) this.#suggest();
+      }
+      if (changed) this.#emit(open ? "open" : "close");
+    }
+
+    /** Full screen on a narrow viewport, the panel is modal: Tab stays inside, the page stays put. */
+    #setModal(modal) {
+      if (modal === this.#modal) return;
+      this.#modal = modal;
+      this.#ui.panel.setAttribute("aria-modal", String(modal));
+      if (modal) {
+        this.#unlockScroll = lockPageScroll();
+      } else if (this.#unlockScroll) {
+        this.#unlockScroll();
+        this.#unlockScroll = null;
+      }
+    }
+
+    #panelKey(e) {
+      if (e.key === "Escape" && this.#floating) {
+        e.preventDefault();
+        e.stopPropagation();
+        this.close();
+        this.#ui.launcher.focus();
+      } else if (e.key === "Tab" && this.#modal) {
+        const items = [...this.#ui.panel.querySelectorAll(FOCUSABLE)].filter((el) => el.getClientRects().length);
+        const active = this.shadowRoot.activeElement;
+        const [first, last] = [items[0], items[items.length - 1]];
+        if (e.shiftKey ? active === first : active === last) {
+          e.preventDefault();
+          (e.shiftKey ? last : first).focus();
+        }
+      }
+    }
+
+    /** Typing while an answer has focus goes to the question box, as if it had been there. */
+    #typeIntoInput(e) {
+      const typing = e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
+      if (typing && e.target.classList.contains("answer")) this.#ui.input.focus({ preventScroll: true });
     }
 
     #syncLauncher() {
@@ -931,13 +1492,39 @@ mark {
       if (!ui.launcher) return;
       const open = !ui.panel.hidden;
       ui.launcher.setAttribute("aria-expanded", String(open));
-      ui.launcherIcon.replaceWith((ui.launcherIcon = icon(open ? "down" : "chat", 20)));
+      ui.launcherIcon.replaceWith((ui.launcherIcon = icon(open ? "chevron" : "chat", 20)));
+    }
+
+    /** The length counter: shown near the limit, and when a paste was cut to fit. */
+    #count() {
+      const ui = this.#ui;
+      const n = ui.input.value.length;
+      if (n < MAX_QUESTION) this.#cut = false;
+      ui.counter.hidden = n < COUNTER_FROM;
+      // A hidden counter would still be read out as the box's description: only near the limit.
+      if (ui.counter.hidden) ui.input.removeAttribute("aria-describedby");
+      else ui.input.setAttribute("aria-describedby", ui.counter.id);
+      ui.counter.classList.toggle("at-limit", n >= MAX_QUESTION);
+      const numbers = { n, max: MAX_QUESTION };
+      ui.counter.replaceChildren(
+        this.#cut ? this.#t("cut", numbers) + " " : "",
+        h("span", { "aria-hidden": "true" }, this.#t("count", numbers)),
+        h("span", { class: "sr-only" }, this.#t("countLabel", numbers)),
+      );
+    }
+
+    #notePaste(e) {
+      const input = this.#ui.input;
+      const pasted = e.clipboardData ? e.clipboardData.getData("text/plain") : "";
+      const room = MAX_QUESTION - input.value.length + (input.selectionEnd - input.selectionStart);
+      this.#cut = pasted.length > room;
     }
 
     #submit() {
       const text = this.#ui.input.value.trim();
       if (!text || this.#busy) return;
       this.#ui.input.value = "";
+      this.#count();
       this.ask(text).catch(() => {
         /* shown inline with a Retry button */
       });
@@ -967,13 +1554,38 @@ mark {
       return turns;
     }
 
+    /** top_k and filters from the element's attributes (data- ones on the script tag). */
+    #options() {
+      const k = Number(this.getAttribute("top-k"));
+      const filters = {};
+      for (const [attr, key] of [
+        ["speaker", "speaker"],
+        ["date-from", "date_from"],
+        ["date-to", "date_to"],
+      ]) {
+        const value = (this.getAttribute(attr) || "").trim();
+        if (value) filters[key] = value;
+      }
+      return {
+        top_k: Number.isInteger(k) && k >= 1 && k <= 10 ? k : DEFAULT_TOP_K,
+        ...(Object.keys(filters).length ? { filters } : {}),
+      };
+    }
+
     #setBusy(busy) {
       this.#busy = busy;
       this.#ui.log.setAttribute("aria-busy", String(busy));
       this.#ui.send.setAttribute("aria-disabled", String(busy));
     }
 
+    /** The error for a request that never got a response. */
+    #unreachable(err) {
+      return new ChatError(this.#t(err && err.name === "AbortError" ? "timeout" : "offline"));
+    }
+
+    /** POST /api/chat: resolves with {answer (normalized), json (as the server sent it)}. */
     async #fetchAnswer(question) {
+      const t = this.#t;
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
       try {
@@ -987,51 +1599,35 @@ mark {
             headers: { "Content-Type": "application/json", Accept: "application/json" },
             body: JSON.stringify({
               question,
-              top_k: 3,
+              ...this.#options(),
               history: this.#history(),
               as_of: localToday(),
             }),
             signal: controller.signal,
           });
         } catch (err) {
-          throw new ChatError(
-            err && err.name === "AbortError"
-              ? "The archive took too long to answer. Try again."
-              : "Couldn't reach the archive. Check your connection and try again.",
-          );
+          throw this.#unreachable(err);
         }
         let body = null;
         try {
           body = await response.json();
-        } catch {
+        } catch (err) {
+          if (err && err.name === "AbortError") throw this.#unreachable(err);
           /* not JSON: handled below by status */
         }
+        const status = response.status;
         if (response.ok) {
           const answer = normalizeAnswer(body);
-          if (!answer) throw new ChatError("The archive sent a reply this page can't read.");
-          return answer;
+          if (!answer) throw new ChatError(t("unreadable"), status);
+          return { answer, json: body };
         }
         const detail = detailOf(body);
-        if (response.status === 429) {
+        if (status === 429) {
           // Readable cross-origin only if the API lists it in Access-Control-Expose-Headers.
-          const seconds = retryAfterSeconds(response.headers.get("Retry-After"));
-          throw new ChatError(
-            seconds != null
-              ? `Too many questions; try again in ${seconds} s.`
-              : "Too many questions; try again in a moment.",
-          );
+          const s = retryAfterSeconds(response.headers.get("Retry-After"));
+          throw new ChatError(s != null ? t("busyFor", { s }) : t("busy"), status);
         }
-        if (response.status >= 500) {
-          throw new ChatError(detail || `The archive ran into a problem (HTTP ${response.status}).`);
-        }
-        throw new ChatError(detail || `The question couldn't be answered (HTTP ${response.status}).`);
-      } catch (err) {
-        if (err instanceof ChatError) throw err;
-        throw new ChatError(
-          err && err.name === "AbortError"
-            ? "The archive took too long to answer. Try again."
-            : "Couldn't reach the archive. Check your connection and try again.",
-        );
+        throw new ChatError(detail || t(status >= 500 ? "serverError" : "refused", { status }), status);
       } finally {
         clearTimeout(timer);
       }
@@ -1043,24 +1639,33 @@ mark {
         "div",
         { class: "status" },
         h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
-        h("span", null, "Searching the archive…"),
+        h("span", null, this.#t("searching")),
       );
       turn.append(status);
       this.#scrollToEnd();
       try {
-        const answer = await this.#fetchAnswer(question);
+        const { answer, json } = await this.#fetchAnswer(question);
         status.remove();
-        turn.append(this.#renderAnswer(answer, this.#turns.length));
         // Re-read first: another widget on this page may share the conversation.
         const stored = this.#conversation.load();
-        this.#turns = [...(stored.length > this.#turns.length ? stored : this.#turns), { question, answer }];
+        const entry = { question, answer, verdict: null };
+        this.#turns = [...(stored.length > this.#turns.length ? stored : this.#turns), entry];
         this.#conversation.save(this.#turns);
+        const shown = this.#renderAnswer(entry);
+        // Focus in an empty question box moves to the answer, so Tab walks its sources next.
+        const active = this.shadowRoot.activeElement;
+        const waiting = (active === this.#ui.input || active === this.#ui.send) && !this.#ui.input.value;
+        turn.append(shown);
         this.#scrollTo(turn);
-        return answer;
+        if (waiting) shown.focus({ preventScroll: true });
+        this.#emit("answer", json);
+        return json;
       } catch (err) {
         status.remove();
-        this.#renderError(turn, question, err);
-        throw err;
+        const failure = err instanceof ChatError ? err : new ChatError(this.#t("failed"));
+        this.#renderError(turn, question, failure);
+        this.#emit("error", { message: failure.message, status: failure.status, question });
+        throw failure;
       } finally {
         this.#setBusy(false);
       }
@@ -1071,32 +1676,99 @@ mark {
       ui.log.replaceChildren();
       if (!this.#turns.length) {
         ui.log.append(ui.empty);
+        if (!this.#floating || this.isOpen) this.#suggest();
         return;
       }
-      this.#turns.forEach((t, i) => {
-        const turn = this.#renderQuestion(t.question);
-        turn.append(this.#renderAnswer(t.answer, i));
-      });
+      for (const entry of this.#turns) {
+        this.#renderQuestion(entry.question).append(this.#renderAnswer(entry));
+      }
       this.#scrollToEnd();
+    }
+
+    /** Starter questions for an empty conversation: the attribute's, else the API's. */
+    #suggest() {
+      if (!this.#suggestions) {
+        const own = this.getAttribute("suggestions");
+        this.#suggestions = own != null ? Promise.resolve(parseSuggestions(own)) : fetchSuggestions(this.#api);
+      }
+      const box = this.#ui.suggestions;
+      this.#suggestions.then((questions) => {
+        if (box !== this.#ui.suggestions || !questions.length) return; // rebuilt meanwhile
+        box.replaceChildren(
+          h("p", { class: "suggestions-label", id: "dl-suggestions" }, this.#t("suggestions")),
+          h(
+            "ul",
+            { "aria-labelledby": "dl-suggestions" },
+            ...questions.map((q) =>
+              h(
+                "li",
+                null,
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "suggestion",
+                    part: "suggestion",
+                    dir: "auto",
+                    onclick: () => {
+                      this.#ui.input.focus({ preventScroll: true });
+                      this.ask(q).catch(() => {});
+                    },
+                  },
+                  q,
+                ),
+              ),
+            ),
+          ),
+        );
+        box.hidden = false;
+      });
     }
 
     #renderQuestion(question) {
       this.#ui.empty.remove();
       for (const failed of this.#stale.splice(0)) failed();
-      const turn = h("div", { class: "turn" }, h("p", { class: "question" }, question));
+      const asked = h("p", { class: "question", part: "question", dir: "auto" }, question);
+      const turn = h("div", { class: "turn" }, asked);
       this.#ui.log.append(turn);
       return turn;
     }
 
-    #renderAnswer(answer, index) {
-      const cards = new Map();
-      const text = h("p", { class: "answer-text" });
-      const byN = new Map(answer.citations.map((c) => [c.n, c]));
-      // Split on the [n] markers; only markers with a citation become buttons.
+    #renderAnswer(entry) {
+      const { answer } = entry;
+      const t = this.#t;
+      if (answer.abstained) {
+        return h(
+          "div",
+          { class: "answer abstained", part: "answer", tabindex: "-1", "data-abstained": "true" },
+          h("p", { class: "abstain-label" }, icon("info", 14), t("notFound")),
+          h("p", { class: "answer-text", dir: "auto" }, answer.answer),
+          this.#renderActions(entry),
+        );
+      }
+      const quotes = new Map();
+      const sources = h("ol", { class: "sources", "aria-label": t("sources") });
+      for (const group of byArticle(answer.citations)) {
+        sources.append(this.#renderCard(group, quotes));
+      }
+      return h(
+        "div",
+        { class: "answer", part: "answer", tabindex: "-1" },
+        // An answer that is more than its quotes (not one the API writes) keeps its own text.
+        onlyQuotes(answer) ? null : this.#renderAnswerText(answer, quotes),
+        sources,
+        this.#renderActions(entry),
+      );
+    }
+
+    /** The answer text with each known [n] as a button to its quote. */
+    #renderAnswerText(answer, quotes) {
+      const text = h("p", { class: "answer-text", dir: "auto" });
+      const known = new Set(answer.citations.map((c) => c.n));
       let last = 0;
       for (const m of answer.answer.matchAll(/\[(\d{1,4})\]/g)) {
         const n = Number(m[1]);
-        if (answer.abstained || !byN.has(n)) continue;
+        if (!known.has(n)) continue;
         text.append(answer.answer.slice(last, m.index));
         text.append(
           h(
@@ -1104,8 +1776,8 @@ mark {
             {
               type: "button",
               class: "cite",
-              "aria-label": `Source ${n}`,
-              onclick: () => this.#focusCard(cards.get(n)),
+              "aria-label": this.#t("source", { n }),
+              onclick: () => this.#focusQuote(quotes.get(n)),
             },
             String(n),
           ),
@@ -1113,76 +1785,192 @@ mark {
         last = m.index + m[0].length;
       }
       text.append(answer.answer.slice(last));
-
-      if (answer.abstained) {
-        return h(
-          "div",
-          { class: "answer abstained", "data-abstained": "true" },
-          h("p", { class: "abstain-label" }, icon("info", 14), "Not found in the archive"),
-          text,
-        );
-      }
-      const list = h("ol", { class: "cards", "aria-label": "Sources" });
-      for (const c of answer.citations) {
-        const card = this.#renderCard(c, index);
-        cards.set(c.n, card);
-        list.append(card);
-      }
-      const count = answer.citations.length;
-      return h(
-        "div",
-        { class: "answer" },
-        text,
-        count ? h("p", { class: "sources-label" }, count === 1 ? "1 source" : `${count} sources`) : null,
-        count ? list : null,
-      );
+      return text;
     }
 
-    #renderCard(c, index) {
-      const meta = [formatDate(c.date), c.dateline, c.agency, c.paragraph ? `¶ ${c.paragraph}` : null]
-        .filter(Boolean)
-        .join(" · ");
-      const heading = h("div", { class: "card-heading" }, h("p", { class: "card-title" }, c.title || c.article_id));
-      if (meta) heading.append(h("p", { class: "card-meta" }, meta));
-      const href = safeLink(c.url, this.#api);
-      const foot = h("div", { class: "card-foot" });
-      if (c.speaker) {
-        foot.append(h("p", { class: "speaker" }, h("span", { class: "speaker-label" }, "Speaker: "), c.speaker));
-      }
-      if (href) {
-        foot.append(
-          h(
-            "a",
-            { class: "open", href, target: "_blank", rel: "noopener" },
-            "Open article",
-            h("span", { class: "sr-only" }, " (opens in a new tab)"),
-            icon("external", 13),
-          ),
-        );
+    /** One article: its headline (a link to the story) once, then each cited passage. */
+    #renderCard(group, quotes) {
+      const [first] = group;
+      const meta = [formatDate(first.date, this.#lang), first.dateline, first.agency].filter(Boolean).join(" · ");
+      const href = storyLink(first, this.#api);
+      const title = first.title || first.article_id;
+      // One speaker for every quote is said once, under the headline.
+      const speaker = group.every((c) => c.speaker === first.speaker) ? first.speaker : null;
+      const list = h("ol", { class: "quotes" });
+      for (const c of group) {
+        const quote = this.#renderQuote(c, !speaker);
+        quotes.set(c.n, quote);
+        list.append(quote);
       }
       return h(
         "li",
-        {
-          class: "card",
-          tabindex: "-1",
-          "data-n": c.n,
-          "data-article-id": c.article_id,
-          "data-turn": index,
-        },
-        h("div", { class: "card-head" }, h("span", { class: "card-n", "aria-hidden": "true" }, String(c.n)), heading),
-        h("blockquote", { class: "passage" }, highlightedPassage(c.text, c.quote, c.highlights)),
+        { class: "card", part: "card", "data-article-id": first.article_id },
+        h(
+          "div",
+          null,
+          h(
+            "h3",
+            { class: "card-title", dir: "auto" },
+            href
+              ? h(
+                  "a",
+                  { class: "open", href, target: "_blank", rel: "noopener" },
+                  // The icon stays on the line of the last word, never alone on a line of its own.
+                  title.replace(/\S+$/, ""),
+                  h("span", { class: "nowrap" }, title.match(/\S*$/)[0], icon("external", 12, "flip")),
+                  h("span", { class: "sr-only" }, " " + this.#t("newTab")),
+                )
+              : title,
+          ),
+          meta ? h("p", { class: "card-meta" }, meta) : null,
+          speaker ? h("p", { class: "card-meta" }, this.#renderSpeaker(speaker)) : null,
+        ),
+        list,
+      );
+    }
+
+    #renderSpeaker(name) {
+      return h(
+        "span",
+        { class: "speaker" },
+        h("span", { class: "speaker-label" }, this.#t("speaker") + " "),
+        h("bdi", null, name),
+      );
+    }
+
+    /** A cited passage, collapsed to its quote; the whole paragraph on demand. */
+    #renderQuote(c, withSpeaker) {
+      const t = this.#t;
+      const partial = c.quote.trim() !== "" && c.quote.trim() !== c.text.trim();
+      const passage = h(
+        "blockquote",
+        { class: "passage", id: `dl-q${++this.#ids}`, dir: "auto" },
+        partial || !c.text ? c.quote : c.text,
+      );
+      const foot = h("p", { class: "quote-foot" });
+      if (withSpeaker && c.speaker) foot.append(this.#renderSpeaker(c.speaker));
+      if (partial) {
+        const toggle = h(
+          "button",
+          { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": passage.id },
+          t("showParagraph"),
+        );
+        toggle.addEventListener("click", () => {
+          const open = toggle.getAttribute("aria-expanded") !== "true";
+          toggle.setAttribute("aria-expanded", String(open));
+          toggle.textContent = t(open ? "showQuote" : "showParagraph");
+          passage.replaceChildren(open ? highlightedPassage(c.text, c.quote, c.highlights) : c.quote);
+        });
+        foot.append(toggle);
+      }
+      return h(
+        "li",
+        { class: "quote", part: "quote", tabindex: "-1", "data-n": c.n, "data-article-id": c.article_id },
+        h("span", { class: "chip", "aria-hidden": "true" }, String(c.n)),
+        h("span", { class: "sr-only" }, t("source", { n: c.n })),
+        passage,
         foot.childNodes.length ? foot : null,
       );
     }
 
+    /** Copy (answers with sources) and thumbs up/down, with a quiet note of how it went. */
+    #renderActions(entry) {
+      const t = this.#t;
+      const note = h("span", { class: "note", role: "status" });
+      let noteTimer = 0;
+      const say = (text, error = false) => {
+        clearTimeout(noteTimer);
+        note.textContent = text;
+        note.classList.toggle("is-error", error);
+      };
+      const actions = h("div", { class: "actions" });
+      if (!entry.answer.abstained) {
+        actions.append(
+          h(
+            "button",
+            {
+              type: "button",
+              class: "action copy",
+              title: t("copyLabel"),
+              "aria-label": t("copyLabel"),
+              onclick: async () => {
+                try {
+                  await navigator.clipboard.writeText(plainAnswer(entry.answer, this.#api));
+                  say(t("copied"));
+                  noteTimer = setTimeout(() => say(""), NOTE_MS);
+                } catch {
+                  say(t("copyFailed"), true);
+                }
+              },
+            },
+            icon("copy", 15),
+            h("span", { "aria-hidden": "true" }, t("copy")),
+          ),
+        );
+      }
+      const votes = ["up", "down"].map((verdict) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "action vote",
+            "data-verdict": verdict,
+            title: t(verdict),
+            "aria-label": t(verdict),
+            "aria-pressed": String(entry.verdict === verdict),
+            disabled: entry.verdict != null,
+            onclick: () => this.#sendFeedback(entry, verdict, votes, say),
+          },
+          icon(verdict, 15),
+        ),
+      );
+      actions.append(...votes, note);
+      if (entry.verdict) say(t("thanks"));
+      return actions;
+    }
+
+    /** POST /api/feedback for one answer; the turn remembers its verdict. */
+    async #sendFeedback(entry, verdict, votes, say) {
+      const t = this.#t;
+      for (const b of votes) b.disabled = true;
+      say("");
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+      try {
+        const response = await fetch(this.#api + "/api/feedback", {
+          method: "POST",
+          mode: "cors",
+          credentials: "omit",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({
+            question: entry.question,
+            passages: entry.answer.citations
+              .filter((c) => c.paragraph != null)
+              .map((c) => ({ article_id: c.article_id, paragraph: c.paragraph })),
+            verdict,
+          }),
+          signal: controller.signal,
+        });
+        if (!response.ok) throw new ChatError(t("feedbackFailed"), response.status);
+        entry.verdict = verdict;
+        this.#conversation.save(this.#turns);
+        for (const b of votes) b.setAttribute("aria-pressed", String(b.dataset.verdict === verdict));
+        say(t("thanks"));
+      } catch {
+        for (const b of votes) b.disabled = false;
+        say(t("feedbackFailed"), true);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
     #renderError(turn, question, err) {
-      const message = err instanceof ChatError ? err.message : "Something went wrong. Try again.";
-      const retry = h("button", { type: "button", class: "retry" }, "Retry");
+      const retry = h("button", { type: "button", class: "retry" }, this.#t("retry"));
       const alert = h(
         "div",
         { class: "alert", role: "alert" },
         icon("alert", 16),
-        h("p", { class: "alert-text" }, message),
+        h("p", { class: "alert-text" }, err.message),
         retry,
       );
       const withdraw = () => {
@@ -1201,12 +1989,12 @@ mark {
       this.#scrollToEnd();
     }
 
-    #focusCard(card) {
-      if (!card) return;
-      this.#scrollTo(card);
-      card.classList.add("is-target");
-      card.focus({ preventScroll: true });
-      card.addEventListener("blur", () => card.classList.remove("is-target"), { once: true });
+    #focusQuote(quote) {
+      if (!quote) return;
+      this.#scrollTo(quote);
+      quote.classList.add("is-target");
+      quote.focus({ preventScroll: true });
+      quote.addEventListener("blur", () => quote.classList.remove("is-target"), { once: true });
     }
 
     #scrollTo(el) {
@@ -1226,18 +2014,38 @@ mark {
   /* ------------------------------------------------------ floating + global */
 
   let floating = null;
-  const flag = (v) => v != null && v !== "false";
+  function flag(v) {
+    return v != null && v !== "false";
+  }
+
+  // Script data- names and the element attributes they become.
+  const OPTIONS = {
+    title: "title",
+    placeholder: "placeholder",
+    theme: "theme",
+    position: "position",
+    lang: "lang",
+    suggestions: "suggestions",
+    topK: "top-k",
+    speaker: "speaker",
+    dateFrom: "date-from",
+    dateTo: "date-to",
+  };
 
   function mountLauncher() {
     if (floating || !document.body) return;
     const el = document.createElement(TAG);
     el.setAttribute("mode", "launcher");
     el.setAttribute("api", scriptData.api || scriptOrigin);
-    for (const name of ["title", "placeholder", "theme", "position"]) {
-      if (scriptData[name]) el.setAttribute(name, scriptData[name]);
+    for (const [name, attr] of Object.entries(OPTIONS)) {
+      // An empty data-suggestions means "none"; an empty anything else means "the default".
+      if (scriptData[name] || (name === "suggestions" && name in scriptData)) el.setAttribute(attr, scriptData[name]);
     }
     if (flag(scriptData.open)) el.setAttribute("open", "");
-    document.body.append(el);
+    // Early in the Tab order, right after the page's own skip links, instead of after all of it.
+    let next = document.body.firstElementChild;
+    while (next && next.matches('a[href^="#"]')) next = next.nextElementSibling;
+    document.body.insertBefore(el, next);
     floating = el;
   }
 
@@ -1254,6 +2062,7 @@ mark {
 
   window.Dateline = Object.freeze({
     version: "0.1.0",
+    languages: Object.freeze(Object.keys(STRINGS)),
     open() {
       const el = target();
       if (el) el.open();
