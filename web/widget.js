@@ -43,6 +43,7 @@
   const DEFAULT_TOP_K = 3;
   const MAX_HISTORY = 20; // turns sent with each question
   const MAX_ANSWER_IN_HISTORY = 20000; // the API's limit per history answer
+  const MAX_SEGMENTS_IN_HISTORY = 10; // ... and on the segments sent back with it
   const MAX_STORED = 50; // turns kept in sessionStorage
   // The API refuses bodies over 64 KiB (and that refusal carries no CORS headers), so the
   // history sent along is trimmed, oldest turns first, to stay well below it.
@@ -684,7 +685,6 @@ svg { display: block; flex: none; }
   transition: box-shadow 0.2s ease;
   scroll-margin: 12px;
 }
-.quote.is-target { box-shadow: 0 0 0 3px var(--accent-soft); }
 .chip {
   grid-row: span 2;
   display: inline-flex;
@@ -993,29 +993,41 @@ mark {
   /** The answer JSON reduced to known fields of known types; null if it is not an answer. */
   function normalizeAnswer(json) {
     if (!json || typeof json !== "object" || typeof json.answer !== "string") return null;
-    const citations = Array.isArray(json.citations) ? json.citations : [];
+    const citations = (Array.isArray(json.citations) ? json.citations : [])
+      .filter((c) => c && typeof c === "object")
+      .map((c, i) => ({
+        n: Number.isInteger(c.n) ? c.n : i + 1,
+        article_id: str(c.article_id) || "",
+        title: str(c.title) || "",
+        date: str(c.date),
+        dateline: str(c.dateline),
+        agency: str(c.agency),
+        paragraph: Number.isInteger(c.paragraph) ? c.paragraph : null,
+        text: str(c.text) || "",
+        quote: str(c.quote) || "",
+        highlights: Array.isArray(c.highlights) ? c.highlights : [],
+        speaker: str(c.speaker),
+        url: str(c.url),
+        source_url: str(c.source_url),
+      }));
+    // The answer is its segments, each quote with its citation; a server older than segments
+    // sends each citation's quote, which is the same thing.
+    const segments = Array.isArray(json.segments)
+      ? json.segments
+          .filter((s) => s && typeof s.text === "string" && Number.isInteger(s.citation))
+          .map((s) => ({ text: s.text, citation: s.citation }))
+      : citations.map((c) => ({ text: c.quote, citation: c.n }));
+    for (const c of citations) {
+      const own = segments.filter((s) => s.citation === c.n).map((s) => s.text);
+      if (own.length) c.quote = own.join(" ");
+    }
     return {
       question: str(json.question) || "",
       answer: json.answer,
       abstained: json.abstained === true,
       took_ms: typeof json.took_ms === "number" ? json.took_ms : null,
-      citations: citations
-        .filter((c) => c && typeof c === "object")
-        .map((c, i) => ({
-          n: Number.isInteger(c.n) ? c.n : i + 1,
-          article_id: str(c.article_id) || "",
-          title: str(c.title) || "",
-          date: str(c.date),
-          dateline: str(c.dateline),
-          agency: str(c.agency),
-          paragraph: Number.isInteger(c.paragraph) ? c.paragraph : null,
-          text: str(c.text) || "",
-          quote: str(c.quote) || "",
-          highlights: Array.isArray(c.highlights) ? c.highlights : [],
-          speaker: str(c.speaker),
-          url: str(c.url),
-          source_url: str(c.source_url),
-        })),
+      citations,
+      segments,
     };
   }
 
@@ -1027,13 +1039,6 @@ mark {
         return `${c.quote || c.text}\n— ${source.join(", ")}`;
       })
       .join("\n\n");
-  }
-
-  /** True when the answer text is only its citations' quotes and markers, as the API writes it. */
-  function onlyQuotes(answer) {
-    let rest = answer.answer;
-    for (const c of answer.citations) rest = rest.replace(`${c.quote} [${c.n}]`, "");
-    return rest.trim() === "";
   }
 
   /** Citations grouped by article, in order of first citation. */
@@ -1546,6 +1551,10 @@ mark {
         const turn = {
           question: clip(t.question, MAX_QUESTION),
           answer: clip(t.answer.answer, MAX_ANSWER_IN_HISTORY),
+          // What it quoted, so a follow-up quotes something new.
+          segments: t.answer.segments
+            .slice(0, MAX_SEGMENTS_IN_HISTORY)
+            .map((s) => ({ text: clip(s.text, MAX_ANSWER_IN_HISTORY), citation: s.citation })),
         };
         bytes += utf8.encode(JSON.stringify(turn)).length;
         if (bytes > HISTORY_BYTES) break;
@@ -1746,50 +1755,20 @@ mark {
           this.#renderActions(entry),
         );
       }
-      const quotes = new Map();
       const sources = h("ol", { class: "sources", "aria-label": t("sources") });
       for (const group of byArticle(answer.citations)) {
-        sources.append(this.#renderCard(group, quotes));
+        sources.append(this.#renderCard(group));
       }
       return h(
         "div",
         { class: "answer", part: "answer", tabindex: "-1" },
-        // An answer that is more than its quotes (not one the API writes) keeps its own text.
-        onlyQuotes(answer) ? null : this.#renderAnswerText(answer, quotes),
         sources,
         this.#renderActions(entry),
       );
     }
 
-    /** The answer text with each known [n] as a button to its quote. */
-    #renderAnswerText(answer, quotes) {
-      const text = h("p", { class: "answer-text", dir: "auto" });
-      const known = new Set(answer.citations.map((c) => c.n));
-      let last = 0;
-      for (const m of answer.answer.matchAll(/\[(\d{1,4})\]/g)) {
-        const n = Number(m[1]);
-        if (!known.has(n)) continue;
-        text.append(answer.answer.slice(last, m.index));
-        text.append(
-          h(
-            "button",
-            {
-              type: "button",
-              class: "cite",
-              "aria-label": this.#t("source", { n }),
-              onclick: () => this.#focusQuote(quotes.get(n)),
-            },
-            String(n),
-          ),
-        );
-        last = m.index + m[0].length;
-      }
-      text.append(answer.answer.slice(last));
-      return text;
-    }
-
     /** One article: its headline (a link to the story) once, then each cited passage. */
-    #renderCard(group, quotes) {
+    #renderCard(group) {
       const [first] = group;
       const meta = [formatDate(first.date, this.#lang), first.dateline, first.agency].filter(Boolean).join(" · ");
       const href = storyLink(first, this.#api);
@@ -1798,9 +1777,7 @@ mark {
       const speaker = group.every((c) => c.speaker === first.speaker) ? first.speaker : null;
       const list = h("ol", { class: "quotes" });
       for (const c of group) {
-        const quote = this.#renderQuote(c, !speaker);
-        quotes.set(c.n, quote);
-        list.append(quote);
+        list.append(this.#renderQuote(c, !speaker));
       }
       return h(
         "li",
@@ -1987,14 +1964,6 @@ mark {
       turn.append(alert);
       this.#stale.push(withdraw);
       this.#scrollToEnd();
-    }
-
-    #focusQuote(quote) {
-      if (!quote) return;
-      this.#scrollTo(quote);
-      quote.classList.add("is-target");
-      quote.focus({ preventScroll: true });
-      quote.addEventListener("blur", () => quote.classList.remove("is-target"), { once: true });
     }
 
     #scrollTo(el) {
