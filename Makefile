@@ -3,21 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# uv syncs this folder (its default is .venv of the project).
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install run test lint bench browser wrk clean
 
-$(STAMP): pyproject.toml constraints.txt
+# uv installs exactly uv.lock, torch from this machine's CPU wheel ([tool.uv.sources] in
+# pyproject.toml): resolved from PyPI instead, torch is a CUDA build of gigabytes.
+$(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first, pinned to the local CPU wheel: unpinned, pip pulls gigabytes of CUDA packages.
-	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv sync --locked --extra dev
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import warnings
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
@@ -120,21 +121,28 @@ def _export(model: str, path: str, folder: Path, target: str) -> None:
     staged = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(staged, ignore_errors=True)
     try:
-        _export_into(model, path, staged, target)
+        _copy_model(model, path, staged)
+        _announce(folder)
+        _export_into(model, staged, target)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     staged.rename(folder)
 
 
-def _export_into(model: str, path: str, staged: Path, target: str) -> None:
-    from optimum.onnxruntime import AutoQuantizationConfig
-    from sentence_transformers import export_dynamic_quantized_onnx_model
-
+def _copy_model(model: str, path: str, staged: Path) -> None:
+    """The model's own files, where the export will add its graphs; a model that cannot be
+    found fails here, before anything is announced."""
     if Path(path).is_dir():
         shutil.copytree(path, staged, ignore=shutil.ignore_patterns("onnx", "openvino"))
     else:
         load_sentence_transformer(model, path).save(str(staged))  # a hub name in the local cache
+
+
+def _export_into(model: str, staged: Path, target: str) -> None:
+    from optimum.onnxruntime import AutoQuantizationConfig
+    from sentence_transformers import export_dynamic_quantized_onnx_model
+
     # Per-channel scales: per-tensor ones move vectors too far (cosine ~0.9 to torch).
     config = getattr(AutoQuantizationConfig, target)(is_static=False, per_channel=True)
     root = logging.getLogger()
@@ -156,6 +164,19 @@ def _export_into(model: str, path: str, staged: Path, target: str) -> None:
     finally:
         root.setLevel(level)
     (staged / PIPELINE_FILE).write_text(json.dumps(pipeline, indent=2))
+
+
+def _announce(folder: Path) -> None:
+    """Tell the person waiting why this first start is slow, before the export begins.
+
+    Printed, not logged: like a progress bar it is for whoever watches the terminal or the
+    server's log, whatever the logging setup; and only by the process that exports.
+    """
+    print(
+        f"Preparing the fast encoder once, about 20 s (an ONNX export into {folder})",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def export_onnx(model: str, cache_dir: Path | None = None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import socket
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, export_onnx
 from qa.archive import Archive, open_store
 from qa.ingest import ingest_directory
 from qa.settings import Settings
@@ -58,8 +59,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
-    """The real bundled all-MiniLM-L6-v2, loaded once for the session."""
-    return Encoder("all-MiniLM-L6-v2")
+    """The real bundled all-MiniLM-L6-v2 on torch, the reference backend, loaded once for the
+    session (servers and commands that tests start run the default backend)."""
+    return Encoder("all-MiniLM-L6-v2", backend="torch")
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +89,19 @@ def archive(seeded_settings: Settings, encoder: Encoder) -> Iterator[Archive]:
     opened.close()
 
 
+@functools.cache
+def prepare_default_encoder() -> None:
+    """Export the default backend's model before a ``dateline`` process needs it, so that each
+    command says the same whether or not it is the first on this machine (the export, once,
+    announces itself; tests/test_cli.py checks that on a cache of its own)."""
+    settings = Settings()
+    if settings.backend != "torch":
+        export_onnx(settings.model, settings.model_cache_dir)
+
+
 def run_dateline(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     """The ``dateline`` command in its own process, over ``data_dir``."""
+    prepare_default_encoder()
     return subprocess.run(
         [sys.executable, "-m", "qa", *args, "--data-dir", str(data_dir)],
         capture_output=True,
@@ -119,6 +132,7 @@ class LiveServer:
 
 def start_server(data_dir: Path, log: Path, **env: str) -> LiveServer:
     """``dateline serve`` in its own process, waited on until /readyz says 200."""
+    prepare_default_encoder()
     port = free_port()
     environment = {**os.environ, "DATELINE_DATA_DIR": str(data_dir), **env}
     with open(log, "wb") as output:

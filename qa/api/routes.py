@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import time
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,9 @@ from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+# The widget's files, read from the installed package: the wheel carries them as qa/web/, and
+# in a checkout qa/web is a link to web/. Wheels install unpacked, so this is a real folder.
+WEB_DIR = Path(str(files("qa").joinpath("web")))
 ArticleId = Annotated[
     str, PathParam(pattern=r"^[\w.-]{1,200}$", description="File name without extension.")
 ]
