@@ -194,6 +194,7 @@ def _hostile_answer(question: str) -> dict[str, Any]:
         "question": question,
         "answer": f"Hostile {EVIL_IMG} answer. [1] And {EVIL_SCRIPT} more. [2]",
         "abstained": False,
+        "segments": [{"text": quote, "citation": 1}, {"text": quote, "citation": 2}],
         "citations": [
             {
                 **citation,
@@ -245,11 +246,8 @@ def test_hostile_passages_render_as_text(
 
     assert dialogs == []
     expect(chat.locator(".question")).to_have_text(f"{EVIL_IMG} training?")
-    # Text besides the quotes (not what the API writes) is kept, its markers lead to the quotes.
-    expect(chat.locator(".answer-text")).to_contain_text(f"Hostile {EVIL_IMG} answer.")
-    expect(chat.locator(".answer-text")).to_contain_text(f"And {EVIL_SCRIPT} more.")
-    chat.locator(".answer-text .cite").last.click()
-    assert shadow_focus(page) == "quote is-target"
+    # The quotes come from the segments: the answer's text and its markers are not read.
+    expect(chat.locator(".answer-text")).to_have_count(0)
     expect(cards).to_have_count(2)
     expect(cards.nth(0).locator(".card-title")).to_have_text(f"Title {EVIL_IMG}")
     expect(cards.nth(0).locator(".speaker")).to_contain_text(f"Speaker {EVIL_SCRIPT}")
@@ -439,11 +437,13 @@ def test_conversation_survives_reload_and_is_sent_as_history(
     chat.locator(".launcher").click()
     ask(chat, QUESTION)
     wait_for_quotes(chat)
-    first_answer = page.evaluate(
-        "key => JSON.parse(sessionStorage.getItem(key)).turns[0].answer.answer",
+    first = page.evaluate(
+        "key => JSON.parse(sessionStorage.getItem(key)).turns[0].answer",
         f"dateline-chat:{live_server.url}",
     )
+    first_answer, first_segments = first["answer"], first["segments"]
     assert "[1]" in first_answer
+    assert [s["citation"] for s in first_segments] == [c["n"] for c in first["citations"]]
 
     page.reload()
     chat = widget(page)
@@ -459,7 +459,9 @@ def test_conversation_survives_reload_and_is_sent_as_history(
     body = json_body(request.value)
     assert body["question"] == follow_up
     assert body["top_k"] == 3
-    assert body["history"] == [{"question": QUESTION, "answer": first_answer}]
+    assert body["history"] == [
+        {"question": QUESTION, "answer": first_answer, "segments": first_segments}
+    ]
     expect(chat.locator(".turn")).to_have_count(2)
     expect(chat.locator(".turn").last.locator(".quote, .abstained").first).to_be_visible(
         timeout=TIMEOUT_MS
