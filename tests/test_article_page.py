@@ -131,16 +131,17 @@ def test_the_page_and_its_404_are_documented(client: TestClient) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 375], ids=["desktop", "mobile"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(
     "path",
     [f"/articles/{PUTIN_ARTICLE}#p3", f"/articles/{SHOIGU_ARTICLE}#p10", "/articles/nope"],
 )
 def test_axe_finds_nothing(
-    browser: Browser, live_server: LiveServer, scheme: str, path: str
+    browser: Browser, live_server: LiveServer, scheme: str, path: str, width: int
 ) -> None:
     """Every axe rule, the highlighted paragraph's contrast and the landmarks among them."""
-    context = browser.new_context(color_scheme=scheme)
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 800})
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}{path}")
