@@ -267,7 +267,7 @@ class Archive:
         read, composition = self.compose(question, top_k, history, filters, as_of)
         if read.unknown_person is not None:
             message = f"No statements by {read.unknown_person} were found in the archive."
-            return self._abstain(question, message, started, read=read)
+            return self._abstain(question, message, started, read=read, language=language)
         if composition.abstained:
             message = (
                 f"No passage dated {read.window.label} answers this question."
@@ -275,7 +275,12 @@ class Archive:
                 else self._no_answer(read)
             )
             return self._abstain(
-                question, message, started, read=read, confidence=composition.confidence
+                question,
+                message,
+                started,
+                read=read,
+                confidence=composition.confidence,
+                language=language,
             )
         return Answer(
             question=read.text,
@@ -287,6 +292,7 @@ class Archive:
             speakers=_listed(read.speakers),
             time_window=_date_window(read.window),
             took_ms=_elapsed_ms(started),
+            language=language,
         )
 
     def compose(
