@@ -13,15 +13,15 @@ confidence threshold refuses. Copy the printed coefficients into ``qa/confidence
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
-from bench.news import _archive, _squad2
+from bench.corpus import archive, one_query_at_a_time
 from bench.report import emit, table
+from bench.squad2 import Squad2Question, write_articles
 from qa.confidence import Signals
 from qa.settings import Settings
 
@@ -35,17 +35,15 @@ _THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def main() -> None:
-    import faiss
-
-    faiss.omp_set_num_threads(1)
+    one_query_at_a_time()
     settings = Settings().model_copy(update={"min_confidence": 0.0, "min_relevance": 0.0})
-    questions: list[Any] = []
+    questions: list[Squad2Question] = []
 
     def write(folder: Path) -> None:
-        questions.extend(_squad2(folder, _HELD_OUT))
+        questions.extend(write_articles(folder, _HELD_OUT))
 
-    with _archive(settings, write) as archive:
-        compositions = [archive.compose(q.text, top_k=3)[1] for q in questions]
+    with archive(settings, write) as squad2:
+        compositions = [squad2.compose(q.text, top_k=3)[1] for q in questions]
     signals = [c.signals or _NO_PASSAGE for c in compositions]
     features = np.array([s.features() for s in signals])
     answerable = np.array([bool(q.answers) and q.in_archive for q in questions])
@@ -54,22 +52,22 @@ def main() -> None:
     held_out = cross_val_predict(model, features, answerable, cv=5, method="predict_proba")[:, 1]
     model.fit(features, answerable)
     fitted = model.predict_proba(features)[:, 1]
+    adversarial = ~answerable & ~off_topic
     rows = []
     for threshold in _THRESHOLDS:
         refused = fitted < threshold
-        adversarial = ~answerable & ~off_topic
         rows.append(
             (
                 threshold,
-                float((refused & ~answerable).sum() / max(refused.sum(), 1)),
-                float((refused & adversarial).sum() / adversarial.sum()),
-                float((refused & off_topic).sum() / max(off_topic.sum(), 1)),
-                float((refused & answerable).sum() / answerable.sum()),
+                float(precision_score(~answerable, refused, zero_division=0)),
+                float(recall_score(adversarial, refused, zero_division=0)),
+                float(recall_score(off_topic, refused, zero_division=0)),
+                float(refused[answerable].mean()),
             )
         )
     table(
         f"Confidence fitted on SQuAD 2.0 dev part 1 ({answerable.sum()} answerable, "
-        f"{(~answerable & ~off_topic).sum()} unanswerable, {off_topic.sum()} off-topic)",
+        f"{adversarial.sum()} unanswerable, {off_topic.sum()} off-topic)",
         ("threshold", "abstention precision", "unanswerable refused", "off-topic refused",
          "answerable refused"),
         rows,
