@@ -1,6 +1,6 @@
 """Answer composition: picks sentences from ranked passages and cites them; never rewrites text.
 
-Four decisions, measured by bench/quality.py and bench/news.py:
+Four decisions, measured by bench/squad.py, bench/realtimeqa.py and bench/squad2.py:
 
 - **Which sentences.** In each passage, the sentence closest to the question (cosine, plus a
   small bonus per shared content word, plus one when it holds the kind of thing the question
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Weight of word coverage (0..1) next to cosine in the relevance score; fitted on SQuAD dev
-# questions against off-topic and unanswerable ones (bench/quality.py prints the sweep).
+# questions against off-topic and unanswerable ones (bench/squad.py prints the sweep).
 COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
 _SECOND_SENTENCE_MARGIN = 0.15

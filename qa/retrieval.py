@@ -40,7 +40,7 @@ def fuse_scores(
     """Weighted sum of min-max normalised scores over one query's candidates.
 
     On SQuAD paragraph retrieval this beat both rankers alone and reciprocal rank fusion
-    (bench/quality.py prints the comparison).
+    (bench/squad.py prints the comparison).
     """
     if not len(dense):
         return dense

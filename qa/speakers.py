@@ -10,7 +10,7 @@ paragraph's speaker; narration without a cue has no speaker. Cues inside quotati
 ignored. A paragraph's speaker is the speaker of its first quote.
 
 qa.people reads the names a cue points to and keeps one Person for each person; the words
-these rules read are in qa.attribution_lexicon. bench/quality.py measures the rules on PolNeAR
+these rules read are in qa.attribution_lexicon. bench/polnear.py measures the rules on PolNeAR
 (news articles with annotated quote sources).
 """
 
