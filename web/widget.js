@@ -15,9 +15,8 @@
  * dateline:answer (detail: the answer JSON), dateline:error (detail: {message, status, question}).
  * Parts: launcher, panel, question, answer, card, quote, suggestion, input.
  *
- * This file only loads the widget. Its parts sit next to it under widget/VERSION/: native ES
- * modules (embed.js, element.js, render.js, conversation.js, api.js, strings.js, dom.js) and
- * widget.css, fetched with CORS.
+ * This file only loads the widget. Its parts sit next to it under widget/VERSION/: the native ES
+ * modules in MODULES below and widget.css, fetched with CORS.
  *
  * Security model: every string from the server goes into the DOM through text nodes only;
  * links are made only for http(s) URLs; styles come only from one constructed stylesheet
@@ -62,16 +61,21 @@
     },
   };
 
+  // Every module, asked for at once: left to find each other through their imports, they would
+  // arrive one level of imports per round trip.
+  const MODULES = ["embed.js", "element.js", "render.js", "conversation.js", "api.js", "strings.js", "dom.js"];
+
   /** The parts, all requested at once. The release in their path keeps parts of two releases
    * from meeting in a browser's cache. */
   async function load() {
-    const parts = new URL(`widget/${dateline.version}/`, script && script.src ? script.src : scriptOrigin + "/");
-    const [embed, css] = await Promise.all([
-      import(new URL("embed.js", parts).href),
+    const from = script && script.src ? script.src : scriptOrigin + "/";
+    const parts = new URL(`widget/${dateline.version}/`, from);
+    const [css, embed] = await Promise.all([
       fetch(new URL("widget.css", parts), { mode: "cors", credentials: "omit" }).then((response) => {
         if (!response.ok) throw new Error(`${response.url}: HTTP ${response.status}`);
         return response.text();
       }),
+      ...MODULES.map((name) => import(new URL(name, parts).href)),
     ]);
     widget = embed.start({ css, data: scriptData, origin: scriptOrigin });
     return widget;

@@ -43,29 +43,27 @@ export function start({ css, data, origin }) {
     floating = el;
   }
 
-  if (data.launcher !== "false") {
-    if (document.readyState === "loading") {
-      document.addEventListener("DOMContentLoaded", mountLauncher, { once: true });
-    } else {
-      mountLauncher();
-    }
-  }
-
-  const target = () => (floating && floating.isConnected && floating) || document.querySelector(TAG);
+  // The launcher goes in once the page is parsed; Dateline.* waits for it, then finds an element.
+  const parsed =
+    document.readyState === "loading"
+      ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }))
+      : Promise.resolve();
+  if (data.launcher !== "false") parsed.then(mountLauncher);
+  const target = () =>
+    parsed.then(() => (floating && floating.isConnected && floating) || document.querySelector(TAG));
 
   return Object.freeze({
     languages: LANGUAGES,
     open() {
-      const el = target();
-      if (el) el.open();
+      target().then((el) => el && el.open());
     },
     close() {
-      const el = target();
-      if (el) el.close();
+      target().then((el) => el && el.close());
     },
     ask(text) {
-      const el = target();
-      return el ? el.ask(text) : Promise.reject(new Error("Dateline: no chat widget on this page"));
+      return target().then((el) =>
+        el ? el.ask(text) : Promise.reject(new Error("Dateline: no chat widget on this page")),
+      );
     },
   });
 }
