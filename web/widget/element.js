@@ -52,7 +52,7 @@ function lockPageScroll() {
   return () => roots.forEach((el, i) => (el.style.overflow = before[i]));
 }
 
-export class DatelineChat extends HTMLElement {
+class DatelineChat extends HTMLElement {
   static get observedAttributes() {
     return ["api", "title", "placeholder", "lang", "suggestions"];
   }
@@ -393,7 +393,7 @@ export class DatelineChat extends HTMLElement {
     this.#ui.input.focus();
   }
 
-  /** The latest turns, oldest first, within the API's count limit and our byte budget. */
+  /** top_k and filters from the element's attributes (data- ones on the script tag). */
   #options() {
     const k = Number(this.getAttribute("top-k"));
     const filters = {};
@@ -417,7 +417,6 @@ export class DatelineChat extends HTMLElement {
     this.#ui.send.setAttribute("aria-disabled", String(busy));
   }
 
-  /** The error for a request that never got a response. */
   async #request(question, turn) {
     this.#setBusy(true);
     const status = h(
