@@ -18,7 +18,9 @@ import pytest
 
 from .conftest import REPO, free_port
 
-WEB_FILES = ("widget.js", "index.html", "demo.css")
+WEB = REPO / "web"
+WEB_FILES = sorted(path.relative_to(WEB).as_posix() for path in WEB.rglob("*") if path.is_file())
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 # What a checkout holds besides its source: never part of a build.
 _NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", ".dateline", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "out"
@@ -121,9 +123,10 @@ def wheel_server(installed: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_wheel_carries_the_web_files(wheel: Path) -> None:
+    assert {"widget.js", "widget/element.js", "widget/widget.css"} <= set(WEB_FILES)
     with zipfile.ZipFile(wheel) as archive:
         for name in WEB_FILES:
-            assert archive.read(f"qa/web/{name}") == (REPO / "web" / name).read_bytes()
+            assert archive.read(f"qa/web/{name}") == (WEB / name).read_bytes()
 
 
 def test_the_installed_package_reads_its_own_web_files(installed: Path, tmp_path: Path) -> None:
@@ -137,15 +140,20 @@ def test_the_installed_package_reads_its_own_web_files(installed: Path, tmp_path
     site = installed / "lib"
     assert all(Path(path).resolve().is_relative_to(site.resolve()) for path in where[:2]), where
     assert not Path(where[1]).is_symlink()
-    assert where[2] == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert where[2] == VERSION
 
 
 def test_the_installed_server_serves_the_widget_and_the_demo_page(wheel_server: str) -> None:
+    parts = [
+        (f"/widget/{VERSION}/{part.name}", f"widget/{part.name}")
+        for part in (WEB / "widget").iterdir()
+    ]
     for path, name in (
         ("/widget.js", "widget.js"),
+        *parts,
         ("/", "index.html"),
         ("/static/demo.css", "demo.css"),
     ):
         response = httpx.get(f"{wheel_server}{path}", timeout=10)
         assert response.status_code == 200, path
-        assert response.content == (REPO / "web" / name).read_bytes(), path
+        assert response.content == (WEB / name).read_bytes(), path

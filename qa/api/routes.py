@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import ValidationError
 
+from qa import __version__
 from qa.api.deps import AnsweringDep, ArchiveDep, TokenRequired
 from qa.api.models import (
     ArticleDeleted,
@@ -239,13 +240,36 @@ def docs() -> HTMLResponse:
     )
 
 
+_WIDGET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+_WIDGET_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+
+
+@functools.cache
+def _widget_parts() -> frozenset[str]:
+    return frozenset(
+        part.name for part in (WEB_DIR / "widget").iterdir() if part.suffix in _WIDGET_TYPES
+    )
+
+
 @router.get("/widget.js", include_in_schema=False)
 def widget() -> FileResponse:
+    """The one script a page embeds; it loads the parts below."""
     return FileResponse(
-        WEB_DIR / "widget.js",
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        WEB_DIR / "widget.js", media_type=_WIDGET_TYPES[".js"], headers=_WIDGET_HEADERS
     )
+
+
+@router.get("/widget/{release}/{name}", include_in_schema=False)
+def widget_part(release: str, name: str) -> FileResponse:
+    """A module or the stylesheet of the widget, of this server's release only: a page that
+    kept an older widget.js gets a 404, not parts of two releases that do not fit together.
+    Module scripts load with CORS, which the app's CORS middleware answers here as anywhere."""
+    if release != __version__ or name not in _widget_parts():
+        raise HTTPException(
+            404, f"no such part of the widget; this server has widget {__version__}"
+        )
+    path = WEB_DIR / "widget" / name
+    return FileResponse(path, media_type=_WIDGET_TYPES[path.suffix], headers=_WIDGET_HEADERS)
 
 
 @router.get("/favicon.ico", include_in_schema=False, status_code=204)
