@@ -114,7 +114,12 @@ def test_text_is_escaped() -> None:
 
 
 def test_an_unknown_article_is_a_page_the_api_stays_json(client: TestClient) -> None:
-    for path in ("/articles/nope", "/articles/..%2F..%2Fetc%2Fpasswd", "/articles/" + "x" * 300):
+    for path in (
+        "/articles/nope",
+        "/articles/..%2F..%2Fetc%2Fpasswd",
+        "/articles/" + "x" * 300,
+        "/articles/a%0Ab",  # a line break: routes nowhere, still the page
+    ):
         response = client.get(path)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")

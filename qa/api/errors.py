@@ -1,4 +1,5 @@
-"""Every error becomes JSON ``{"detail": ...}`` with a reason; never a traceback or an echo."""
+"""Every error becomes JSON ``{"detail": ...}`` with a reason (an article page's 404 a page);
+never a traceback or an echo."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from embeddings.errors import EmbeddingError
+from qa.api.pages import not_found_page
 from qa.articles import UnreadableArticleError
 from qa.errors import (
     ArticleNotFoundError,
@@ -64,8 +66,15 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=_status(exc))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+# Article pages are for readers: a path under it that routes nowhere (a line break in it, say)
+# is their 404 page too, as the API's schema documents.
+_PAGES = "/articles/"
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and request.url.path.startswith(_PAGES):
+        return not_found_page()
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
         # FastAPI's 400 for a body json cannot even decode (not UTF-8, nested too deep):
         # malformed JSON all the same, and that is a 422 with its reason.
