@@ -111,7 +111,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
         store = open_store(Settings(data_dir=data))
         if store.integrity_check() != ["ok"]:
             failures.append(f"kill {attempt}: integrity_check failed")
-        if not store.counts()["articles"]:
+        if not store.catalogue.counts()["articles"]:
             outcomes["killed before the first commit"] += 1
             store.close()
             continue
@@ -119,7 +119,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
         started = time.perf_counter()
         archive = Archive.open(Settings(data_dir=data), encoder)
         recover_ms.append((time.perf_counter() - started) * 1000)
-        if archive.indexes.passages.count != archive.store.counts()["passages"]:
+        if archive.indexes.passages.count != archive.store.catalogue.counts()["passages"]:
             failures.append(f"kill {attempt}: FAISS and SQLite counts differ")
         for article_id in stored:
             hits = archive.search("officials discussed", 1, SearchFilters(article_id=article_id))

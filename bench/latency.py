@@ -107,8 +107,8 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
-            store.passage_vectors,
-            store.sentence_owners,
+            store.reads.passage_vectors,
+            store.reads.sentence_owners,
             settings.candidates,
             settings.lexical_weight,
             sentence_search=with_sentences,
@@ -127,21 +127,21 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         with _stage(samples, "sentence index search"):
             found = indexes.sentences.search(vector, n)
         with _stage(samples, "sentence owners (store)"):
-            store.sentence_owners(found.ids.tolist())
+            store.reads.sentence_owners(found.ids.tolist())
         with _stage(samples, "BM25 scores"):
             indexes.lexical.scores(question)
         for with_sentences, ranker in rankers.items():
             with _stage(samples, "rank (total)" if with_sentences else "rank, no sentence index"):
                 ranked = ranker.rank(vector, question, n)
             missing = [r.id for r in ranked[:10] if r.id not in article_of]
-            article_of.update({i: p.article_id for i, p in store.passages(missing).items()})
+            article_of.update({i: p.article_id for i, p in store.reads.passages(missing).items()})
             top = [article_of.get(r.id) for r in ranked[:10]]
             hits[with_sentences][0] += int(top[:1] == [article_id])
             hits[with_sentences][1] += int(article_id in top)
         ids = [r.id for r in rankers[True].rank(vector, question, n)]
         with _stage(samples, "store: passages + sentences"):
-            store.passages(ids)
-            store.sentences(ids)
+            store.reads.passages(ids)
+            store.reads.sentences(ids)
         with _stage(samples, "Archive.ask (total)"):
             archive.ask(question)
     archive.close()

@@ -219,7 +219,7 @@ def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
             lexical = indexes.lexical.scores(item.text)
             bm25_ids = indexes.lexical.ids[np.argsort(-lexical, kind="stable")[:3]].tolist()
             for name, ids in (("dense", dense_ids), ("bm25", bm25_ids)):
-                records = archive.store.passages(ids)
+                records = archive.store.reads.passages(ids)
                 found = [records[i] for i in ids if i in records]
                 tallies[name].add(
                     [r.article_id for r in found], " ".join(r.text for r in found), item

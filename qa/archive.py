@@ -131,7 +131,7 @@ class Archive:
                 damage = store.quick_check()
                 if damage != "ok":
                     raise StoreDamagedError(damage)
-                if manifest(store) is None and not store.counts()["articles"]:
+                if manifest(store) is None and not store.catalogue.counts()["articles"]:
                     raise IndexNotBuiltError(str(settings.data_dir))
             encoder = encoder or open_encoder(settings)
             with storage_errors(settings.data_dir):
@@ -171,12 +171,12 @@ class Archive:
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
-            self.store.passage_vectors,
-            self.store.sentence_owners,
+            self.store.reads.passage_vectors,
+            self.store.reads.sentence_owners,
             self.settings.candidates,
             self.settings.lexical_weight,
         )
-        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker)
+        return _View(indexes, SpeakerIndex(self.store.reads.speaker_aliases()), ranker)
 
     @contextmanager
     def _reading(self) -> Iterator[_View]:
@@ -228,14 +228,18 @@ class Archive:
             article_id=filters.article_id if filters else None,
             speakers=speakers,
         )
-        return self.store.filtered_passage_ids(passage_filters) if passage_filters.active else None
+        return (
+            self.store.reads.filtered_passage_ids(passage_filters)
+            if passage_filters.active
+            else None
+        )
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[SearchHit]:
         query = clean_question(query)
         vector = self._embed(query)
         with self._reading() as view:
             ranked = view.ranker.rank(vector, query, k, self._allowed(view, filters, None))
-            records = self.store.passages([r.id for r in ranked])
+            records = self.store.reads.passages([r.id for r in ranked])
         return [
             SearchHit(
                 **records[r.id].source(),
@@ -351,8 +355,8 @@ class Archive:
         refers back to it."""
         ids = [r.id for r in ranked]
         before = [i - 1 for i in ids[:with_preceding]]
-        records = self.store.passages([*ids, *before])
-        sentences = self.store.sentences([*ids, *before])
+        records = self.store.reads.passages([*ids, *before])
+        sentences = self.store.reads.sentences([*ids, *before])
         candidates = []
         for r in ranked:
             if r.id not in records:
@@ -385,7 +389,7 @@ class Archive:
         if not words or not len(scores) or scores.max() <= 0:
             return False
         best = int(view.indexes.lexical.ids[int(scores.argmax())])
-        record = self.store.passages([best]).get(best)
+        record = self.store.reads.passages([best]).get(best)
         return record is not None and words <= content_terms(record.text)
 
     @staticmethod
@@ -401,7 +405,7 @@ class Archive:
         archive answers as it stood then. Undated articles may be of any day and stay."""
         if as_of == date.max:
             return allowed
-        later = self.store.filtered_passage_ids(
+        later = self.store.reads.filtered_passage_ids(
             PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
         )
         if not len(later):
@@ -438,16 +442,16 @@ class Archive:
         article = parse_article(article_id, text)
         prepared = prepare(article, self.encoder)
         with self._write():
-            twin = self.store.article_with_hash(article.content_hash)
+            twin = self.store.writes.article_with_hash(article.content_hash)
             if twin is not None and twin != article_id:
                 raise DuplicateArticleError(article_id, twin)
-            replaced = self.store.article(article_id) is not None
+            replaced = self.store.catalogue.article(article_id) is not None
             store_articles(self.store, self.encoder, [prepared])
         return len(prepared.passages), replaced
 
     def delete_article(self, article_id: str) -> None:
         with self._write():
-            if not self.store.delete_article(article_id):
+            if not self.store.writes.delete_article(article_id):
                 raise ArticleNotFoundError(article_id)
 
     @contextmanager
@@ -462,16 +466,13 @@ class Archive:
         with self._writer:
             with storage_errors(self.settings.data_dir):
                 self._check_room()
-                self.store.begin()
-                try:
-                    yield
-                    view = self._make_view(self._derive_indexes())
-                    with self._swap:
-                        self.store.commit()
-                        self._view = view
-                except BaseException:
-                    self.store.rollback()
-                    raise
+                with ExitStack() as publishing:
+                    with self.store.transaction():
+                        yield
+                        view = self._make_view(self._derive_indexes())
+                        # Held from the commit until the new view is published.
+                        publishing.enter_context(self._swap)
+                    self._view = view
             self._save_indexes(view.indexes)
 
     def _check_room(self) -> None:

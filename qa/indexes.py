@@ -61,7 +61,7 @@ class Indexes:
 
 def _fingerprint(store: Store) -> str:
     digest = hashlib.sha256()
-    for article_id, content_hash in store.fingerprint_rows():
+    for article_id, content_hash in store.catalogue.content_hashes():
         digest.update(f"{article_id}\0{content_hash}\n".encode())
     return digest.hexdigest()
 
@@ -95,7 +95,7 @@ def derive_indexes(
         table: _vector_index(store, table, dimension, config, (bases or {}).get(table))
         for table in _VECTOR_FILES
     }
-    passage_ids, texts = store.passage_texts()
+    passage_ids, texts = store.reads.passage_texts()
     lexical = LexicalIndex.build(passage_ids, texts)
     return Indexes(built["passages"], built["sentences"], lexical, store.data_generation())
 
@@ -109,12 +109,12 @@ def _vector_index(
 ) -> VectorIndex:
     if base is not None and base.count and base.dimension == dimension:
         last = base.last_id
-        if store.rows_up_to(table, last) == base.count:
-            ids, vectors = store.vectors(table, after=last)
+        if store.reads.rows_up_to(table, last) == base.count:
+            ids, vectors = store.reads.vectors(table, after=last)
             exact = choose_factory(base.count + len(ids), config) == "Flat"
             if base.exact == exact:  # past the exact-search limit, a new kind of index is due
                 return base.extended(ids, vectors)
-    ids, vectors = store.vectors(table)
+    ids, vectors = store.reads.vectors(table)
     return VectorIndex.build(ids, vectors, dimension, config=config)
 
 
@@ -148,7 +148,7 @@ def persist_indexes(
     record = {
         "model": model,
         "dimension": dimension,
-        **store.counts(),
+        **store.catalogue.counts(),
         "fingerprint": _fingerprint(store),
         "generation": int(previous.get("generation", 0)) + 1,
         # The indexes' own: another process may have committed since they were derived.
@@ -185,7 +185,7 @@ def load_verified_indexes(
     if record.get("data_generation") != store.data_generation():
         raise IndexFileError("the index files are older than the store (an update did not finish)")
     loaded = _read_vector_files(record, data_dir, config)
-    counts = store.counts()
+    counts = store.catalogue.counts()
     for table, index in loaded.items():
         if index.count != counts[table]:
             raise IndexFileError(

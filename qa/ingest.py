@@ -200,7 +200,7 @@ def _write_huge(store: Store, encoder: Encoder, item: PreparedArticle) -> None:
 
 
 def _store(store: Store, item: PreparedArticle, vectors: Iterator[npt.NDArray[np.float32]]) -> None:
-    store.replace_article(item.article, item.passages, item.people, vectors, item.source)
+    store.writes.replace_article(item.article, item.passages, item.people, vectors, item.source)
 
 
 def _stored(group: Sequence[PreparedArticle]) -> None:
@@ -435,7 +435,7 @@ def _bring_in(
     or text belongs to an owned article not named yet waits for the removals: a renamed file
     takes over from its old name in one run.
     """
-    known = store.stored_files()
+    known = store.writes.stored_files()
     by_key = {f.key: f for f in known.values() if f.source}
     seen: set[tuple[str, str, str]] = set()
     pending_hashes: dict[str, str] = {}
@@ -455,11 +455,11 @@ def _bring_in(
             _skip(report, candidate.label, str(exc))
             return None
         if stored and stored.content_hash == article.content_hash:
-            store.touch(stored.article_id, current.size, current.mtime_ns)
+            store.writes.touch(stored.article_id, current.size, current.mtime_ns)
             report.unchanged += 1
             return None
         owner = known.get(article.article_id)
-        twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
+        twin = store.writes.article_with_hash(article.content_hash) or pending_hashes.get(
             article.content_hash
         )
         blocker, reason = None, None
@@ -504,7 +504,7 @@ def _bring_in(
             offer(admit(candidate, may_wait=True))
         for stored in list(known.values()):
             if owned(stored) and stored.key not in seen:
-                store.delete_article(stored.article_id)
+                store.writes.delete_article(stored.article_id)
                 report.removed.append(stored.article_id)
                 del known[stored.article_id]
         for candidate in waiting:
@@ -555,7 +555,7 @@ def ingest_directory(
         )
 
     files = _one_file_per_id(
-        _article_files(folder, follow_links, report), store.stored_files(), report
+        _article_files(folder, follow_links, report), store.writes.stored_files(), report
     )
     candidates = tqdm(
         _file_candidates(files, max_file_bytes, report),

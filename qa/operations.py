@@ -81,7 +81,7 @@ def check(data_dir: Path) -> list[Finding]:
             damage = store.integrity_check()
             if damage != ["ok"]:
                 return [Finding("store", False, f"damaged ({'; '.join(damage)})", RESTORE)]
-            counts = store.counts()
+            counts = store.catalogue.counts()
             found = [
                 Finding(
                     "store",

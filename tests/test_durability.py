@@ -93,9 +93,10 @@ def test_stale_index_after_an_unfinished_update_is_rebuilt(
     tmp_path: Path, encoder: Encoder
 ) -> None:
     settings = _fresh(tmp_path, encoder)
-    open_store(settings).delete_article("000_ef33a5cbffaa45bf")  # a write whose index never came
+    # A write whose index never came:
+    open_store(settings).writes.delete_article("000_ef33a5cbffaa45bf")
     archive = Archive.open(settings, encoder)
-    assert archive.indexes.passages.count == archive.store.counts()["passages"] == 8
+    assert archive.indexes.passages.count == archive.store.catalogue.counts()["passages"] == 8
     assert {c.article_id for c in archive.ask("What did Shoigu say?").citations} == set()
 
 
@@ -143,11 +144,11 @@ def test_killed_ingest_recovers(tmp_path: Path, encoder: Encoder) -> None:
         settings = Settings(data_dir=data)
         store = open_store(settings)
         assert store.integrity_check() == ["ok"]
-        if not store.counts()["articles"]:
+        if not store.catalogue.counts()["articles"]:
             assert not stored  # killed before the first commit: nothing was promised
             continue
         archive = Archive.open(settings, encoder)
-        assert archive.indexes.passages.count == archive.store.counts()["passages"]
+        assert archive.indexes.passages.count == archive.store.catalogue.counts()["passages"]
         for article_id in stored:
             hits = archive.search("officials discussed", 1, SearchFilters(article_id=article_id))
             assert hits and hits[0].article_id == article_id

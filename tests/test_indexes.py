@@ -36,7 +36,7 @@ def _marked_bases(store: Store) -> VectorBases:
     """Bases whose vectors differ from the store's, so a test can tell kept rows from rebuilt."""
     bases = {}
     for table in ("passages", "sentences"):
-        ids, vectors = store.vectors(table)
+        ids, vectors = store.reads.vectors(table)
         bases[table] = VectorIndex.build(ids, -vectors, vectors.shape[1], config=GRAPH)
     return bases
 
@@ -46,7 +46,7 @@ def _add_oslo(store: Store, encoder: Encoder) -> None:
 
 
 def _first_row(store: Store, table: str) -> tuple[int, np.ndarray]:
-    ids, vectors = store.vectors(table)
+    ids, vectors = store.reads.vectors(table)
     return int(ids[0]), vectors[0]
 
 
@@ -54,7 +54,7 @@ def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> 
     bases = _marked_bases(store)
     _add_oslo(store, encoder)
     indexes = derive_indexes(store, encoder.dimension, GRAPH, bases)
-    counts = store.counts()
+    counts = store.catalogue.counts()
     assert (indexes.passages.count, indexes.sentences.count) == (
         counts["passages"],
         counts["sentences"],
@@ -64,16 +64,16 @@ def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> 
         kept = getattr(indexes, table)._index.reconstruct(row)
         assert np.allclose(kept, -vector)  # the base's rows, not rebuilt from the store
     question = encoder.encode(["How much will the budget grow?"])[0]
-    new_ids = store.vectors("passages", after=bases["passages"].last_id)[0]
+    new_ids = store.reads.vectors("passages", after=bases["passages"].last_id)[0]
     assert indexes.passages.search(question, 1).ids.tolist() == [new_ids[0]]
 
 
 def test_a_removed_article_rebuilds_the_graphs(store: Store, encoder: Encoder) -> None:
     bases = _marked_bases(store)
-    store.delete_article(PUTIN_ARTICLE)
+    store.writes.delete_article(PUTIN_ARTICLE)
     indexes = derive_indexes(store, encoder.dimension, GRAPH, bases)
     for table in ("passages", "sentences"):
-        ids, vectors = store.vectors(table)
+        ids, vectors = store.reads.vectors(table)
         index = getattr(indexes, table)
         assert index.count == len(ids)
         assert np.allclose(index._index.reconstruct(int(ids[0])), vectors[0])
@@ -82,11 +82,11 @@ def test_a_removed_article_rebuilds_the_graphs(store: Store, encoder: Encoder) -
 def test_growing_past_the_exact_limit_builds_a_graph(store: Store, encoder: Encoder) -> None:
     exact = IndexConfig(exact_limit=10_000)
     bases = {
-        t: VectorIndex.build(*store.vectors(t), encoder.dimension, config=exact)
+        t: VectorIndex.build(*store.reads.vectors(t), encoder.dimension, config=exact)
         for t in ("passages", "sentences")
     }
     assert bases["passages"].exact
     _add_oslo(store, encoder)
-    limit = IndexConfig(exact_limit=store.counts()["passages"])
+    limit = IndexConfig(exact_limit=store.catalogue.counts()["passages"])
     indexes = derive_indexes(store, encoder.dimension, limit, bases)
     assert indexes.passages.kind == "IndexHNSWFlat"

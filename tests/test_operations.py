@@ -116,7 +116,7 @@ def test_backup_while_serving_then_a_checkpointed_shutdown(data: Path, tmp_path:
     lone = tmp_path / "lone"
     lone.mkdir()
     shutil.copy(data / "store.sqlite", lone)
-    assert "bergen_1" in Store(lone / "store.sqlite").stored_files()
+    assert "bergen_1" in Store(lone / "store.sqlite").writes.stored_files()
     refused = one_error_line(run_dateline("backup", str(tmp_path / "backup"), data_dir=data))
     assert refused == f"error: {tmp_path / 'backup'} exists and is not an empty folder"
 
@@ -136,7 +136,7 @@ def test_writes_stop_once_the_write_ahead_log_is_deleted(data: Path, tmp_path: P
     finally:
         stop_server(server)
     assert "Traceback" not in log.read_text()
-    stored = Store(data / "store.sqlite").stored_files()
+    stored = Store(data / "store.sqlite").writes.stored_files()
     assert "bergen_1" in stored and "bergen_2" not in stored
 
 

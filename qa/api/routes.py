@@ -133,9 +133,9 @@ def list_articles(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ArticleList:
-    records = archive.store.list_articles(offset, limit)
+    records = archive.store.catalogue.list_articles(offset, limit)
     return ArticleList(
-        total=archive.store.counts()["articles"],
+        total=archive.store.catalogue.counts()["articles"],
         offset=offset,
         limit=limit,
         articles=[ArticleSummary(**vars(r)) for r in records],
@@ -169,7 +169,7 @@ def delete_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDeleted
 
 @router.get("/api/articles/{article_id}", response_model=ArticleDetail, responses=_ERRORS)
 def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
-    found = archive.store.article(article_id)
+    found = archive.store.catalogue.article(article_id)
     if found is None:
         raise ArticleNotFoundError(article_id)
     article, paragraphs = found
@@ -191,7 +191,7 @@ def show_article(
 ) -> HTMLResponse:
     """The article as a page; citation urls open it at ``#p<paragraph>``. A reader who follows
     a stale or mistyped link gets a page too, not JSON."""
-    found = archive.store.article(article_id)
+    found = archive.store.catalogue.article(article_id)
     return not_found_page() if found is None else article_page(*found)
 
 
@@ -208,7 +208,7 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     if archive is None:
         reason = request.app.state.load_error or "loading model and index"
         return JSONResponse({"detail": reason}, status_code=503, headers={"Retry-After": "5"})
-    counts = archive.store.counts()
+    counts = archive.store.catalogue.counts()
     record = manifest(archive.store) or {}
     return Readiness(
         status="ready",
