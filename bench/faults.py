@@ -29,7 +29,7 @@ import httpx
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
-from qa.indexes import manifest
+from qa.indexes import IndexFolder
 from qa.ingest import ingest_directory
 from qa.schema import SearchFilters
 from qa.settings import Settings
@@ -165,9 +165,10 @@ def corrupt_index(encoder: Encoder, work: Path) -> dict[str, Any]:
         else:
             del data[rng.randrange(len(data)) :]
         path.write_bytes(bytes(data))
-        generation = (manifest(open_store(settings)) or {})["generation"]
+        before = IndexFolder(open_store(settings), settings.data_dir).manifest()
         archive = Archive.open(settings, encoder)
-        rebuilt = (manifest(archive.store) or {})["generation"] == generation + 1
+        after = archive.index_folder.manifest()
+        rebuilt = bool(before and after and after.generation == before.generation + 1)
         same = [archive.ask(q).model_dump_json(exclude={"took_ms"}) for q in QUESTIONS] == expected
         detected += rebuilt and same
         archive.close()

@@ -94,14 +94,13 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """One question at a time, in process: each stage's median, and known-item recall."""
     from embeddings.encoder import Encoder
     from qa.archive import Archive
-    from qa.indexes import manifest
     from qa.retrieval import HybridRanker
     from qa.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     archive = Archive.open(settings, Encoder(settings.model, backend="onnx-int8"))
     store, indexes = archive.store, archive.indexes
-    record = manifest(store) or {}
+    manifest = archive.index_folder.manifest()
     rankers = {
         with_sentences: HybridRanker(
             indexes.passages,
@@ -148,8 +147,8 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     medians = {name: round(float(np.median(values)), 3) for name, values in samples.items()}
     count = len(pairs)
     return {
-        "passages": int(record.get("passages", 0)),
-        "sentences": int(record.get("sentences", 0)),
+        "passages": manifest.passages if manifest else 0,
+        "sentences": manifest.sentences if manifest else 0,
         "passage_index": indexes.passages.kind,
         "sentence_index": indexes.sentences.kind,
         "stage_p50_ms": medians,

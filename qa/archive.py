@@ -47,16 +47,8 @@ from qa.errors import (
     StoreDamagedError,
 )
 from qa.faults import root_cause, storage_error, storage_errors
-from qa.indexes import (
-    Indexes,
-    derive_indexes,
-    index_save_bytes,
-    load_indexes,
-    load_verified_indexes,
-    manifest,
-    persist_indexes,
-)
-from qa.ingest import check_model, prepare, store_articles
+from qa.indexes import Indexes, IndexFolder
+from qa.ingest import prepare, store_articles
 from qa.language import question_language, refusal
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
@@ -108,6 +100,7 @@ class Archive:
         self.settings = settings
         self.encoder = encoder
         self.store = store
+        self.index_folder = IndexFolder(store, settings.data_dir, index_config(settings), encoder)
         self._swap = threading.Lock()
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
@@ -131,18 +124,14 @@ class Archive:
                 damage = store.quick_check()
                 if damage != "ok":
                     raise StoreDamagedError(damage)
-                if manifest(store) is None and not store.catalogue.counts()["articles"]:
+                unindexed = IndexFolder(store, settings.data_dir).manifest() is None
+                if unindexed and not store.catalogue.counts()["articles"]:
                     raise IndexNotBuiltError(str(settings.data_dir))
             encoder = encoder or open_encoder(settings)
             with storage_errors(settings.data_dir):
-                check_model(store, encoder)
-                indexes, unsaved = load_indexes(
-                    store,
-                    settings.data_dir,
-                    encoder.name,
-                    encoder.dimension,
-                    index_config(settings),
-                )
+                folder = IndexFolder(store, settings.data_dir, index_config(settings), encoder)
+                folder.check_model()
+                indexes, unsaved = folder.load()
         except BaseException:
             store.close()
             raise
@@ -195,9 +184,7 @@ class Archive:
             with self._writer, self.store.snapshot() as generation:
                 if generation <= self._view.indexes.generation:
                     return
-                indexes = load_verified_indexes(
-                    self.store, self.settings.data_dir, index_config(self.settings)
-                )
+                indexes = self.index_folder.verify()
                 view = self._make_view(indexes)
                 with self._swap:
                     self._view = view
@@ -479,26 +466,18 @@ class Archive:
         data_dir = self.settings.data_dir
         with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".probe"):
             pass  # raises the folder's own refusal: read-only, immutable
-        needed = index_save_bytes(data_dir)
+        needed = self.index_folder.save_bytes()
         free = shutil.disk_usage(data_dir).free
         if free < needed:
             raise DiskFullError(f"{free:,} bytes free, saving the index takes {needed:,}")
 
     def _derive_indexes(self) -> Indexes:
-        current = self._view.indexes
-        return derive_indexes(
-            self.store,
-            self.encoder.dimension,
-            index_config(self.settings),
-            {"passages": current.passages, "sentences": current.sentences},
-        )
+        return self.index_folder.extend(self._view.indexes.vectors)
 
     def _save_indexes(self, indexes: Indexes) -> None:
         data_dir = self.settings.data_dir
         try:
-            persist_indexes(
-                indexes, self.store, data_dir, self.encoder.name, self.encoder.dimension
-            )
+            self.index_folder.persist(indexes)
         except Exception as exc:  # the write is committed: never report it as failed
             self.unsaved_indexes = root_cause(exc)
             log.warning(

@@ -14,7 +14,7 @@ import pytest
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
 from qa.articles import parse_article
-from qa.indexes import load_verified_indexes
+from qa.indexes import IndexFolder
 from qa.ingest import IngestReport, ingest_directory
 from qa.passages import split_article
 from qa.settings import Settings
@@ -199,7 +199,7 @@ def test_a_file_deleted_while_ingest_runs_is_skipped(tmp_path: Path, encoder: En
         (str(seeds / "b.txt"), "gone (deleted while ingest ran, or a broken link)")
     ]
     store = open_store(Settings(data_dir=tmp_path / "data"))
-    assert load_verified_indexes(store, tmp_path / "data").passages.count == 1
+    assert IndexFolder(store, tmp_path / "data").verify().passages.count == 1
 
 
 def test_a_file_swapped_for_a_fifo_is_skipped_without_blocking(

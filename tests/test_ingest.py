@@ -17,12 +17,19 @@ from embeddings.errors import ModelMismatchError
 from qa import ingest
 from qa.api import create_app
 from qa.archive import Archive, open_store
-from qa.indexes import load_verified_indexes, manifest
-from qa.ingest import IngestReport, check_model, ingest_directory, ingest_jsonl
+from qa.indexes import IndexFolder
+from qa.ingest import IngestReport, ingest_directory, ingest_jsonl
+from qa.manifest import Manifest
 from qa.settings import Settings
 from qa.store import Store
 
 from .conftest import OSLO_ARTICLE, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
+
+
+def _manifest(store: Store) -> Manifest:
+    found = IndexFolder(store, store.path.parent).manifest()
+    assert found is not None
+    return found
 
 
 def _ingest(
@@ -41,23 +48,21 @@ def test_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None:
     data = tmp_path / "data"
     store, first = _ingest(seeds, data, encoder)
     assert sorted(first.added) == [SHOIGU_ARTICLE, PUTIN_ARTICLE]
-    generation = manifest(store)["generation"]  # type: ignore[index]
+    generation = _manifest(store).generation
 
     _, again = _ingest(seeds, data, encoder)
     assert (again.added, again.updated, again.removed, again.unchanged) == ([], [], [], 2)
-    assert manifest(store)["generation"] == generation  # type: ignore[index]
+    assert _manifest(store).generation == generation
 
     path = seeds / f"{SHOIGU_ARTICLE}.txt"
     path.write_text(path.read_text() + "\nThe talks ended on Saturday, officials said.\n")
     (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
     store, changed = _ingest(seeds, data, encoder)
     assert changed.updated == [SHOIGU_ARTICLE] and changed.removed == [PUTIN_ARTICLE]
-    record = manifest(store)
-    assert record is not None and record["generation"] == generation + 1
-    assert (
-        record["articles"] == 1 and record["passages"] == store.catalogue.counts()["passages"] == 11
-    )
-    assert record["indexes"]["passages"]["count"] == 11
+    record = _manifest(store)
+    assert record.generation == generation + 1
+    assert record.articles == 1 and record.passages == store.catalogue.counts()["passages"] == 11
+    assert record.indexes.passages.count == 11
 
 
 def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -> None:
@@ -67,7 +72,7 @@ def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -
     (seeds / "oslo.txt").write_text(OSLO_ARTICLE)
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
-    indexes = load_verified_indexes(store, data)
+    indexes = IndexFolder(store, data).verify()
     counts = store.catalogue.counts()
     assert (indexes.passages.count, indexes.sentences.count) == (
         counts["passages"],
@@ -90,7 +95,7 @@ def test_damaged_index_files_are_rebuilt_not_extended(
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
     assert "does not match its recorded checksum; the indexes will be built anew" in caplog.text
-    indexes = load_verified_indexes(store, data)
+    indexes = IndexFolder(store, data).verify()
     assert indexes.passages.count == store.catalogue.counts()["passages"]
 
 
@@ -123,12 +128,12 @@ def test_index_built_with_another_model_is_refused(
     seeded_settings: Settings, encoder: Encoder
 ) -> None:
     store = open_store(seeded_settings)
-    record = manifest(store)
+    record = store.get_meta("manifest")  # as the store keeps it
     assert record is not None
     store.set_meta("manifest", {**record, "model": "other-model", "dimension": 768})
     try:
         with pytest.raises(ModelMismatchError, match="dateline ingest --rebuild"):
-            check_model(store, encoder)
+            IndexFolder(store, seeded_settings.data_dir, model=encoder).check_model()
     finally:
         store.set_meta("manifest", record)
 
@@ -176,7 +181,7 @@ def test_jsonl_lines_become_articles_with_their_fields(tmp_path: Path, encoder: 
     ]
     bergen = store.catalogue.article("bergen")
     assert bergen is not None and bergen[0].title == "Rain" and bergen[0].source_url is None
-    indexes = load_verified_indexes(store, tmp_path / "data")
+    indexes = IndexFolder(store, tmp_path / "data").verify()
     assert indexes.passages.count == store.catalogue.counts()["passages"] == 2
 
 
@@ -224,11 +229,11 @@ def test_jsonl_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None
     data = tmp_path / "data"
     feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
     store, _ = _ingest_jsonl(feed, data, encoder)
-    generation = manifest(store)["generation"]  # type: ignore[index]
+    generation = _manifest(store).generation
 
     _, again = _ingest_jsonl(feed, data, encoder)
     assert again.unchanged == 2 and not again.changed
-    assert manifest(store)["generation"] == generation  # type: ignore[index]
+    assert _manifest(store).generation == generation
 
     _jsonl(feed, BERGEN)  # a new mtime: bergen is compared by content hash; oslo is gone
     store, changed = _ingest_jsonl(feed, data, encoder)
@@ -405,7 +410,7 @@ def test_a_renamed_file_moves_in_one_run(tmp_path: Path, encoder: Encoder) -> No
         [],
     )
     assert set(store.writes.stored_files()) == {"a", "c"}
-    assert load_verified_indexes(store, data).passages.count == store.catalogue.counts()["passages"]
+    assert IndexFolder(store, data).verify().passages.count == store.catalogue.counts()["passages"]
 
 
 def test_a_huge_article_is_encoded_a_part_at_a_time_as_it_is_stored(

@@ -20,7 +20,7 @@ from embeddings.errors import IndexFileError
 from qa.api import create_app
 from qa.errors import DiskFullError, StoreDamagedError
 from qa.faults import storage_error
-from qa.indexes import load_verified_indexes
+from qa.indexes import IndexFolder
 from qa.settings import Settings
 from qa.store import Store
 
@@ -165,10 +165,10 @@ def test_a_committed_write_whose_index_files_fail_is_acknowledged(
             (warning,) = client.get("/readyz").json()["warnings"]
             assert warning.startswith("the index files are behind the store (")
         with pytest.raises(IndexFileError):
-            load_verified_indexes(Store(data / "store.sqlite"), data)
+            IndexFolder(Store(data / "store.sqlite"), data).verify()
         assert client.delete("/api/articles/bergen_1", headers=AUTH).status_code == 200
         assert client.get("/readyz").json()["warnings"] == []
-    load_verified_indexes(Store(data / "store.sqlite"), data)
+    IndexFolder(Store(data / "store.sqlite"), data).verify()
 
 
 def test_a_full_disk_refuses_a_write_and_loses_nothing(

@@ -39,7 +39,6 @@ from qa.api.models import (
 from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
 from qa.feedback import record_feedback
-from qa.indexes import manifest
 from qa.schema import Answer, SearchFilters
 from qa.suggestions import StarterQuestions
 
@@ -209,13 +208,15 @@ def readyz(request: Request) -> Readiness | JSONResponse:
         reason = request.app.state.load_error or "loading model and index"
         return JSONResponse({"detail": reason}, status_code=503, headers={"Retry-After": "5"})
     counts = archive.store.catalogue.counts()
-    record = manifest(archive.store) or {}
+    manifest = archive.index_folder.manifest()
     return Readiness(
         status="ready",
         model=archive.encoder.name,
-        generation=int(record.get("generation", 0)),
+        articles=counts["articles"],
+        passages=counts["passages"],
+        sentences=counts["sentences"],
+        generation=manifest.generation if manifest else 0,
         warnings=archive.warnings(),
-        **counts,
     )
 
 
