@@ -55,7 +55,7 @@ from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
-from qa.store import STORE_FILE, PassageFilters, Store
+from qa.store import STORE_FILE, Attributes, PassageFilters, Store
 from qa.timeframe import TimeWindow, read_time, recency_bonus
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
@@ -228,12 +228,14 @@ class Archive:
             ranked = view.ranker.rank(vector, query, k, self._allowed(view, filters, None))
             records = self.store.reads.passages([r.id for r in ranked])
         return [
-            SearchHit(
-                **records[r.id].source(),
-                heading=records[r.id].heading,
-                score=round(r.score, 4),
-                dense=round(r.dense, 4),
-                lexical=round(r.lexical, 4),
+            SearchHit.model_validate(
+                Attributes(
+                    records[r.id],
+                    score=round(r.score, 4),
+                    dense=round(r.dense, 4),
+                    lexical=round(r.lexical, 4),
+                ),
+                from_attributes=True,
             )
             for r in ranked
             if r.id in records

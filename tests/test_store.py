@@ -9,13 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from qa.articles import ArticleFields, parse_article
 from qa.errors import ReadOnlyArchiveError
 from qa.passages import split_article
+from qa.schema import SearchHit
 from qa.store import (
     SOURCE_FILE,
     SOURCE_JSONL,
+    Attributes,
     FeedbackRecord,
     PassageFilters,
     Store,
@@ -384,3 +387,27 @@ def test_verdicts_are_kept_apart_from_the_data(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         store.feedback.add("Hm?", "[]", "sideways", "2024-05-03")
     assert store.data_generation() == generation
+
+
+# -- records into the JSON contract -------------------------------------------------------
+
+
+def test_a_record_and_the_values_of_one_use_make_a_contract_model(store: Store) -> None:
+    record = store.reads.passages([1])[1]
+    hit = SearchHit.model_validate(
+        Attributes(record, score=0.5, dense=0.25, lexical=1.5), from_attributes=True
+    )
+    assert (hit.article_id, hit.title, hit.text, hit.url, hit.heading) == (
+        record.article_id,
+        record.title,
+        record.text,
+        record.url,
+        record.heading,
+    )
+    assert (hit.score, hit.dense, hit.lexical) == (0.5, 0.25, 1.5)
+    moved = Attributes(record, paragraph=7)
+    assert (moved.paragraph, moved.part) == (7, record.part)  # a value stands for the record's
+    with pytest.raises(AttributeError):
+        moved.nowhere  # noqa: B018
+    with pytest.raises(ValidationError):  # a value the record lacks is still required
+        SearchHit.model_validate(Attributes(record, score=0.5), from_attributes=True)

@@ -30,7 +30,6 @@ from qa.api.models import (
     FeedbackRecorded,
     FeedbackRequest,
     Health,
-    ParagraphBody,
     QuestionText,
     Readiness,
     SearchResponse,
@@ -40,6 +39,7 @@ from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
 from qa.feedback import record_feedback
 from qa.schema import Answer, SearchFilters
+from qa.store import Attributes
 from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
@@ -137,7 +137,7 @@ def list_articles(
         total=archive.store.catalogue.counts()["articles"],
         offset=offset,
         limit=limit,
-        articles=[ArticleSummary(**vars(r)) for r in records],
+        articles=[ArticleSummary.model_validate(r, from_attributes=True) for r in records],
     )
 
 
@@ -172,7 +172,8 @@ def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
     if found is None:
         raise ArticleNotFoundError(article_id)
     article, paragraphs = found
-    return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
+    detail = Attributes(article, paragraphs=paragraphs)
+    return ArticleDetail.model_validate(detail, from_attributes=True)
 
 
 _ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {

@@ -12,6 +12,7 @@ __all__ = [
     "SOURCE_FILE",
     "SOURCE_JSONL",
     "ArticleRecord",
+    "Attributes",
     "FeedbackRecord",
     "ParagraphRecord",
     "PassageFilters",
@@ -85,21 +86,6 @@ class PassageRecord:
         """The article page, anchored at this passage's paragraph."""
         return f"/articles/{self.article_id}#p{self.paragraph}"
 
-    def source(self) -> dict[str, Any]:
-        """The fields every citation and search hit carries about where a passage comes from."""
-        return {
-            "article_id": self.article_id,
-            "title": self.title,
-            "date": self.date,
-            "dateline": self.dateline,
-            "agency": self.agency,
-            "paragraph": self.paragraph,
-            "text": self.text,
-            "speaker": self.speaker,
-            "url": self.url,
-            "source_url": self.source_url,
-        }
-
 
 @dataclass(frozen=True)
 class SentenceRecord:
@@ -139,3 +125,24 @@ class PassageFilters:
             value is not None
             for value in (self.date_from, self.date_to, self.speakers, self.article_id)
         )
+
+
+class Attributes:
+    """A record's attributes and the values of one use of it, as one object.
+
+    Pydantic's ``from_attributes`` reads it: a contract model (a citation, a search hit, an
+    article's page) takes the record's fields by its own field names, and the values the record
+    lacks (a citation's marker, a hit's scores) from ``values``; no list of fields is kept by
+    hand between the store and the JSON.
+    """
+
+    def __init__(self, record: object, **values: object) -> None:
+        self._record = record
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never the record's private parts, nor ours before __init__
+            raise AttributeError(name)
+        if name in self._values:
+            return self._values[name]
+        return getattr(self._record, name)
