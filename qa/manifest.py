@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CHECKSUM", "LexicalFiles", "Manifest", "ManifestIndexes", "VectorFile"]
+__all__ = ["LexicalFiles", "Manifest", "ManifestIndexes", "VectorFile"]
 
-CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
+_CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
 
 
 class _Record(BaseModel):
@@ -21,13 +21,13 @@ class _Record(BaseModel):
 class VectorFile(_Record):
     file: str
     # None in a manifest checked with another hash (sha256, before xxh3): it vouches for nothing.
-    checksum: str | None = Field(None, alias=CHECKSUM)
+    checksum: str | None = Field(None, alias=_CHECKSUM)
     count: int
 
 
 class LexicalFiles(_Record):
     dir: str
-    checksums: dict[str, str] | None = Field(None, alias=CHECKSUM)  # by file name
+    checksums: dict[str, str] | None = Field(None, alias=_CHECKSUM)  # by file name
 
 
 class ManifestIndexes(_Record):
