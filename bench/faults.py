@@ -29,7 +29,7 @@ import httpx
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
-from qa.indexes import manifest
+from qa.indexes import IndexFolder
 from qa.ingest import ingest_directory
 from qa.schema import SearchFilters
 from qa.settings import Settings
@@ -111,7 +111,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
         store = open_store(Settings(data_dir=data))
         if store.integrity_check() != ["ok"]:
             failures.append(f"kill {attempt}: integrity_check failed")
-        if not store.counts()["articles"]:
+        if not store.catalogue.counts()["articles"]:
             outcomes["killed before the first commit"] += 1
             store.close()
             continue
@@ -119,7 +119,7 @@ def kill_ingest(encoder: Encoder, work: Path) -> dict[str, Any]:
         started = time.perf_counter()
         archive = Archive.open(Settings(data_dir=data), encoder)
         recover_ms.append((time.perf_counter() - started) * 1000)
-        if archive.indexes.passages.count != archive.store.counts()["passages"]:
+        if archive.indexes.passages.count != archive.store.catalogue.counts()["passages"]:
             failures.append(f"kill {attempt}: FAISS and SQLite counts differ")
         for article_id in stored:
             hits = archive.search("officials discussed", 1, SearchFilters(article_id=article_id))
@@ -165,9 +165,10 @@ def corrupt_index(encoder: Encoder, work: Path) -> dict[str, Any]:
         else:
             del data[rng.randrange(len(data)) :]
         path.write_bytes(bytes(data))
-        generation = (manifest(open_store(settings)) or {})["generation"]
+        before = IndexFolder(open_store(settings), settings.data_dir).manifest()
         archive = Archive.open(settings, encoder)
-        rebuilt = (manifest(archive.store) or {})["generation"] == generation + 1
+        after = archive.index_folder.manifest()
+        rebuilt = bool(before and after and after.generation == before.generation + 1)
         same = [archive.ask(q).model_dump_json(exclude={"took_ms"}) for q in QUESTIONS] == expected
         detected += rebuilt and same
         archive.close()

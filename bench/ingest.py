@@ -92,7 +92,7 @@ def _ingest_worker(backend: str, folder: str, data_dir: str) -> None:
         progress=False,
     )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    counts = store.counts()
+    counts = store.catalogue.counts()
     store.close()
     print(
         json.dumps(

@@ -94,21 +94,20 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """One question at a time, in process: each stage's median, and known-item recall."""
     from embeddings.encoder import Encoder
     from qa.archive import Archive
-    from qa.indexes import manifest
     from qa.retrieval import HybridRanker
     from qa.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     archive = Archive.open(settings, Encoder(settings.model, backend="onnx-int8"))
     store, indexes = archive.store, archive.indexes
-    record = manifest(store) or {}
+    manifest = archive.index_folder.manifest()
     rankers = {
         with_sentences: HybridRanker(
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
-            store.passage_vectors,
-            store.sentence_owners,
+            store.reads.passage_vectors,
+            store.reads.sentence_owners,
             settings.candidates,
             settings.lexical_weight,
             sentence_search=with_sentences,
@@ -127,29 +126,29 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         with _stage(samples, "sentence index search"):
             found = indexes.sentences.search(vector, n)
         with _stage(samples, "sentence owners (store)"):
-            store.sentence_owners(found.ids.tolist())
+            store.reads.sentence_owners(found.ids.tolist())
         with _stage(samples, "BM25 scores"):
             indexes.lexical.scores(question)
         for with_sentences, ranker in rankers.items():
             with _stage(samples, "rank (total)" if with_sentences else "rank, no sentence index"):
                 ranked = ranker.rank(vector, question, n)
             missing = [r.id for r in ranked[:10] if r.id not in article_of]
-            article_of.update({i: p.article_id for i, p in store.passages(missing).items()})
+            article_of.update({i: p.article_id for i, p in store.reads.passages(missing).items()})
             top = [article_of.get(r.id) for r in ranked[:10]]
             hits[with_sentences][0] += int(top[:1] == [article_id])
             hits[with_sentences][1] += int(article_id in top)
         ids = [r.id for r in rankers[True].rank(vector, question, n)]
         with _stage(samples, "store: passages + sentences"):
-            store.passages(ids)
-            store.sentences(ids)
+            store.reads.passages(ids)
+            store.reads.sentences(ids)
         with _stage(samples, "Archive.ask (total)"):
             archive.ask(question)
     archive.close()
     medians = {name: round(float(np.median(values)), 3) for name, values in samples.items()}
     count = len(pairs)
     return {
-        "passages": int(record.get("passages", 0)),
-        "sentences": int(record.get("sentences", 0)),
+        "passages": manifest.passages if manifest else 0,
+        "sentences": manifest.sentences if manifest else 0,
         "passage_index": indexes.passages.kind,
         "sentence_index": indexes.sentences.kind,
         "stage_p50_ms": medians,

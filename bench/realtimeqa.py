@@ -162,7 +162,7 @@ def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
             lexical = indexes.lexical.scores(item.text)
             bm25_ids = indexes.lexical.ids[np.argsort(-lexical, kind="stable")[:3]].tolist()
             for name, ids in (("dense", dense_ids), ("bm25", bm25_ids)):
-                stored = news.store.passages(ids)
+                stored = news.store.reads.passages(ids)
                 found = [stored[i] for i in ids if i in stored]
                 tallies[name].add(
                     [r.article_id for r in found], " ".join(r.text for r in found), item

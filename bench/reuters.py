@@ -185,7 +185,7 @@ def ingested(folder: Path, data_dir: Path, backend: str, *, progress: bool = Fal
         folder, store, open_encoder(settings), data_dir, settings.max_file_bytes, progress=progress
     )
     elapsed = time.perf_counter() - started
-    record = {"seconds": round(elapsed, 1), **store.counts(), "summary": report.summary()}
+    record = {"seconds": round(elapsed, 1), **store.catalogue.counts(), "summary": report.summary()}
     store.close()
     stamp.write_text(json.dumps(record))
     return data_dir

@@ -159,8 +159,8 @@ def _build() -> Path:
     )
     ingest_seconds = time.perf_counter() - started
     print(f"  ingested (with every index built) in {ingest_seconds:,.0f} s", flush=True)
-    ids, vectors = store.vectors("passages")
-    counts_now = store.counts()
+    ids, vectors = store.reads.vectors("passages")
+    counts_now = store.catalogue.counts()
     store.close()
     builds: dict[str, float] = {}
     for factory in ("Flat", "HNSW32,Flat", IVF):
@@ -197,7 +197,7 @@ def _search_table(data_dir: Path, queries: Vectors) -> list[dict[str, Any]]:
     from qa.settings import Settings
 
     store = open_store(Settings(data_dir=data_dir))
-    ids, vectors = store.vectors("passages")
+    ids, vectors = store.reads.vectors("passages")
     store.close()
     exact = VectorIndex.build(ids, vectors, vectors.shape[1], "Flat")
     del vectors

@@ -97,7 +97,7 @@ def _add(client: httpx.Client, n: int) -> int:
 def _stored(data: Path) -> set[str]:
     store = Store(data / "store.sqlite")
     try:
-        return {a for a in store.stored_files() if a.startswith("bergen_")}
+        return {a for a in store.writes.stored_files() if a.startswith("bergen_")}
     finally:
         store.close()
 
@@ -296,8 +296,8 @@ def odd_files(work: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     store = Store(data / "store.sqlite")
     try:
-        ids = sorted(store.stored_files())
-        leaked = any("root:x" in text for _, text in zip(*store.passage_texts(), strict=True))
+        ids = sorted(store.writes.stored_files())
+        leaked = any("root:x" in text for _, text in zip(*store.reads.passage_texts(), strict=True))
     finally:
         store.close()
     return {

@@ -31,7 +31,7 @@ from qa.lexical import content_terms
 from qa.retrieval import RankedPassage
 from qa.schema import Citation, Segment
 from qa.speakers import is_attribution
-from qa.store import PassageRecord, SentenceRecord
+from qa.store import Attributes, PassageRecord, SentenceRecord
 
 __all__ = [
     "COVERAGE_WEIGHT",
@@ -369,7 +369,7 @@ def _citation(n: int, pick: _Pick) -> Citation:
     """The citation of one passage; a quote led by the preceding passage's last sentence cites
     both passages, joined by a line break, from the first one's paragraph."""
     passage, picked = pick.candidate.passage, pick.picked
-    source = passage.source()
+    first = passage  # the citation names the first passage it quotes: its paragraph and page
     text, offset = passage.text, 0
     highlights: list[tuple[int, int]] = []
     preceding = pick.candidate.preceding
@@ -377,12 +377,16 @@ def _citation(n: int, pick: _Pick) -> Citation:
         text = f"{preceding.passage.text}\n{passage.text}"
         offset = len(preceding.passage.text) + 1
         highlights.append((picked.lead.start, picked.lead.end))
-        source.update(paragraph=preceding.passage.paragraph, url=preceding.passage.url)
+        first = preceding.passage
     highlights += [(s.start + offset, s.end + offset) for s in picked.sentences]
-    return Citation(
+    cited = Attributes(
+        passage,
         n=n,
-        **{**source, "text": text},
+        paragraph=first.paragraph,
+        url=first.url,
+        text=text,
         quote=" ".join(text[start:end] for start, end in highlights),
         highlights=highlights,
         score=round(pick.candidate.ranked.score, 4),
     )
+    return Citation.model_validate(cited, from_attributes=True)

@@ -47,23 +47,15 @@ from qa.errors import (
     StoreDamagedError,
 )
 from qa.faults import root_cause, storage_error, storage_errors
-from qa.indexes import (
-    Indexes,
-    derive_indexes,
-    index_save_bytes,
-    load_indexes,
-    load_verified_indexes,
-    manifest,
-    persist_indexes,
-)
-from qa.ingest import check_model, prepare, store_articles
+from qa.indexes import Indexes, IndexFolder
+from qa.ingest import prepare, store_articles
 from qa.language import question_language, refusal
 from qa.lexical import content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
-from qa.store import STORE_FILE, PassageFilters, Store
+from qa.store import STORE_FILE, Attributes, PassageFilters, Store
 from qa.timeframe import TimeWindow, recency_bonus
 
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
@@ -108,6 +100,7 @@ class Archive:
         self.settings = settings
         self.encoder = encoder
         self.store = store
+        self.index_folder = IndexFolder(store, settings.data_dir, index_config(settings), encoder)
         self._swap = threading.Lock()
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
@@ -131,18 +124,14 @@ class Archive:
                 damage = store.quick_check()
                 if damage != "ok":
                     raise StoreDamagedError(damage)
-                if manifest(store) is None and not store.counts()["articles"]:
+                unindexed = IndexFolder(store, settings.data_dir).manifest() is None
+                if unindexed and not store.catalogue.counts()["articles"]:
                     raise IndexNotBuiltError(str(settings.data_dir))
             encoder = encoder or open_encoder(settings)
             with storage_errors(settings.data_dir):
-                check_model(store, encoder)
-                indexes, unsaved = load_indexes(
-                    store,
-                    settings.data_dir,
-                    encoder.name,
-                    encoder.dimension,
-                    index_config(settings),
-                )
+                folder = IndexFolder(store, settings.data_dir, index_config(settings), encoder)
+                folder.check_model()
+                indexes, unsaved = folder.load()
         except BaseException:
             store.close()
             raise
@@ -171,12 +160,12 @@ class Archive:
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
-            self.store.passage_vectors,
-            self.store.sentence_owners,
+            self.store.reads.passage_vectors,
+            self.store.reads.sentence_owners,
             self.settings.candidates,
             self.settings.lexical_weight,
         )
-        return _View(indexes, SpeakerIndex(self.store.speaker_aliases()), ranker)
+        return _View(indexes, SpeakerIndex(self.store.reads.speaker_aliases()), ranker)
 
     @contextmanager
     def _reading(self) -> Iterator[_View]:
@@ -195,9 +184,7 @@ class Archive:
             with self._writer, self.store.snapshot() as generation:
                 if generation <= self._view.indexes.generation:
                     return
-                indexes = load_verified_indexes(
-                    self.store, self.settings.data_dir, index_config(self.settings)
-                )
+                indexes = self.index_folder.verify()
                 view = self._make_view(indexes)
                 with self._swap:
                     self._view = view
@@ -228,21 +215,27 @@ class Archive:
             article_id=filters.article_id if filters else None,
             speakers=speakers,
         )
-        return self.store.filtered_passage_ids(passage_filters) if passage_filters.active else None
+        return (
+            self.store.reads.filtered_passage_ids(passage_filters)
+            if passage_filters.active
+            else None
+        )
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[SearchHit]:
         query = clean_question(query)
         vector = self._embed(query)
         with self._reading() as view:
             ranked = view.ranker.rank(vector, query, k, self._allowed(view, filters, None))
-            records = self.store.passages([r.id for r in ranked])
+            records = self.store.reads.passages([r.id for r in ranked])
         return [
-            SearchHit(
-                **records[r.id].source(),
-                heading=records[r.id].heading,
-                score=round(r.score, 4),
-                dense=round(r.dense, 4),
-                lexical=round(r.lexical, 4),
+            SearchHit.model_validate(
+                Attributes(
+                    records[r.id],
+                    score=round(r.score, 4),
+                    dense=round(r.dense, 4),
+                    lexical=round(r.lexical, 4),
+                ),
+                from_attributes=True,
             )
             for r in ranked
             if r.id in records
@@ -351,8 +344,8 @@ class Archive:
         refers back to it."""
         ids = [r.id for r in ranked]
         before = [i - 1 for i in ids[:with_preceding]]
-        records = self.store.passages([*ids, *before])
-        sentences = self.store.sentences([*ids, *before])
+        records = self.store.reads.passages([*ids, *before])
+        sentences = self.store.reads.sentences([*ids, *before])
         candidates = []
         for r in ranked:
             if r.id not in records:
@@ -371,7 +364,7 @@ class Archive:
         if not words or not len(scores) or scores.max() <= 0:
             return False
         best = int(view.indexes.lexical.ids[int(scores.argmax())])
-        record = self.store.passages([best]).get(best)
+        record = self.store.reads.passages([best]).get(best)
         return record is not None and words <= content_terms(record.text)
 
     @staticmethod
@@ -387,7 +380,7 @@ class Archive:
         archive answers as it stood then. Undated articles may be of any day and stay."""
         if as_of == date.max:
             return allowed
-        later = self.store.filtered_passage_ids(
+        later = self.store.reads.filtered_passage_ids(
             PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
         )
         if not len(later):
@@ -427,16 +420,16 @@ class Archive:
         article = parse_article(article_id, text)
         prepared = prepare(article, self.encoder)
         with self._write():
-            twin = self.store.article_with_hash(article.content_hash)
+            twin = self.store.writes.article_with_hash(article.content_hash)
             if twin is not None and twin != article_id:
                 raise DuplicateArticleError(article_id, twin)
-            replaced = self.store.article(article_id) is not None
+            replaced = self.store.catalogue.article(article_id) is not None
             store_articles(self.store, self.encoder, [prepared])
         return len(prepared.passages), replaced
 
     def delete_article(self, article_id: str) -> None:
         with self._write():
-            if not self.store.delete_article(article_id):
+            if not self.store.writes.delete_article(article_id):
                 raise ArticleNotFoundError(article_id)
 
     @contextmanager
@@ -451,42 +444,31 @@ class Archive:
         with self._writer:
             with storage_errors(self.settings.data_dir):
                 self._check_room()
-                self.store.begin()
-                try:
-                    yield
-                    view = self._make_view(self._derive_indexes())
-                    with self._swap:
-                        self.store.commit()
-                        self._view = view
-                except BaseException:
-                    self.store.rollback()
-                    raise
+                with ExitStack() as publishing:
+                    with self.store.transaction():
+                        yield
+                        view = self._make_view(self._derive_indexes())
+                        # Held from the commit until the new view is published.
+                        publishing.enter_context(self._swap)
+                    self._view = view
             self._save_indexes(view.indexes)
 
     def _check_room(self) -> None:
         data_dir = self.settings.data_dir
         with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".probe"):
             pass  # raises the folder's own refusal: read-only, immutable
-        needed = index_save_bytes(data_dir)
+        needed = self.index_folder.save_bytes()
         free = shutil.disk_usage(data_dir).free
         if free < needed:
             raise DiskFullError(f"{free:,} bytes free, saving the index takes {needed:,}")
 
     def _derive_indexes(self) -> Indexes:
-        current = self._view.indexes
-        return derive_indexes(
-            self.store,
-            self.encoder.dimension,
-            index_config(self.settings),
-            {"passages": current.passages, "sentences": current.sentences},
-        )
+        return self.index_folder.extend(self._view.indexes.vectors)
 
     def _save_indexes(self, indexes: Indexes) -> None:
         data_dir = self.settings.data_dir
         try:
-            persist_indexes(
-                indexes, self.store, data_dir, self.encoder.name, self.encoder.dimension
-            )
+            self.index_folder.persist(indexes)
         except Exception as exc:  # the write is committed: never report it as failed
             self.unsaved_indexes = root_cause(exc)
             log.warning(

@@ -182,7 +182,7 @@ def _ingest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     store = open_store(settings)
     if args.rebuild:
-        store.clear()
+        store.writes.clear()
     ingest = (
         partial(ingest_jsonl, args.jsonl)
         if args.jsonl
@@ -196,7 +196,7 @@ def _ingest(args: argparse.Namespace) -> int:
         index_config=index_config(settings),
         progress=sys.stderr.isatty(),
     )
-    counts = store.counts()
+    counts = store.catalogue.counts()
     print(
         f"{report.summary()}; index: {counts['articles']} articles, {counts['passages']} passages, "
         f"{counts['sentences']} sentences in {settings.data_dir}"

@@ -15,12 +15,12 @@ from typing import Literal, TextIO
 
 from qa.faults import storage_errors
 from qa.operations import NoArchiveError
-from qa.store import STORE_FILE, Store
+from qa.store import STORE_FILE, FeedbackRecord, Store
 
 __all__ = ["CSV_HEADER", "Verdict", "export_feedback", "record_feedback"]
 
 Verdict = Literal["up", "down"]
-CSV_HEADER = ("id", "created_at", "verdict", "question", "passages")
+CSV_HEADER = FeedbackRecord._fields
 
 
 def record_feedback(
@@ -32,7 +32,7 @@ def record_feedback(
     )
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     with storage_errors(store.path.parent):
-        return store.add_feedback(question, cited, verdict, created_at)
+        return store.feedback.add(question, cited, verdict, created_at)
 
 
 def export_feedback(data_dir: Path, output: TextIO) -> int:
@@ -45,8 +45,8 @@ def export_feedback(data_dir: Path, output: TextIO) -> int:
         writer = csv.writer(output)
         writer.writerow(CSV_HEADER)
         written = 0
-        for row in store.feedback():
-            writer.writerow(row)
+        for record in store.feedback.records():
+            writer.writerow(record)
             written += 1
     finally:
         store.close()

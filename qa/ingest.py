@@ -21,7 +21,6 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from embeddings.encoder import Encoder
-from embeddings.errors import ModelMismatchError
 from embeddings.index import IndexConfig
 from qa.articles import (
     Article,
@@ -30,7 +29,7 @@ from qa.articles import (
     parse_article,
     read_article,
 )
-from qa.indexes import build_indexes, manifest, stored_vector_indexes
+from qa.indexes import IndexFolder
 from qa.passages import Passage, split_article
 from qa.speakers import Person
 from qa.store import SOURCE_FILE, SOURCE_JSONL, Store, StoredFile
@@ -38,7 +37,6 @@ from qa.store import SOURCE_FILE, SOURCE_JSONL, Store, StoredFile
 __all__ = [
     "IngestReport",
     "PreparedArticle",
-    "check_model",
     "ingest_directory",
     "ingest_jsonl",
     "prepare",
@@ -78,24 +76,6 @@ class IngestReport:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped"
-        )
-
-
-def _same_model(a: str, b: str) -> bool:
-    def canonical(name: str) -> str:
-        return name.lower().removeprefix("sentence-transformers/")
-
-    return canonical(a) == canonical(b)
-
-
-def check_model(store: Store, encoder: Encoder) -> None:
-    """Refuse to mix vectors of two models in one index."""
-    record = manifest(store)
-    if record is None:
-        return
-    if not _same_model(record["model"], encoder.name) or record["dimension"] != encoder.dimension:
-        raise ModelMismatchError(
-            record["model"], record["dimension"], encoder.name, encoder.dimension
         )
 
 
@@ -200,7 +180,7 @@ def _write_huge(store: Store, encoder: Encoder, item: PreparedArticle) -> None:
 
 
 def _store(store: Store, item: PreparedArticle, vectors: Iterator[npt.NDArray[np.float32]]) -> None:
-    store.replace_article(item.article, item.passages, item.people, vectors, item.source)
+    store.writes.replace_article(item.article, item.passages, item.people, vectors, item.source)
 
 
 def _stored(group: Sequence[PreparedArticle]) -> None:
@@ -435,7 +415,7 @@ def _bring_in(
     or text belongs to an owned article not named yet waits for the removals: a renamed file
     takes over from its old name in one run.
     """
-    known = store.stored_files()
+    known = store.writes.stored_files()
     by_key = {f.key: f for f in known.values() if f.source}
     seen: set[tuple[str, str, str]] = set()
     pending_hashes: dict[str, str] = {}
@@ -455,11 +435,11 @@ def _bring_in(
             _skip(report, candidate.label, str(exc))
             return None
         if stored and stored.content_hash == article.content_hash:
-            store.touch(stored.article_id, current.size, current.mtime_ns)
+            store.writes.touch(stored.article_id, current.size, current.mtime_ns)
             report.unchanged += 1
             return None
         owner = known.get(article.article_id)
-        twin = store.article_with_hash(article.content_hash) or pending_hashes.get(
+        twin = store.writes.article_with_hash(article.content_hash) or pending_hashes.get(
             article.content_hash
         )
         blocker, reason = None, None
@@ -504,7 +484,7 @@ def _bring_in(
             offer(admit(candidate, may_wait=True))
         for stored in list(known.values()):
             if owned(stored) and stored.key not in seen:
-                store.delete_article(stored.article_id)
+                store.writes.delete_article(stored.article_id)
                 report.removed.append(stored.article_id)
                 del known[stored.article_id]
         for candidate in waiting:
@@ -512,16 +492,10 @@ def _bring_in(
         encode_and_write(group)
 
 
-def _build_indexes(
-    store: Store,
-    encoder: Encoder,
-    data_dir: Path,
-    index_config: IndexConfig | None,
-    report: IngestReport,
-) -> None:
-    if report.changed or manifest(store) is None:
-        bases = stored_vector_indexes(store, data_dir, index_config)
-        build_indexes(store, data_dir, encoder.name, encoder.dimension, index_config, bases)
+def _build_indexes(folder: IndexFolder, report: IngestReport) -> None:
+    """New index files when the store changed (extending those it has), or when it has none."""
+    if report.changed or folder.manifest() is None:
+        folder.persist(folder.extend(folder.stored_vectors()))
 
 
 def ingest_directory(
@@ -541,7 +515,8 @@ def ingest_directory(
     archive is re-checked without reading it. Links that lead out of the folder are read only
     with ``follow_links``.
     """
-    check_model(store, encoder)
+    index_folder = IndexFolder(store, data_dir, index_config, encoder)
+    index_folder.check_model()
     # A file's source is its path in the resolved folder, not its own resolved path: a linked
     # file removed from the folder is then removed from the store, and one resolve serves all.
     folder = folder.resolve()
@@ -555,7 +530,7 @@ def ingest_directory(
         )
 
     files = _one_file_per_id(
-        _article_files(folder, follow_links, report), store.stored_files(), report
+        _article_files(folder, follow_links, report), store.writes.stored_files(), report
     )
     candidates = tqdm(
         _file_candidates(files, max_file_bytes, report),
@@ -566,7 +541,7 @@ def ingest_directory(
         leave=False,
     )
     _bring_in(candidates, owned, store, encoder, report)
-    _build_indexes(store, encoder, data_dir, index_config, report)
+    _build_indexes(index_folder, report)
     return report
 
 
@@ -585,7 +560,8 @@ def ingest_jsonl(
     did not find in it out. A line whose id is readable but whose article is not keeps the
     stored article of that id, as an unreadable file in a folder does.
     """
-    check_model(store, encoder)
+    index_folder = IndexFolder(store, data_dir, index_config, encoder)
+    index_folder.check_model()
     path = path.resolve()
     report = IngestReport()
 
@@ -600,5 +576,5 @@ def ingest_jsonl(
         leave=False,
     )
     _bring_in(candidates, owned, store, encoder, report)
-    _build_indexes(store, encoder, data_dir, index_config, report)
+    _build_indexes(index_folder, report)
     return report

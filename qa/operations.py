@@ -15,7 +15,7 @@ from embeddings.errors import IndexFileError
 from qa.archive import Archive
 from qa.errors import RESTORE, DatelineError, StoreDamagedError
 from qa.faults import storage_errors
-from qa.indexes import INDEX_FILES, load_verified_indexes, manifest
+from qa.indexes import INDEX_FILES, IndexFolder
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
@@ -62,7 +62,7 @@ def backup(data_dir: Path, destination: Path) -> bool:
         store.close()
     copy = Store(destination / STORE_FILE)
     try:
-        load_verified_indexes(copy, destination)
+        IndexFolder(copy, destination).verify()
     except IndexFileError:
         return False
     finally:
@@ -81,7 +81,7 @@ def check(data_dir: Path) -> list[Finding]:
             damage = store.integrity_check()
             if damage != ["ok"]:
                 return [Finding("store", False, f"damaged ({'; '.join(damage)})", RESTORE)]
-            counts = store.counts()
+            counts = store.catalogue.counts()
             found = [
                 Finding(
                     "store",
@@ -90,16 +90,17 @@ def check(data_dir: Path) -> list[Finding]:
                     f" {counts['sentences']} sentences)",
                 )
             ]
+            index_folder = IndexFolder(store, data_dir)
             try:
-                load_verified_indexes(store, data_dir)
+                index_folder.verify()
             except IndexFileError as exc:
                 fix = (
                     "the store is sound: `dateline check --repair` rebuilds the index files"
                     " from it (so does the archive's next start)"
                 )
                 return [*found, Finding("index files", False, str(exc), fix)]
-            record = manifest(store) or {}
-            generation = record.get("generation", 0)
+            manifest = index_folder.manifest()
+            generation = manifest.generation if manifest else 0
             return [*found, Finding("index files", True, f"ok (generation {generation})")]
     except StoreDamagedError as exc:
         return [Finding("store", False, f"damaged ({exc.said})", RESTORE)]

@@ -122,7 +122,7 @@ def _speaker_questions(archive: Archive, quotes: Sequence[tuple[str, str]]) -> l
     for speaker, text in quotes:
         by_speaker[speaker].append(text)
     aliases: dict[str, set[str]] = defaultdict(set)
-    for alias, name in archive.store.speaker_aliases():
+    for alias, name in archive.store.reads.speaker_aliases():
         aliases[alias].add(name)
     named: dict[str, set[str]] = defaultdict(set)
     for alias, names in aliases.items():
@@ -145,7 +145,7 @@ def _speaker_questions(archive: Archive, quotes: Sequence[tuple[str, str]]) -> l
 
 def _dateline_question(archive: Archive) -> list[str]:
     """ "What happened in X?" for the latest articles' most frequent dateline it answers."""
-    latest = archive.store.list_articles(0, _RECENT_ARTICLES)
+    latest = archive.store.catalogue.list_articles(0, _RECENT_ARTICLES)
     places = Counter(a.dateline for a in latest if a.dateline)
     for place, _ in places.most_common(_TRIED):
         question = f"What happened in {place.title() if place.isupper() else place}?"
@@ -162,7 +162,7 @@ def _take_turns(lists: Sequence[Sequence[str]]) -> list[str]:
 
 def starter_questions(archive: Archive) -> list[str]:
     """Up to four questions the archive answers, from its latest articles; none when empty."""
-    quotes = archive.store.recent_quotes(_RECENT_ARTICLES)
+    quotes = archive.store.reads.recent_quotes(_RECENT_ARTICLES)
     spoken = _take_turns(_speaker_questions(archive, quotes))
     chosen = spoken[:_SPEAKER_QUESTIONS] + _dateline_question(archive)
     return (chosen + spoken[_SPEAKER_QUESTIONS:])[:_QUESTIONS]

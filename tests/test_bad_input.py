@@ -14,7 +14,7 @@ import pytest
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
 from qa.articles import parse_article
-from qa.indexes import load_verified_indexes
+from qa.indexes import IndexFolder
 from qa.ingest import IngestReport, ingest_directory
 from qa.passages import split_article
 from qa.settings import Settings
@@ -109,7 +109,7 @@ def test_everything_else_is_indexed(ingested: tuple[Settings, IngestReport, list
     store = open_store(settings)
 
     def paragraphs(article_id: str) -> list[str]:
-        found = store.article(article_id)
+        found = store.catalogue.article(article_id)
         assert found is not None
         return [p.text for p in found[1]]
 
@@ -118,8 +118,8 @@ def test_everything_else_is_indexed(ingested: tuple[Settings, IngestReport, list
     assert paragraphs("latin1") == ["Le ministre a déclaré que la réunion était très utile."]
     assert paragraphs("crlf") == ["First line in CRLF.", "Second line in CRLF."]
     assert paragraphs("lone_cr") == ["First line with CR.", "Second line with CR."]
-    no_date = store.article("no_date")
-    garbled = store.article("garbled_date")
+    no_date = store.catalogue.article("no_date")
+    garbled = store.catalogue.article("garbled_date")
     assert no_date is not None and no_date[0].date is None
     assert garbled is not None and garbled[0].date is None and garbled[0].dateline == "GENEVA"
     assert any("no_date.txt" in r and "header" in r for r in records)
@@ -131,7 +131,7 @@ def test_fact_deep_in_a_long_paragraph_is_found(
 ) -> None:
     settings, _, _ = ingested
     archive = Archive.open(settings, encoder)
-    found = archive.store.article("long")
+    found = archive.store.catalogue.article("long")
     assert found is not None and found[0].passages >= 8  # windows, not one truncated passage
     answer = archive.ask("What is the launch code of the Zephyrine satellite?")
     assert answer.citations and answer.citations[0].article_id == "long"
@@ -199,7 +199,7 @@ def test_a_file_deleted_while_ingest_runs_is_skipped(tmp_path: Path, encoder: En
         (str(seeds / "b.txt"), "gone (deleted while ingest ran, or a broken link)")
     ]
     store = open_store(Settings(data_dir=tmp_path / "data"))
-    assert load_verified_indexes(store, tmp_path / "data").passages.count == 1
+    assert IndexFolder(store, tmp_path / "data").verify().passages.count == 1
 
 
 def test_a_file_swapped_for_a_fifo_is_skipped_without_blocking(

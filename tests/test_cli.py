@@ -289,6 +289,6 @@ def test_a_full_disk_is_one_line_and_loses_nothing(small_disk: Path, tmp_path: P
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["citations"]
     store = Store(data / "store.sqlite")
-    assert {PUTIN_ARTICLE, SHOIGU_ARTICLE} <= set(store.stored_files())
+    assert {PUTIN_ARTICLE, SHOIGU_ARTICLE} <= set(store.writes.stored_files())
     assert store.integrity_check() == ["ok"]
     store.close()

@@ -14,7 +14,7 @@ import pytest
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive, open_store
-from qa.indexes import manifest
+from qa.indexes import IndexFolder
 from qa.ingest import ingest_directory
 from qa.schema import SearchFilters
 from qa.settings import Settings
@@ -69,8 +69,8 @@ def test_damaged_index_is_detected_and_rebuilt(
     _damage(settings.data_dir / file, how, random.Random(f"{file}{how}{tmp_path.name}"))
     assert _answers(settings, encoder) == expected
     assert any("rebuilding the index from the store" in r.getMessage() for r in caplog.records)
-    record = manifest(open_store(settings))
-    assert record is not None and record["generation"] == 2
+    record = IndexFolder(open_store(settings), settings.data_dir).manifest()
+    assert record is not None and record.generation == 2
 
 
 def test_index_checked_with_another_hash_is_rebuilt(tmp_path: Path, encoder: Encoder) -> None:
@@ -78,13 +78,13 @@ def test_index_checked_with_another_hash_is_rebuilt(tmp_path: Path, encoder: Enc
     settings = _fresh(tmp_path, encoder)
     expected = _answers(settings, encoder)
     store = open_store(settings)
-    record = manifest(store)
+    record = store.get_meta("manifest")  # as the store keeps it
     assert record is not None
     for part in record["indexes"].values():
         part["sha256"] = part.pop("xxh3_128")
     store.set_meta("manifest", record)
     assert _answers(settings, encoder) == expected
-    rebuilt = manifest(store)
+    rebuilt = store.get_meta("manifest")
     assert rebuilt is not None and rebuilt["generation"] == 2
     assert all("xxh3_128" in part for part in rebuilt["indexes"].values())
 
@@ -93,9 +93,10 @@ def test_stale_index_after_an_unfinished_update_is_rebuilt(
     tmp_path: Path, encoder: Encoder
 ) -> None:
     settings = _fresh(tmp_path, encoder)
-    open_store(settings).delete_article("000_ef33a5cbffaa45bf")  # a write whose index never came
+    # A write whose index never came:
+    open_store(settings).writes.delete_article("000_ef33a5cbffaa45bf")
     archive = Archive.open(settings, encoder)
-    assert archive.indexes.passages.count == archive.store.counts()["passages"] == 8
+    assert archive.indexes.passages.count == archive.store.catalogue.counts()["passages"] == 8
     assert {c.article_id for c in archive.ask("What did Shoigu say?").citations} == set()
 
 
@@ -143,11 +144,11 @@ def test_killed_ingest_recovers(tmp_path: Path, encoder: Encoder) -> None:
         settings = Settings(data_dir=data)
         store = open_store(settings)
         assert store.integrity_check() == ["ok"]
-        if not store.counts()["articles"]:
+        if not store.catalogue.counts()["articles"]:
             assert not stored  # killed before the first commit: nothing was promised
             continue
         archive = Archive.open(settings, encoder)
-        assert archive.indexes.passages.count == archive.store.counts()["passages"]
+        assert archive.indexes.passages.count == archive.store.catalogue.counts()["passages"]
         for article_id in stored:
             hits = archive.search("officials discussed", 1, SearchFilters(article_id=article_id))
             assert hits and hits[0].article_id == article_id

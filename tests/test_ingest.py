@@ -17,12 +17,19 @@ from embeddings.errors import ModelMismatchError
 from qa import ingest
 from qa.api import create_app
 from qa.archive import Archive, open_store
-from qa.indexes import load_verified_indexes, manifest
-from qa.ingest import IngestReport, check_model, ingest_directory, ingest_jsonl
+from qa.indexes import IndexFolder
+from qa.ingest import IngestReport, ingest_directory, ingest_jsonl
+from qa.manifest import Manifest
 from qa.settings import Settings
 from qa.store import Store
 
 from .conftest import OSLO_ARTICLE, PUTIN_ARTICLE, SEEDS, SHOIGU_ARTICLE
+
+
+def _manifest(store: Store) -> Manifest:
+    found = IndexFolder(store, store.path.parent).manifest()
+    assert found is not None
+    return found
 
 
 def _ingest(
@@ -41,21 +48,21 @@ def test_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None:
     data = tmp_path / "data"
     store, first = _ingest(seeds, data, encoder)
     assert sorted(first.added) == [SHOIGU_ARTICLE, PUTIN_ARTICLE]
-    generation = manifest(store)["generation"]  # type: ignore[index]
+    generation = _manifest(store).generation
 
     _, again = _ingest(seeds, data, encoder)
     assert (again.added, again.updated, again.removed, again.unchanged) == ([], [], [], 2)
-    assert manifest(store)["generation"] == generation  # type: ignore[index]
+    assert _manifest(store).generation == generation
 
     path = seeds / f"{SHOIGU_ARTICLE}.txt"
     path.write_text(path.read_text() + "\nThe talks ended on Saturday, officials said.\n")
     (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
     store, changed = _ingest(seeds, data, encoder)
     assert changed.updated == [SHOIGU_ARTICLE] and changed.removed == [PUTIN_ARTICLE]
-    record = manifest(store)
-    assert record is not None and record["generation"] == generation + 1
-    assert record["articles"] == 1 and record["passages"] == store.counts()["passages"] == 11
-    assert record["indexes"]["passages"]["count"] == 11
+    record = _manifest(store)
+    assert record.generation == generation + 1
+    assert record.articles == 1 and record.passages == store.catalogue.counts()["passages"] == 11
+    assert record.indexes.passages.count == 11
 
 
 def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -> None:
@@ -65,15 +72,15 @@ def test_a_new_file_joins_the_stored_indexes(tmp_path: Path, encoder: Encoder) -
     (seeds / "oslo.txt").write_text(OSLO_ARTICLE)
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
-    indexes = load_verified_indexes(store, data)
-    counts = store.counts()
+    indexes = IndexFolder(store, data).verify()
+    counts = store.catalogue.counts()
     assert (indexes.passages.count, indexes.sentences.count) == (
         counts["passages"],
         counts["sentences"],
     )
     question = encoder.encode(["How much will the budget grow?"])[0]
     best = indexes.passages.search(question, 1).ids.tolist()
-    assert store.passages(best)[best[0]].article_id == "oslo"
+    assert store.reads.passages(best)[best[0]].article_id == "oslo"
 
 
 def test_damaged_index_files_are_rebuilt_not_extended(
@@ -88,8 +95,8 @@ def test_damaged_index_files_are_rebuilt_not_extended(
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
     assert "does not match its recorded checksum; the indexes will be built anew" in caplog.text
-    indexes = load_verified_indexes(store, data)
-    assert indexes.passages.count == store.counts()["passages"]
+    indexes = IndexFolder(store, data).verify()
+    assert indexes.passages.count == store.catalogue.counts()["passages"]
 
 
 def test_touched_but_unchanged_file_is_not_reencoded(tmp_path: Path, encoder: Encoder) -> None:
@@ -114,19 +121,19 @@ def test_linked_file_removed_from_the_folder_leaves_the_store(
     (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
     store, second = _ingest(seeds, tmp_path / "data", encoder, follow_links=True)
     assert second.removed == [PUTIN_ARTICLE] and second.unchanged == 1
-    assert set(store.stored_files()) == {SHOIGU_ARTICLE}
+    assert set(store.writes.stored_files()) == {SHOIGU_ARTICLE}
 
 
 def test_index_built_with_another_model_is_refused(
     seeded_settings: Settings, encoder: Encoder
 ) -> None:
     store = open_store(seeded_settings)
-    record = manifest(store)
+    record = store.get_meta("manifest")  # as the store keeps it
     assert record is not None
     store.set_meta("manifest", {**record, "model": "other-model", "dimension": 768})
     try:
         with pytest.raises(ModelMismatchError, match="dateline ingest --rebuild"):
-            check_model(store, encoder)
+            IndexFolder(store, seeded_settings.data_dir, model=encoder).check_model()
     finally:
         store.set_meta("manifest", record)
 
@@ -161,7 +168,7 @@ def test_jsonl_lines_become_articles_with_their_fields(tmp_path: Path, encoder: 
     feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
     store, report = _ingest_jsonl(feed, tmp_path / "data", encoder)
     assert report.added == ["oslo", "bergen"] and report.skipped == []
-    found = store.article("oslo")
+    found = store.catalogue.article("oslo")
     assert found is not None
     record, paragraphs = found
     assert (record.date, record.dateline, record.agency) == ("2024-05-01", "OSLO", "NTB")
@@ -172,10 +179,10 @@ def test_jsonl_lines_become_articles_with_their_fields(tmp_path: Path, encoder: 
     assert [p.text for p in paragraphs] == [
         "The budget will grow by four percent, the minister said."
     ]
-    bergen = store.article("bergen")
+    bergen = store.catalogue.article("bergen")
     assert bergen is not None and bergen[0].title == "Rain" and bergen[0].source_url is None
-    indexes = load_verified_indexes(store, tmp_path / "data")
-    assert indexes.passages.count == store.counts()["passages"] == 2
+    indexes = IndexFolder(store, tmp_path / "data").verify()
+    assert indexes.passages.count == store.catalogue.counts()["passages"] == 2
 
 
 def test_each_bad_jsonl_line_is_skipped_with_its_line_number(
@@ -222,11 +229,11 @@ def test_jsonl_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None
     data = tmp_path / "data"
     feed = _jsonl(tmp_path / "feed.jsonl", OSLO, BERGEN)
     store, _ = _ingest_jsonl(feed, data, encoder)
-    generation = manifest(store)["generation"]  # type: ignore[index]
+    generation = _manifest(store).generation
 
     _, again = _ingest_jsonl(feed, data, encoder)
     assert again.unchanged == 2 and not again.changed
-    assert manifest(store)["generation"] == generation  # type: ignore[index]
+    assert _manifest(store).generation == generation
 
     _jsonl(feed, BERGEN)  # a new mtime: bergen is compared by content hash; oslo is gone
     store, changed = _ingest_jsonl(feed, data, encoder)
@@ -239,9 +246,9 @@ def test_jsonl_reingest_is_incremental(tmp_path: Path, encoder: Encoder) -> None
     _jsonl(feed, {**BERGEN, "url": "https://example.com/rain"})
     store, updated = _ingest_jsonl(feed, data, encoder)
     assert updated.updated == ["bergen"]
-    bergen = store.article("bergen")
+    bergen = store.catalogue.article("bergen")
     assert bergen is not None and bergen[0].source_url == "https://example.com/rain"
-    assert set(store.stored_files()) == {"bergen"}
+    assert set(store.writes.stored_files()) == {"bergen"}
 
 
 def test_a_bad_line_keeps_the_article_its_id_names(tmp_path: Path, encoder: Encoder) -> None:
@@ -251,7 +258,7 @@ def test_a_bad_line_keeps_the_article_its_id_names(tmp_path: Path, encoder: Enco
     _jsonl(feed, {**OSLO, "date": "someday"}, BERGEN)
     store, report = _ingest_jsonl(feed, data, encoder)
     assert not report.changed and [label for label, _ in report.skipped] == [f"{feed} line 1"]
-    assert set(store.stored_files()) == {"oslo", "bergen"}
+    assert set(store.writes.stored_files()) == {"oslo", "bergen"}
 
 
 def test_folder_and_jsonl_ingests_leave_each_other_alone(tmp_path: Path, encoder: Encoder) -> None:
@@ -265,7 +272,7 @@ def test_folder_and_jsonl_ingests_leave_each_other_alone(tmp_path: Path, encoder
     (seeds / f"{PUTIN_ARTICLE}.txt").unlink()
     store, again = _ingest(seeds, data, encoder)
     assert again.removed == [PUTIN_ARTICLE] and again.unchanged == 2
-    assert set(store.stored_files()) == {SHOIGU_ARTICLE, "feed", "oslo"}
+    assert set(store.writes.stored_files()) == {SHOIGU_ARTICLE, "feed", "oslo"}
     feed.unlink()
     _jsonl(tmp_path / "other.jsonl", {**OSLO, "id": "feed", "text": "Another text, they said."})
     _, clash = _ingest_jsonl(tmp_path / "other.jsonl", data, encoder)
@@ -325,12 +332,13 @@ def test_a_link_out_of_the_folder_is_read_only_when_asked(
     assert [r.getMessage() for r in caplog.records if "passwd" in r.getMessage()] == [
         f"skipped {seeds.resolve() / link.name}: {reason}"
     ]
-    assert store.article("passwd_link") is None
+    assert store.catalogue.article("passwd_link") is None
 
     _, followed = _ingest(seeds, data, encoder, follow_links=True)
     assert followed.added == ["passwd_link"] and followed.skipped == []
     store, again = _ingest(seeds, data, encoder)  # what an earlier run let in leaves
-    assert again.removed == ["passwd_link"] and set(store.stored_files()) == {"bergen", "oslo"}
+    assert again.removed == ["passwd_link"]
+    assert set(store.writes.stored_files()) == {"bergen", "oslo"}
 
 
 def test_a_name_that_is_not_an_id_is_stored_under_one_that_is(
@@ -356,7 +364,7 @@ def test_a_name_that_is_not_an_id_is_stored_under_one_that_is(
 
     _, again = _ingest(seeds, data, encoder)  # the same ids on every run
     assert again.unchanged == 6 and not again.changed and len(again.skipped) == 1
-    assert set(store.stored_files()) == ids
+    assert set(store.writes.stored_files()) == ids
     with TestClient(create_app(Settings(data_dir=data))) as client:
         deadline = time.monotonic() + 60
         while client.get("/readyz").status_code != 200:
@@ -379,11 +387,11 @@ def test_files_with_one_stem_keep_the_first(
     reason = f"its article id 'dup' is taken by {seeds.resolve() / 'dup.txt'}"
     assert report.skipped == [(str(seeds.resolve() / "dup.md"), reason)]
     assert report.unchanged == 1 and not report.changed
-    assert store.counts()["articles"] == 1
+    assert store.catalogue.counts()["articles"] == 1
 
     fresh, report = _ingest(seeds, tmp_path / "fresh", encoder)
     assert report.added == ["dup"] and len(report.skipped) == 1
-    found = fresh.article("dup")
+    found = fresh.catalogue.article("dup")
     assert found is not None and "Bergen" in found[1][0].text  # dup.md sorts first
 
 
@@ -401,8 +409,8 @@ def test_a_renamed_file_moves_in_one_run(tmp_path: Path, encoder: Encoder) -> No
         ["b", "c"],
         [],
     )
-    assert set(store.stored_files()) == {"a", "c"}
-    assert load_verified_indexes(store, data).passages.count == store.counts()["passages"]
+    assert set(store.writes.stored_files()) == {"a", "c"}
+    assert IndexFolder(store, data).verify().passages.count == store.catalogue.counts()["passages"]
 
 
 def test_a_huge_article_is_encoded_a_part_at_a_time_as_it_is_stored(
@@ -417,7 +425,7 @@ def test_a_huge_article_is_encoded_a_part_at_a_time_as_it_is_stored(
 
     def encode_and_look(texts: list[str]) -> np.ndarray:
         assert len(texts) <= 6
-        stored_before.append(store.counts()["passages"])
+        stored_before.append(store.catalogue.counts()["passages"])
         return encode(texts)
 
     monkeypatch.setattr(encoder, "encode", encode_and_look)
@@ -431,10 +439,10 @@ def test_a_huge_article_is_encoded_a_part_at_a_time_as_it_is_stored(
     ingest_directory(seeds, store, encoder, tmp_path / "data", 1_000_000, progress=False)
     monkeypatch.setattr(encoder, "encode", encode)
     assert len(stored_before) >= 3 and stored_before[0] == 0 and stored_before[-1] > 0
-    passage_ids, texts = store.passage_texts()
-    stored_ids, stored = store.vectors("passages")
+    passage_ids, texts = store.reads.passage_texts()
+    stored_ids, stored = store.reads.vectors("passages")
     by_id = dict(zip(stored_ids.tolist(), stored, strict=True))
-    sentences = store.sentences(passage_ids.tolist())
+    sentences = store.reads.sentences(passage_ids.tolist())
     for passage_id, text, vector in zip(
         passage_ids.tolist(), texts, encoder.encode(texts), strict=True
     ):

@@ -20,7 +20,7 @@ from embeddings.errors import IndexFileError
 from qa.api import create_app
 from qa.errors import DiskFullError, StoreDamagedError
 from qa.faults import storage_error
-from qa.indexes import load_verified_indexes
+from qa.indexes import IndexFolder
 from qa.settings import Settings
 from qa.store import Store
 
@@ -116,7 +116,7 @@ def test_backup_while_serving_then_a_checkpointed_shutdown(data: Path, tmp_path:
     lone = tmp_path / "lone"
     lone.mkdir()
     shutil.copy(data / "store.sqlite", lone)
-    assert "bergen_1" in Store(lone / "store.sqlite").stored_files()
+    assert "bergen_1" in Store(lone / "store.sqlite").writes.stored_files()
     refused = one_error_line(run_dateline("backup", str(tmp_path / "backup"), data_dir=data))
     assert refused == f"error: {tmp_path / 'backup'} exists and is not an empty folder"
 
@@ -136,7 +136,7 @@ def test_writes_stop_once_the_write_ahead_log_is_deleted(data: Path, tmp_path: P
     finally:
         stop_server(server)
     assert "Traceback" not in log.read_text()
-    stored = Store(data / "store.sqlite").stored_files()
+    stored = Store(data / "store.sqlite").writes.stored_files()
     assert "bergen_1" in stored and "bergen_2" not in stored
 
 
@@ -165,10 +165,10 @@ def test_a_committed_write_whose_index_files_fail_is_acknowledged(
             (warning,) = client.get("/readyz").json()["warnings"]
             assert warning.startswith("the index files are behind the store (")
         with pytest.raises(IndexFileError):
-            load_verified_indexes(Store(data / "store.sqlite"), data)
+            IndexFolder(Store(data / "store.sqlite"), data).verify()
         assert client.delete("/api/articles/bergen_1", headers=AUTH).status_code == 200
         assert client.get("/readyz").json()["warnings"] == []
-    load_verified_indexes(Store(data / "store.sqlite"), data)
+    IndexFolder(Store(data / "store.sqlite"), data).verify()
 
 
 def test_a_full_disk_refuses_a_write_and_loses_nothing(

@@ -38,7 +38,7 @@ def _load(app: FastAPI, settings: Settings) -> None:
         prepare_dates()
         prepare_language()
         archive = app.state.archive = Archive.open(settings)
-        counts = archive.store.counts()
+        counts = archive.store.catalogue.counts()
         _status.info(
             "Dateline ready: %d articles, %d passages at http://%s:%d (widget: /widget.js)",
             counts["articles"],

@@ -32,7 +32,6 @@ from qa.api.models import (
     FeedbackRecorded,
     FeedbackRequest,
     Health,
-    ParagraphBody,
     QuestionText,
     Readiness,
     SearchResponse,
@@ -41,8 +40,8 @@ from qa.api.models import (
 from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
 from qa.feedback import record_feedback
-from qa.indexes import manifest
 from qa.schema import Answer, SearchFilters
+from qa.store import Attributes
 from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
@@ -137,12 +136,12 @@ def list_articles(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ArticleList:
-    records = archive.store.list_articles(offset, limit)
+    records = archive.store.catalogue.list_articles(offset, limit)
     return ArticleList(
-        total=archive.store.counts()["articles"],
+        total=archive.store.catalogue.counts()["articles"],
         offset=offset,
         limit=limit,
-        articles=[ArticleSummary(**vars(r)) for r in records],
+        articles=[ArticleSummary.model_validate(r, from_attributes=True) for r in records],
     )
 
 
@@ -173,11 +172,12 @@ def delete_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDeleted
 
 @router.get("/api/articles/{article_id}", response_model=ArticleDetail, responses=_ERRORS)
 def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
-    found = archive.store.article(article_id)
+    found = archive.store.catalogue.article(article_id)
     if found is None:
         raise ArticleNotFoundError(article_id)
     article, paragraphs = found
-    return ArticleDetail(**vars(article), paragraphs=[ParagraphBody(**vars(p)) for p in paragraphs])
+    detail = Attributes(article, paragraphs=paragraphs)
+    return ArticleDetail.model_validate(detail, from_attributes=True)
 
 
 _ERRORS_OF_A_PAGE: dict[int | str, dict[str, object]] = {
@@ -195,7 +195,7 @@ def show_article(
 ) -> HTMLResponse:
     """The article as a page; citation urls open it at ``#p<paragraph>``. A reader who follows
     a stale or mistyped link gets a page too, not JSON."""
-    found = archive.store.article(article_id)
+    found = archive.store.catalogue.article(article_id)
     return not_found_page() if found is None else article_page(*found)
 
 
@@ -212,14 +212,16 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     if archive is None:
         reason = request.app.state.load_error or "loading model and index"
         return JSONResponse({"detail": reason}, status_code=503, headers={"Retry-After": "5"})
-    counts = archive.store.counts()
-    record = manifest(archive.store) or {}
+    counts = archive.store.catalogue.counts()
+    manifest = archive.index_folder.manifest()
     return Readiness(
         status="ready",
         model=archive.encoder.name,
-        generation=int(record.get("generation", 0)),
+        articles=counts["articles"],
+        passages=counts["passages"],
+        sentences=counts["sentences"],
+        generation=manifest.generation if manifest else 0,
         warnings=archive.warnings(),
-        **counts,
     )
 
 

@@ -1,0 +1,144 @@
+"""The store's reads for answering: passages and sentences by id, the ids a filter allows,
+vectors for the ranker and for building indexes, and the speakers' names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.store.database import Database
+from qa.store.records import PassageFilters, PassageRecord, SentenceRecord, Vectors
+
+__all__ = ["PassageReads"]
+
+
+def _placeholders(ids: Sequence[object]) -> str:
+    return ",".join("?" * len(ids))
+
+
+def _check_vector_table(table: str) -> None:
+    """Table names are put into SQL text, so only the two vector tables may be named."""
+    if table not in ("passages", "sentences"):
+        raise ValueError(table)
+
+
+class PassageReads:
+    """Read inside ``Database.snapshot`` to see the rows the indexes of one generation name."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
+        if not ids:
+            return {}
+        rows = self._database.connection.execute(
+            "SELECT p.id, p.article_id, a.title, a.date, a.dateline, a.agency, p.paragraph,"
+            " p.part, p.heading, p.text, p.speaker, a.url FROM passages p"
+            f" JOIN articles a USING (article_id) WHERE p.id IN ({_placeholders(ids)})",
+            [int(i) for i in ids],
+        )
+        return {row[0]: PassageRecord(*row) for row in rows}
+
+    def sentences(self, passage_ids: Sequence[int]) -> dict[int, list[SentenceRecord]]:
+        if not passage_ids:
+            return {}
+        rows = self._database.connection.execute(
+            "SELECT id, passage_id, start, end, speaker, vector FROM sentences"
+            f" WHERE passage_id IN ({_placeholders(passage_ids)}) ORDER BY passage_id, start",
+            [int(i) for i in passage_ids],
+        )
+        grouped: dict[int, list[SentenceRecord]] = {}
+        for row in rows:
+            vector = np.frombuffer(row[5], dtype=np.float32)
+            grouped.setdefault(row[1], []).append(
+                SentenceRecord(row[0], row[1], row[2], row[3], row[4], vector)
+            )
+        return grouped
+
+    def filtered_passage_ids(self, filters: PassageFilters) -> npt.NDArray[np.int64]:
+        clauses, params = [], []
+        if filters.date_from:
+            clauses.append("a.date >= ?")
+            params.append(filters.date_from)
+        if filters.date_to:
+            clauses.append("a.date <= ?")
+            params.append(filters.date_to)
+        if filters.article_id:
+            clauses.append("p.article_id = ?")
+            params.append(filters.article_id)
+        if filters.speakers is not None:
+            clauses.append(f"p.speaker IN ({_placeholders(filters.speakers)})")
+            params.extend(filters.speakers)
+        where = " AND ".join(clauses) or "1"
+        rows = self._database.connection.execute(
+            f"SELECT p.id FROM passages p JOIN articles a USING (article_id) WHERE {where}", params
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def passage_vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
+        if not ids:
+            return {}
+        rows = self._database.connection.execute(
+            f"SELECT id, vector FROM passages WHERE id IN ({_placeholders(ids)})",
+            [int(i) for i in ids],
+        )
+        return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
+
+    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
+        """Passage id of each sentence id."""
+        if not sentence_ids:
+            return {}
+        rows = self._database.connection.execute(
+            f"SELECT id, passage_id FROM sentences WHERE id IN ({_placeholders(sentence_ids)})",
+            [int(i) for i in sentence_ids],
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    def speaker_aliases(self) -> list[tuple[str, str]]:
+        """(alias, canonical name) pairs across the corpus."""
+        return list(self._database.connection.execute("SELECT DISTINCT alias, name FROM speakers"))
+
+    def recent_quotes(self, articles: int) -> list[tuple[str, str]]:
+        """(speaker, text) of every quoted passage of the ``articles`` latest articles, the
+        newest article first (undated ones last)."""
+        return list(
+            self._database.connection.execute(
+                "SELECT p.speaker, p.text FROM passages p JOIN (SELECT article_id, date"
+                " FROM articles ORDER BY date DESC, article_id LIMIT ?) a USING (article_id)"
+                " WHERE p.speaker IS NOT NULL ORDER BY a.date DESC, a.article_id, p.id",
+                (articles,),
+            )
+        )
+
+    def vectors(self, table: str, after: int = 0) -> tuple[npt.NDArray[np.int64], Vectors]:
+        """Ids and vectors of ``passages`` or ``sentences`` (those with ids above ``after``),
+        to build or extend a FAISS index with."""
+        _check_vector_table(table)
+        rows = self._database.connection.execute(
+            f"SELECT id, vector FROM {table} WHERE id > ? ORDER BY id", (after,)
+        ).fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
+        return ids, vectors.reshape(len(rows), -1)
+
+    def rows_up_to(self, table: str, last_id: int) -> int:
+        """How many ``passages`` or ``sentences`` have ids up to ``last_id``.
+
+        Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
+        as this has lost none of them since it was built.
+        """
+        _check_vector_table(table)
+        row = self._database.connection.execute(
+            f"SELECT count(*) FROM {table} WHERE id <= ?", (last_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def passage_texts(self) -> tuple[npt.NDArray[np.int64], list[str]]:
+        rows = self._database.connection.execute(
+            "SELECT id, text FROM passages ORDER BY id"
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
