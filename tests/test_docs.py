@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import BENCHMARKS, PARTS
-from tests.conftest import REPO
+
+from .conftest import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
