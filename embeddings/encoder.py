@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # torch is the reference; "onnx" is the same graph on ONNX Runtime; "onnx-int8" has its weights
-# quantised per channel to int8 (faster per query on CPU, cosine ~0.99 to torch).
+# quantised per channel to int8 (faster per query on CPU, its vectors close to torch's).
 BACKENDS = ("torch", *ONNX_FILES)
 
 # Encodes of at most this many texts (questions) run on one thread; see Encoder.encode.
@@ -83,8 +83,8 @@ class Encoder:
         """Encode to normalised vectors, so inner product is cosine similarity.
 
         A question or two runs on the calling thread alone: a two-thread forward pass of a few
-        tokens gains little, and on a busy two-core machine one descheduled thread stalls it
-        (measured with torch: 16 ms on one thread, 70-150 ms on two). Batches keep every core.
+        tokens gains little, and on a busy two-core machine one descheduled thread stalls it.
+        Batches keep every core.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

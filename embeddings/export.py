@@ -52,8 +52,7 @@ def int8_target(cpu_flags: frozenset[str] | None = None) -> str:
 
     ONNX Runtime multiplies uint8 activations by int8 weights fastest, but without VNNI that
     product can saturate and lose accuracy, so its docs advise uint8 weights there. With VNNI
-    the int8 weights are both faster and closer to fp32 (a question: 2.9 vs 4.5 ms on one
-    thread; cosine to fp32 0.9932 vs 0.9927 over 1,000 Reuters headlines).
+    the int8 weights are both faster and closer to fp32.
     """
     if cpu_flags is None:
         cpu_flags = _cpu_flags()
@@ -63,8 +62,8 @@ def int8_target(cpu_flags: frozenset[str] | None = None) -> str:
 def _cpu_flags() -> frozenset[str]:
     """The CPU's feature flags, as Linux lists them (none known elsewhere: the safe preset).
 
-    Read directly: py-cpuinfo takes 1.3 s here (it probes in a subprocess), and this runs at
-    every start, to find the export.
+    Read directly: py-cpuinfo probes in a subprocess, too slow for what runs at every start to
+    find the export.
     """
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -143,7 +142,7 @@ def _export_into(model: str, staged: Path, target: str) -> None:
     from optimum.onnxruntime import AutoQuantizationConfig
     from sentence_transformers import export_dynamic_quantized_onnx_model
 
-    # Per-channel scales: per-tensor ones move vectors too far (cosine ~0.9 to torch).
+    # Per-channel scales: per-tensor ones move vectors too far from torch's.
     config = getattr(AutoQuantizationConfig, target)(is_static=False, per_channel=True)
     root = logging.getLogger()
     level = root.level

@@ -32,13 +32,12 @@ __all__ = [
     "write_atomically",
 ]
 
-# Exact search costs ~0.06-0.12 ms per 1,000 vectors of 384 dimensions on one core: ~1-2 ms
-# here. Above it HNSW answers in well under a millisecond at 100k vectors and 1-3 ms at 1M.
+# Below this many vectors exact search is cheap enough, and exact; above it HNSW, whose cost
+# grows far more slowly with the corpus (bench scale).
 EXACT_LIMIT = 20_000
 ANN_FACTORY = "HNSW32,Flat"
-# HNSW's recall at a fixed search breadth falls as the graph grows (bench scale, recall@10 at
-# efSearch 128: 0.961 at 250k vectors, 0.939 at 1M; at 256: 0.967 at 1M), so the default
-# breadth doubles from EF_SEARCH_LARGE_FROM vectors on.
+# HNSW's recall at a fixed search breadth falls as the graph grows (bench scale), so the
+# default breadth doubles from EF_SEARCH_LARGE_FROM vectors on.
 EF_SEARCH = 128
 EF_SEARCH_LARGE_FROM = 500_000
 # Graph quality at build time; FAISS's default (40) loses recall on large, clustered corpora.
@@ -123,11 +122,11 @@ def _replace(tmp: Path, path: Path) -> None:
 
 
 def file_checksum(path: Path) -> str:
-    """xxh3-128 of the file, read through a memory map: a 2 GB index in ~0.3 s on one core.
+    """xxh3-128 of the file, read through a memory map.
 
     It guards against torn writes and bit rot, not against an adversary (who could rewrite
-    the manifest too), so a fast non-cryptographic hash is the right tool; SHA-256 took 2.9 s
-    for the 4 GB of a million-passage archive, most of a server's start-up.
+    the manifest too), so a fast non-cryptographic hash is the right tool; SHA-256 of a
+    million-passage archive's files took most of a server's start-up.
     """
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
@@ -140,9 +139,9 @@ def file_checksum(path: Path) -> str:
 def _one_thread() -> Iterator[None]:
     """Search one query on the calling thread only.
 
-    OpenMP's team for a single query costs more than it saves (a 100k exact search took 44 ms
-    on two busy cores, 12 ms on one); concurrent requests use the other cores. The setting is
-    per thread in OpenMP, so an index build elsewhere keeps every core.
+    OpenMP's team for a single query costs more than it saves, most of all on busy cores;
+    concurrent requests use the other cores. The setting is per thread in OpenMP, so an index
+    build elsewhere keeps every core.
     """
     with threads_limited(faiss.omp_get_max_threads, faiss.omp_set_num_threads):
         yield

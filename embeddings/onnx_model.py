@@ -1,7 +1,7 @@
 """A sentence-transformers ONNX export run with onnxruntime and tokenizers alone.
 
-Serving imports neither torch nor sentence-transformers (about 6 s of imports on two cores,
-more than a server's whole start-up budget): the graph is sentence-transformers' own export and
+Serving imports neither torch nor sentence-transformers (their imports take more than a
+server's whole start-up budget): the graph is sentence-transformers' own export and
 the steps after it (pooling, normalisation, input length) come from the export's
 ``dateline-pipeline.json``; the tests hold the vectors to sentence-transformers' own ONNX
 backend on the same file.
@@ -69,8 +69,7 @@ class OnnxSentenceModel:
         options.inter_op_num_threads = 1
         # Waiting threads sleep instead of spinning: a lone question's thread never waits for a
         # team, and a batch's team shares the cores with ingest's reading and splitting thread
-        # (1,000 Reuters stories: 31.7-34.2 s with spinning off, 33.1-42.2 s on; the encoder
-        # alone no slower).
+        # (the encoder alone is no slower).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return onnxruntime.InferenceSession(
             self._graph, options, providers=["CPUExecutionProvider"]
@@ -90,8 +89,8 @@ class OnnxSentenceModel:
         """Fewest tokens first, so each batch pads little; vectors come back in input order.
 
         Sorting by token count, not characters, matters on news text: numbers, tickers and
-        abbreviations cost several tokens a character (Reuters: batches sorted by characters
-        run 39% padding, by tokens 1.4%).
+        abbreviations cost several tokens a character, so batches sorted by characters are
+        largely padding.
         """
         session = self._parallel_session() if parallel else self._single
         encodings = self._tokenizer.encode_batch(list(texts))

@@ -47,8 +47,9 @@ __all__ = [
     "relevance",
 ]
 
-# Weight of word coverage (0..1) next to cosine in the relevance score; fitted on SQuAD dev
-# questions against off-topic and unanswerable ones (bench/squad.py prints the sweep).
+# Weight of word coverage (0..1) next to cosine in the relevance score: cosine alone barely
+# tells answerable questions from off-topic and unanswerable ones (bench/squad.py and
+# bench/squad2.py measure the abstention it gives).
 COVERAGE_WEIGHT = 0.5
 # A second sentence joins the quote only when it answers nearly as well as the best one.
 _SECOND_SENTENCE_MARGIN = 0.15

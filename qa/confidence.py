@@ -2,8 +2,8 @@
 
 Several weak signals, each of which alone barely tells an answerable question from one written
 to look answerable, are combined by logistic regression. ``bench/calibrate.py`` fits the
-coefficients on SQuAD 2.0 dev part 1 (answerable against unanswerable questions) and prints
-them; they are copied here, so answering needs neither scikit-learn nor the data.
+coefficients on SQuAD 2.0 dev part 1 (answerable against unanswerable and off-topic questions)
+and prints them; they are copied here, so answering needs neither scikit-learn nor the data.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ class Signals:
         return tuple(float(value) for value in astuple(self))
 
 
-# Fitted by bench/calibrate.py (onnx-int8 vectors; 1,500 answerable, 1,500 unanswerable and 619
-# off-topic questions). Relevance and cosine overlap, so read their weights together.
+# Fitted by bench/calibrate.py on onnx-int8 vectors. Relevance and cosine overlap, so read
+# their weights together.
 COEFFICIENTS = (-0.8211, 5.4481, -0.0541, 0.2721, -0.1279, 1.1797, -0.3812, -2.2272)
 INTERCEPT = -3.5157
 

@@ -16,7 +16,7 @@ __all__ = ["Passage", "PassageSentence", "split_article"]
 
 _WORD = re.compile(r"\S+")
 # A text of more characters than this for each token of a window is taken not to fit it, and
-# is not counted: news text runs 4 to 5 characters a wordpiece.
+# is not counted: news text runs far fewer characters a wordpiece.
 _MAX_CHARS_PER_TOKEN = 16
 
 
@@ -45,8 +45,8 @@ def _fit_sentence(
     """Cut one over-long sentence between words into pieces of at most ``budget`` tokens.
 
     Each piece is the longest run of the next words that fits, found by bisection over at
-    most ``budget`` words (a word is a token or more): counting word by word took ~0.25 ms a
-    word, minutes for a multi-megabyte line without full stops. Only those words are held.
+    most ``budget`` words (a word is a token or more): counting word by word took minutes for
+    a multi-megabyte line without full stops. Only those words are held.
     """
     words = _WORD.finditer(text, start, end)
     ahead: list[tuple[int, int]] = []
@@ -68,7 +68,7 @@ def _fit_sentence(
 
 def _cost(text: str, count_tokens: Callable[[str], int], budget: int) -> int:
     """Tokens of ``text``; more than ``budget``, uncounted, for a text too long to fit: the
-    tokenizer holds every token of what it counts (1.2 GB for a 10 MB line)."""
+    tokenizer holds every token of what it counts, gigabytes for a line of megabytes."""
     return count_tokens(text) if len(text) <= _MAX_CHARS_PER_TOKEN * budget else budget + 1
 
 
@@ -144,7 +144,7 @@ def _speaker_of(
     """Speaker of the sentence a piece was cut from (a piece starts inside its sentence).
 
     Found by bisection: a scan of the paragraph's sentences for each of its pieces made a
-    10 MB one-line article take minutes.
+    one-line article of megabytes take minutes.
     """
     index = bisect_right(starts, start) - 1
     return speakers[index] if index >= 0 and start < spans[index][1] else None

@@ -136,8 +136,8 @@ class HybridRanker:
     def _lexical_top(scores: npt.NDArray[np.float32], ids: Ids, n: int) -> Ids:
         """The ids of the ``n`` best BM25 scores above zero, best first.
 
-        Only passages sharing a term with the question score at all (~9% of Reuters for its
-        headlines), so the partial sort runs over those: 0.24 ms instead of 0.62 at 87k.
+        Only passages sharing a term with the question score at all, a small share of an
+        archive, so the partial sort runs over those alone.
         """
         top = np.flatnonzero(scores > 0)
         if len(top) > n:

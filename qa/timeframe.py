@@ -176,7 +176,7 @@ _DATE_WORD = re.compile(
     rf"\b(?:{_MONTH}|{_WEEKDAY}|{_YEAR}|{_UNIT}|\d{{4}}-\d\d-\d\d|\d\d\d0s"
     r"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|recent|recently|lately"
     r"|latest|newest|new|just|current|currently)\b)"
-)  # searched in the lower-cased question: three times faster than ignoring case
+)  # searched in the lower-cased question: faster than ignoring case
 _RECENCY = re.compile(
     r"\b(?:recent|recently|lately|latest|newest|(?-i:new)|just|current|currently|this week)\b",
     re.IGNORECASE,
@@ -367,22 +367,22 @@ _FORMS: tuple[_Form, ...] = tuple(
 # -- dateparser -----------------------------------------------------------------------------
 
 # dateparser's parsers share state between threads (scrapinghub/dateparser#441); a question
-# holds the lock for a millisecond or two at most (a few phrases, each well under one).
+# holds the lock only while its few date phrases are read.
 _DATEPARSER = threading.Lock()
 
 
 def prepare_dates() -> None:
     """Import dateparser and load its English data now: a server calls this while it loads, so
-    that its first dated question does not hold the GIL for ~0.2 s while others wait."""
+    that its first dated question does not hold the GIL while others wait."""
     _parsed.__wrapped__("June 2022", date.today())
 
 
-@functools.lru_cache(maxsize=4096)  # half a millisecond a phrase, and readers ask alike
+@functools.lru_cache(maxsize=4096)  # each phrase is a dateparser call, and readers ask alike
 def _parsed(phrase: str, as_of: date) -> _Span | None:
     """dateparser's reading of an absolute date ('3rd of June, 2022', 'June') or an offset
     ('two weeks ago') as its calendar unit; a bare month or day is the latest on or before
     ``as_of``."""
-    from dateparser.date import DateDataParser  # 75 ms of import: only once a date is asked
+    from dateparser.date import DateDataParser  # a slow import: only once a date is asked
 
     settings = {
         "RELATIVE_BASE": datetime(as_of.year, as_of.month, as_of.day),

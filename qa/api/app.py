@@ -86,8 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.archive = None
     app.state.load_error = None
-    # Answers are computed a core's worth at a time: more threads only contend for the GIL
-    # (measured on one worker, Reuters: 84 requests/s at 8 clients, 52 at 32, unlimited).
+    # Answers are computed a core's worth at a time: more threads only contend for the GIL,
+    # and serve fewer requests a second the more clients wait.
     app.state.answering = CapacityLimiter(os.cpu_count() or 1)
     install_error_handlers(app)
     app.include_router(router)

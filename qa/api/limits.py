@@ -83,7 +83,7 @@ class RequestBody:
     413 for a larger body (by Content-Length before reading, else once the read passes it), 408
     for one still incomplete at the deadline; either closes the connection. Reading here, ahead
     of InFlightLimit, keeps clients that send headers and then nothing from holding the API's
-    slots: 64 of them once held every slot, and answers were 503 until they gave up.
+    slots: bodiless requests once held every slot, and answers were 503 until they gave up.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:

@@ -28,8 +28,8 @@ class _WorkersConfig(uvicorn.Config):
 
     uvicorn binds the socket its workers share with ``proto`` 0; accepted connections inherit
     it, and asyncio sets TCP_NODELAY only on sockets that say IPPROTO_TCP, so every keep-alive
-    answer waited ~40 ms for a delayed ACK (measured: 52 ms a question at one client, against
-    15 ms with one worker; uvicorn issue #3149).
+    answer waited for a delayed ACK, and several workers answered slower than one (uvicorn
+    issue #3149).
     """
 
     def bind_socket(self) -> socket.socket:
@@ -53,7 +53,7 @@ class _HeadDeadlineProtocol(H11Protocol):
 
     uvicorn times out only a connection idle after an answer (``timeout_keep_alive``), and only
     until its next byte. One that never sends a request, or sends it a byte at a time, stayed
-    open for good, holding a file descriptor: 1,100 of them made even /healthz unreachable.
+    open for good, holding a file descriptor: enough of them made even /healthz unreachable.
     """
 
     def __init__(

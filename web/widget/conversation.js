@@ -7,8 +7,9 @@ const MAX_HISTORY = 20; // turns sent with each question
 const MAX_ANSWER_IN_HISTORY = 20000; // the API's limit per history answer
 const MAX_SEGMENTS_IN_HISTORY = 10; // ... and on the segments sent back with it
 const MAX_STORED = 50; // turns kept in sessionStorage
-// The API refuses bodies over 64 KiB (and that refusal carries no CORS headers), so the
-// history sent along is trimmed, oldest turns first, to stay well below it.
+// The API refuses a body over its limit (DATELINE_MAX_BODY_BYTES, 64 KiB by default) with 413,
+// and the question with it, so the history sent along is trimmed, oldest turns first, to stay
+// well below the default.
 const HISTORY_BYTES = 48 * 1024;
 const utf8 = new TextEncoder();
 
