@@ -47,9 +47,8 @@ log = logging.getLogger(__name__)
 
 # Articles are encoded together in groups of texts. The first group is small, so the encoder starts
 # early; each next one is twice as large up to a cap, because the encoder sorts a group's texts by
-# tokens and a larger group pads less (1,000 Reuters stories: groups of 512 texts run 18% more
-# tokens than one sorted call, doubling groups up to 4,096 texts 3.5%). The cap keeps memory flat
-# however big the corpus is.
+# tokens and a larger group pads less (docs/benchmarks.md has the padding measured). The cap keeps
+# memory flat however big the corpus is.
 _FIRST_GROUP_TEXTS = 512
 _MAX_GROUP_TEXTS = 4096
 # A JSONL line's id follows the API's rule for article ids (ArticleUpload in qa/api/models.py).
@@ -142,8 +141,7 @@ def _by_passage(
 
 def _encoded_as_taken(encoder: Encoder, item: PreparedArticle) -> Iterator[npt.NDArray[np.float32]]:
     """A huge article's rows passage by passage, encoded ``_MAX_GROUP_TEXTS`` texts at a time
-    as the store takes them: memory stays flat whatever one file's size (a 10 MB one-line
-    article holds ~87,000 texts)."""
+    as the store takes them: memory stays flat whatever one file's size."""
     batch: list[Passage] = []
     texts = 0
     for passage in item.passages:

@@ -12,7 +12,7 @@ who has been speaking and about what:
 - and "What happened in {dateline}?" for the latest articles' most frequent dateline, if the
   archive answers it.
 
-Asking takes a few dozen milliseconds a question, so the questions are made once per data
+Each question is asked before it is offered, so the questions are made once per data
 generation of the archive (and day: articles dated after today are not answered from).
 """
 
