@@ -92,6 +92,8 @@ def question_language(text: str) -> str | None:
         found["lang"]
         for found in detectors.fasttext.detect(text, model="lite", k=-1, threshold=_MAX_ENGLISH)
     ]
+    if ENGLISH in fasttext and not other_script:
+        return None  # the usual case, decided by the faster detector alone
     ngrams: list[tuple[str, float]] = detectors.ngrams.rank(text)
     english = ENGLISH in fasttext or dict(ngrams)[ENGLISH] >= _MAX_ENGLISH
     if english and not other_script:
