@@ -91,7 +91,7 @@ class Corpus:
     documents: list[int]  # passage id -> document number
     passages: list[PassageRecord]
     sentences: list[list[SentenceRecord]]  # by passage id
-    passage_vectors: Vectors
+    vectors: Vectors  # by passage id
     passage_index: VectorIndex
     sentence_index: VectorIndex
     sentence_owner: npt.NDArray[np.int64]
@@ -102,11 +102,16 @@ class Corpus:
             self.passage_index,
             self.sentence_index,
             self.lexical,
-            lambda ids: {i: self.passage_vectors[i] for i in ids},
-            lambda ids: {i: int(self.sentence_owner[i]) for i in ids if i >= 0},
             settings.candidates,
             settings.lexical_weight,
         )
+
+    # What the ranker reads of a store (qa.retrieval.VectorReads), from memory.
+    def passage_vectors(self, ids: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
+        return {i: self.vectors[i] for i in ids}
+
+    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
+        return {i: int(self.sentence_owner[i]) for i in sentence_ids if i >= 0}
 
     def candidates(self, ranked: Sequence[RankedPassage]) -> list[Candidate]:
         return [Candidate(self.passages[r.id], self.sentences[r.id], r) for r in ranked]
@@ -164,7 +169,7 @@ def build_corpus(encoder: Encoder, texts: Sequence[str], label: str) -> Corpus:
         documents=documents,
         passages=records,
         sentences=sentences,
-        passage_vectors=passage_vectors,
+        vectors=passage_vectors,
         passage_index=VectorIndex.build(passage_ids, passage_vectors, encoder.dimension),
         sentence_index=VectorIndex.build(
             np.arange(len(owners), dtype=np.int64), sentence_vectors, encoder.dimension

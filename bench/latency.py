@@ -106,8 +106,6 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
             indexes.passages,
             indexes.sentences,
             indexes.lexical,
-            store.reads.passage_vectors,
-            store.reads.sentence_owners,
             settings.candidates,
             settings.lexical_weight,
             sentence_search=with_sentences,
@@ -131,13 +129,13 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
             indexes.lexical.scores(question)
         for with_sentences, ranker in rankers.items():
             with _stage(samples, "rank (total)" if with_sentences else "rank, no sentence index"):
-                ranked = ranker.rank(vector, question, n)
+                ranked = ranker.rank(vector, question, n, store.reads)
             missing = [r.id for r in ranked[:10] if r.id not in article_of]
             article_of.update({i: p.article_id for i, p in store.reads.passages(missing).items()})
             top = [article_of.get(r.id) for r in ranked[:10]]
             hits[with_sentences][0] += int(top[:1] == [article_id])
             hits[with_sentences][1] += int(article_id in top)
-        ids = [r.id for r in rankers[True].rank(vector, question, n)]
+        ids = [r.id for r in rankers[True].rank(vector, question, n, store.reads)]
         with _stage(samples, "store: passages + sentences"):
             store.reads.passages(ids)
             store.reads.sentences(ids)

@@ -136,7 +136,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
         by_weight: dict[float, list[RankedPassage]] = {}
         for weight in weights:
             ranker.lexical_weight = weight
-            by_weight[weight] = ranker.rank(vector, question, settings.candidates)
+            by_weight[weight] = ranker.rank(vector, question, settings.candidates, corpus)
             ranks[str(weight)].append(_rank(corpus, (r.id for r in by_weight[weight]), gold))
         fused = _rrf([[r.id for r in by_weight[0.0]], [r.id for r in by_weight[1.0]]])
         ranks["rrf k=60"].append(_rank(corpus, fused, gold))
@@ -153,7 +153,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
     ranker.lexical_weight = settings.lexical_weight
     unanswerable_confidence = [
         compose_answer(
-            corpus.candidates(ranker.rank(vector, question, settings.candidates)),
+            corpus.candidates(ranker.rank(vector, question, settings.candidates, corpus)),
             Query.of(vector, question),
             3,
             0.0,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -11,10 +12,18 @@ import numpy.typing as npt
 from embeddings.index import VectorIndex
 from qa.lexical import LexicalIndex
 
-__all__ = ["HybridRanker", "RankedPassage", "fuse_scores"]
+__all__ = ["HybridRanker", "RankedPassage", "VectorReads", "fuse_scores"]
 
 Ids = npt.NDArray[np.int64]
 Vector = npt.NDArray[np.float32]
+
+
+class VectorReads(Protocol):
+    """What ranking reads besides the indexes, from the reader's snapshot of the store."""
+
+    def passage_vectors(self, ids: Sequence[int]) -> dict[int, Vector]: ...
+
+    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]: ...
 
 
 @dataclass(frozen=True)
@@ -49,15 +58,15 @@ def fuse_scores(
 
 
 class HybridRanker:
-    """Ids and scores only: the store turns ids into text (the ranker never sees it)."""
+    """Ids and scores only: the store turns ids into text (the ranker never sees it). It holds
+    the indexes; what it reads of the store comes with each query, from the reader's snapshot,
+    so a ranker never reads a store other than the one its caller answers from."""
 
     def __init__(
         self,
         passages: VectorIndex,
         sentences: VectorIndex,
         lexical: LexicalIndex,
-        passage_vectors: Callable[[Sequence[int]], dict[int, Vector]],
-        sentence_owners: Callable[[Sequence[int]], dict[int, int]],
         candidates: int,
         lexical_weight: float,
         *,
@@ -66,8 +75,6 @@ class HybridRanker:
         self._passages = passages
         self._sentences = sentences
         self._lexical = lexical
-        self._passage_vectors = passage_vectors
-        self._sentence_owners = sentence_owners
         self._candidates = candidates
         self.lexical_weight = lexical_weight
         self._sentence_search = sentence_search
@@ -77,6 +84,7 @@ class HybridRanker:
         query_vector: Vector,
         query_text: str,
         k: int,
+        reads: VectorReads,
         allowed: Ids | None = None,
     ) -> list[RankedPassage]:
         """Best ``k`` passages; ``allowed`` restricts every ranker before it ranks.
@@ -91,7 +99,7 @@ class HybridRanker:
             zip(dense_hits.ids.tolist(), dense_hits.scores.tolist(), strict=True)
         )
         if self._sentence_search:
-            self._add_sentence_hits(dense, query_vector, n, allowed)
+            self._add_sentence_hits(dense, query_vector, n, reads, allowed)
 
         lexical_all = self._lexical.scores(query_text)
         if allowed is None:
@@ -101,7 +109,7 @@ class HybridRanker:
             lexical_ids = self._lexical_top(lexical_all[positions[found]], allowed[found], n)
 
         missing = [i for i in lexical_ids.tolist() if i not in dense]
-        for passage_id, vector in self._passage_vectors(missing).items():
+        for passage_id, vector in reads.passage_vectors(missing).items():
             dense[passage_id] = float(vector @ query_vector)
         ids = list(dense)
         if not ids:
@@ -117,11 +125,16 @@ class HybridRanker:
         ]
 
     def _add_sentence_hits(
-        self, dense: dict[int, float], query_vector: Vector, n: int, allowed: Ids | None
+        self,
+        dense: dict[int, float],
+        query_vector: Vector,
+        n: int,
+        reads: VectorReads,
+        allowed: Ids | None,
     ) -> None:
         """A passage scores as well as its best sentence, when that beats the passage itself."""
         hits = self._sentences.search(query_vector, n)
-        owners_by_sentence = self._sentence_owners(hits.ids.tolist())
+        owners_by_sentence = reads.sentence_owners(hits.ids.tolist())
         sentence_ids = [i for i in hits.ids.tolist() if i in owners_by_sentence]
         if not sentence_ids:
             return

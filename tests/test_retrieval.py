@@ -28,13 +28,13 @@ class _Corpus:
             f"{TOPICS[i % len(TOPICS)]} report {'grain ' * (i % 3)}" + " ".join(["filler"] * i)
             for i in range(count)
         ]
-        self.passage_vectors = self._unit(rng.standard_normal((count, DIMENSION)))
+        self.vectors = self._unit(rng.standard_normal((count, DIMENSION)))
         owners = np.repeat(self.passage_ids, 1 + (np.arange(count) % 2))
         self.sentence_owner = {i + 1000: int(o) for i, o in enumerate(owners)}
         self.sentence_vectors = self._unit(rng.standard_normal((len(owners), DIMENSION)))
         self.sentence_ids = np.arange(len(owners), dtype=np.int64) + 1000
-        self.by_id = dict(zip(self.passage_ids.tolist(), self.passage_vectors, strict=True))
-        self.passages = VectorIndex.build(self.passage_ids, self.passage_vectors, DIMENSION)
+        self.by_id = dict(zip(self.passage_ids.tolist(), self.vectors, strict=True))
+        self.passages = VectorIndex.build(self.passage_ids, self.vectors, DIMENSION)
         self.sentences = VectorIndex.build(self.sentence_ids, self.sentence_vectors, DIMENSION)
         self.lexical = LexicalIndex.build(self.passage_ids, self.texts)
         self.rng = rng
@@ -43,19 +43,18 @@ class _Corpus:
     def _unit(vectors: npt.NDArray[np.float64]) -> Vectors:
         return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
-    def vectors_of(self, ids: Sequence[int]) -> dict[int, Vectors]:
+    # What the ranker reads of a store (VectorReads), from memory.
+    def passage_vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
         return {i: self.by_id[i] for i in ids}
 
-    def owners_of(self, ids: Sequence[int]) -> dict[int, int]:
-        return {i: self.sentence_owner[i] for i in ids if i in self.sentence_owner}
+    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
+        return {i: self.sentence_owner[i] for i in sentence_ids if i in self.sentence_owner}
 
     def ranker(self, candidates: int = 10, sentence_search: bool = True) -> HybridRanker:
         return HybridRanker(
             self.passages,
             self.sentences,
             self.lexical,
-            self.vectors_of,
-            self.owners_of,
             candidates,
             0.5,
             sentence_search=sentence_search,
@@ -114,7 +113,7 @@ def test_ranking_equals_the_plain_loop(text: str) -> None:
     ranker = corpus.ranker()
     for _ in range(10):
         query = corpus.query()
-        got = _pairs(ranker.rank(query, text, 8))
+        got = _pairs(ranker.rank(query, text, 8, corpus))
         expected = _reference(corpus, query, text, 8, None)
         assert [i for i, _ in got] == [i for i, _ in expected]
         assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-5)
@@ -126,17 +125,17 @@ def test_filters_apply_to_every_signal() -> None:
     allowed = corpus.passage_ids[corpus.rng.permutation(len(corpus.passage_ids))[:25]]
     for text in ("oil prices", "wheat harvest grain"):
         query = corpus.query()
-        ranked = ranker.rank(query, text, 8, allowed)
+        ranked = ranker.rank(query, text, 8, corpus, allowed)
         assert {r.id for r in ranked} <= set(allowed.tolist())
         expected = _reference(corpus, query, text, 8, allowed)
         assert [r.id for r in ranked] == [i for i, _ in expected]
-    assert ranker.rank(corpus.query(), "oil", 5, np.zeros(0, np.int64)) == []
+    assert ranker.rank(corpus.query(), "oil", 5, corpus, np.zeros(0, np.int64)) == []
 
 
 def test_every_signal_is_reported() -> None:
     corpus = _Corpus()
     query = corpus.query()
-    ranked = corpus.ranker().rank(query, "coffee exports", 5)
+    ranked = corpus.ranker().rank(query, "coffee exports", 5, corpus)
     assert len(ranked) == 5
     bm25 = corpus.lexical.scores("coffee exports")
     for r in ranked:
@@ -148,7 +147,7 @@ def test_every_signal_is_reported() -> None:
 def test_sentence_search_can_be_turned_off() -> None:
     corpus = _Corpus()
     query = corpus.query()
-    ranked = corpus.ranker(sentence_search=False).rank(query, "interest rates", 10)
+    ranked = corpus.ranker(sentence_search=False).rank(query, "interest rates", 10, corpus)
     for r in ranked:  # dense is then always the passage's own cosine
         assert r.dense == pytest.approx(float(corpus.by_id[r.id] @ query), abs=1e-5)
 
@@ -158,7 +157,7 @@ def test_unsorted_lexical_ids_rank_the_same() -> None:
     order = np.argsort(corpus.rng.random(len(corpus.passage_ids)))
     corpus.lexical = LexicalIndex.build(corpus.passage_ids[order], [corpus.texts[i] for i in order])
     query = corpus.query()
-    ranked = corpus.ranker().rank(query, "wheat harvest", 6)
+    ranked = corpus.ranker().rank(query, "wheat harvest", 6, corpus)
     assert [r.id for r in ranked] == [
         i for i, _ in _reference(corpus, query, "wheat harvest", 6, None)
     ]

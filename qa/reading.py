@@ -1,0 +1,316 @@
+"""The read path: a question in, the answer JSON out, as plain functions over one ``Snapshot``.
+
+A snapshot is what one reader sees: the indexes and speakers of one data generation and the
+store's reads as of that generation. Nothing here writes or locks; ``qa.archive`` hands out
+snapshots and publishes new ones after writes. In the order a question travels:
+
+``ask`` → ``compose`` (``read_question`` once; the window widened if nothing is dated inside
+it) → ``_compose`` (encode, ``_allowed`` ids, rank, ``_candidates``, ``compose_answer``) →
+back in ``ask``, the ``Answer``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.answer import (
+    POOL_PER_CITATION,
+    Candidate,
+    Composition,
+    Preceding,
+    Query,
+    compose_answer,
+)
+from qa.indexes import Indexes
+from qa.language import question_language, refusal
+from qa.lexical import content_terms
+from qa.questions import Question, SpeakerIndex, clean_question, read_question
+from qa.retrieval import HybridRanker, RankedPassage
+from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
+from qa.settings import Settings
+from qa.store import Attributes, PassageFilters, PassageReads
+from qa.timeframe import TimeWindow, recency_bonus
+
+__all__ = ["Snapshot", "ask", "compose", "search"]
+
+Ids = npt.NDArray[np.int64]
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One reader's archive: indexes, speakers and store reads of one data generation."""
+
+    settings: Settings
+    indexes: Indexes
+    speakers: SpeakerIndex
+    ranker: HybridRanker
+    reads: PassageReads
+    embed: Callable[[str], Vector]  # the question's vector (cached across snapshots)
+
+
+def ask(
+    snapshot: Snapshot,
+    question: str,
+    top_k: int | None = None,
+    history: Sequence[HistoryTurn] = (),
+    filters: SearchFilters | None = None,
+    as_of: date | None = None,
+) -> Answer:
+    """``as_of`` is the asker's today (default: the server's): articles dated after it are
+    hidden, and the question's "this week" or "in June" is read against it."""
+    started = time.perf_counter()
+    question = clean_question(question)
+    languages = snapshot.settings.answer_languages
+    language = question_language(question) if languages else None
+    if language is not None and language not in languages:
+        return _abstain(question, refusal(languages), started, language=language)
+    read, composition = compose(snapshot, question, top_k, history, filters, as_of)
+    if read.unknown_person is not None:
+        message = f"No statements by {read.unknown_person} were found in the archive."
+        return _abstain(question, message, started, read=read, language=language)
+    if composition.abstained:
+        message = (
+            f"No passage dated {read.window.label} answers this question."
+            if read.window.explicit
+            else _no_answer(read)
+        )
+        return _abstain(
+            question,
+            message,
+            started,
+            read=read,
+            confidence=composition.confidence,
+            language=language,
+        )
+    return Answer(
+        question=read.text,
+        answer=composition.answer,
+        abstained=False,
+        citations=composition.citations,
+        segments=composition.segments,
+        confidence=round(composition.confidence, 4),
+        speakers=_listed(read.speakers),
+        time_window=_date_window(read.window),
+        took_ms=_elapsed_ms(started),
+        language=language,
+    )
+
+
+def compose(
+    snapshot: Snapshot,
+    question: str,
+    top_k: int | None = None,
+    history: Sequence[HistoryTurn] = (),
+    filters: SearchFilters | None = None,
+    as_of: date | None = None,
+) -> tuple[Question, Composition]:
+    """The question read once, and the answer composed from it, before it becomes JSON
+    (the calibration benchmark reads the composition's signals).
+
+    News of a dated event is written on it and after it ("on January 6, 2021" is in stories of
+    the weeks that follow): with nothing inside the question's window, its end moves to the
+    day it was asked, and the question carries the window searched.
+    """
+    top_k = top_k or snapshot.settings.top_k
+    read = read_question(question, snapshot.speakers, history, as_of)
+    if read.unknown_person is not None:
+        if not _mentioned(snapshot, read.unknown_person):
+            return read, Composition([], 0.0)
+        # Written about but never quoted: what the archive says of them may answer.
+        read = replace(read, unknown_person=None)
+    composition = _compose(snapshot, read, top_k, filters)
+    window = read.window
+    if composition.abstained and window.end is not None and window.end < window.as_of:
+        read = read.widened()
+        composition = _compose(snapshot, read, top_k, filters)
+    return read, composition
+
+
+def search(
+    snapshot: Snapshot, query: str, k: int, filters: SearchFilters | None = None
+) -> list[SearchHit]:
+    """Ranked passages with their scores; no answer composed."""
+    query = clean_question(query)
+    vector = snapshot.embed(query)
+    allowed = _allowed(snapshot, filters, None)
+    ranked = snapshot.ranker.rank(vector, query, k, snapshot.reads, allowed)
+    records = snapshot.reads.passages([r.id for r in ranked])
+    return [
+        SearchHit.model_validate(
+            Attributes(
+                records[r.id],
+                score=round(r.score, 4),
+                dense=round(r.dense, 4),
+                lexical=round(r.lexical, 4),
+            ),
+            from_attributes=True,
+        )
+        for r in ranked
+        if r.id in records
+    ]
+
+
+def _compose(
+    snapshot: Snapshot, read: Question, top_k: int, filters: SearchFilters | None
+) -> Composition:
+    settings = snapshot.settings
+    vector = snapshot.embed(read.topic)
+    allowed = _allowed(snapshot, _within(filters, read.window), read.speakers)
+    allowed = _published_by(snapshot, allowed, read.window.as_of)
+    ranked = snapshot.ranker.rank(vector, read.topic, settings.candidates, snapshot.reads, allowed)
+    candidates = _candidates(snapshot.reads, ranked, top_k * POOL_PER_CITATION)
+    if read.window.recent:
+        candidates = _newer_first(candidates, read.window.as_of)
+    return compose_answer(
+        candidates,
+        Query.of(vector, read.topic, read.terms),
+        top_k,
+        settings.min_confidence,
+        min_relevance=settings.min_relevance,
+        speaker_restricted=read.speakers is not None,
+        exclude_quotes=read.exclude_quotes,
+    )
+
+
+def _allowed(
+    snapshot: Snapshot, filters: SearchFilters | None, speakers: tuple[str, ...] | None
+) -> Ids | None:
+    """The passage ids the filters and the asked speakers leave; None: every one."""
+    if filters is not None and filters.speaker:
+        named = snapshot.speakers.named(filters.speaker) or (filters.speaker,)
+        speakers = tuple(sorted(set(named) & set(speakers))) if speakers else named
+    passage_filters = PassageFilters(
+        date_from=filters.date_from.isoformat() if filters and filters.date_from else None,
+        date_to=filters.date_to.isoformat() if filters and filters.date_to else None,
+        article_id=filters.article_id if filters else None,
+        speakers=speakers,
+    )
+    if not passage_filters.active:
+        return None
+    return snapshot.reads.filtered_passage_ids(passage_filters)
+
+
+def _published_by(snapshot: Snapshot, allowed: Ids | None, as_of: date) -> Ids | None:
+    """Without the passages of articles dated after ``as_of``: asked on a past day, the
+    archive answers as it stood then. Undated articles may be of any day and stay."""
+    if as_of == date.max:
+        return allowed
+    later = snapshot.reads.filtered_passage_ids(
+        PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
+    )
+    if not len(later):
+        return allowed
+    every = snapshot.indexes.lexical.ids if allowed is None else allowed
+    return np.setdiff1d(every, later, assume_unique=True)
+
+
+def _candidates(
+    reads: PassageReads, ranked: list[RankedPassage], with_preceding: int
+) -> list[Candidate]:
+    """The ranked passages with their sentences; the first ``with_preceding`` also with the
+    passage before them in their article (ids follow article order), for a quote that refers
+    back to it."""
+    ids = [r.id for r in ranked]
+    before = [i - 1 for i in ids[:with_preceding]]
+    records = reads.passages([*ids, *before])
+    sentences = reads.sentences([*ids, *before])
+    candidates = []
+    for r in ranked:
+        if r.id not in records:
+            continue
+        record, previous = records[r.id], records.get(r.id - 1)
+        preceding = None
+        if r.id - 1 in before and previous and previous.article_id == record.article_id:
+            preceding = Preceding(previous, sentences.get(previous.id, []))
+        candidates.append(Candidate(record, sentences.get(r.id, []), r, preceding))
+    return candidates
+
+
+def _mentioned(snapshot: Snapshot, name: str) -> bool:
+    """Whether some passage holds every word of ``name`` (the best BM25 match for it)."""
+    words = content_terms(name)
+    lexical = snapshot.indexes.lexical
+    scores = lexical.scores(name)
+    if not words or not len(scores) or scores.max() <= 0:
+        return False
+    best = int(lexical.ids[int(scores.argmax())])
+    record = snapshot.reads.passages([best]).get(best)
+    return record is not None and words <= content_terms(record.text)
+
+
+def _within(filters: SearchFilters | None, window: TimeWindow) -> SearchFilters | None:
+    """The caller's filters narrowed to the question's window; an empty overlap finds nothing."""
+    if not window.explicit:
+        return filters
+    given = filters or SearchFilters()
+    starts = [d for d in (given.date_from, window.start) if d is not None]
+    ends = [d for d in (given.date_to, window.end) if d is not None]
+    # model_copy skips the validator: an empty overlap is a question with no answer, not an error.
+    return given.model_copy(
+        update={"date_from": max(starts, default=None), "date_to": min(ends, default=None)}
+    )
+
+
+def _newer_first(candidates: list[Candidate], as_of: date) -> list[Candidate]:
+    """A question that asks for news ("latest", "this week") ranks newer passages higher: the
+    fused score plus a bonus that halves with every half-life of the article's age."""
+    boosted = [
+        replace(c, ranked=replace(c.ranked, score=c.ranked.score + _recency(c, as_of)))
+        for c in candidates
+    ]
+    return sorted(boosted, key=lambda c: c.ranked.score, reverse=True)
+
+
+def _recency(candidate: Candidate, as_of: date) -> float:
+    published = candidate.passage.date
+    return recency_bonus(date.fromisoformat(published) if published else None, as_of)
+
+
+def _no_answer(read: Question) -> str:
+    if read.speakers:
+        return f"No statements by {', '.join(read.speakers)} on this were found in the archive."
+    return "No passage in the archive answers this question."
+
+
+def _abstain(
+    question: str,
+    message: str,
+    started: float,
+    *,
+    read: Question | None = None,
+    confidence: float = 0.0,
+    language: str | None = None,
+) -> Answer:
+    """An answer that quotes nothing; ``message`` says why. It names the speakers and the
+    dates searched when the question was read that far."""
+    searched = read is not None and read.unknown_person is None
+    return Answer(
+        question=question,
+        answer=message,
+        abstained=True,
+        citations=[],
+        confidence=round(confidence, 4),
+        speakers=_listed(read.speakers) if searched and read else None,
+        time_window=_date_window(read.window) if read else None,
+        took_ms=_elapsed_ms(started),
+        language=language,
+    )
+
+
+def _date_window(window: TimeWindow) -> DateWindow | None:
+    return DateWindow(from_=window.start, to=window.end) if window.explicit else None
+
+
+def _listed(speakers: tuple[str, ...] | None) -> list[str] | None:
+    return list(speakers) if speakers is not None else None
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
