@@ -14,7 +14,6 @@ background, and answers from the current view meanwhile.
 
 from __future__ import annotations
 
-import functools
 import logging
 import shutil
 import tempfile
@@ -22,9 +21,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
-
-import numpy as np
-import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexFileError
@@ -43,7 +39,7 @@ from qa.faults import root_cause, storage_error, storage_errors
 from qa.indexes import Indexes, IndexFolder
 from qa.ingest import prepare, store_articles
 from qa.questions import Question, SpeakerIndex
-from qa.reading import Snapshot
+from qa.reading import QuestionVectors, Snapshot
 from qa.retrieval import HybridRanker
 from qa.schema import Answer, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
@@ -52,10 +48,6 @@ from qa.store import STORE_FILE, Store
 __all__ = ["Archive", "index_config", "open_encoder", "open_store"]
 
 log = logging.getLogger(__name__)
-
-_QUERY_CACHE_SIZE = 1024
-
-Vector = npt.NDArray[np.float32]
 
 
 def open_store(settings: Settings) -> Store:
@@ -86,7 +78,7 @@ class Archive:
         self._swap = threading.Lock()
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
-        self._embed = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_question)
+        self._vectors = QuestionVectors(encoder)
         self._view = self._make_view(indexes)
         # Why the index files are behind the store, after a committed write could not save them.
         self.unsaved_indexes: str | None = None
@@ -146,7 +138,7 @@ class Archive:
             self.settings.lexical_weight,
         )
         speakers = SpeakerIndex(self.store.reads.speaker_aliases())
-        return Snapshot(self.settings, indexes, speakers, ranker, self.store.reads, self._embed)
+        return Snapshot(self.settings, indexes, speakers, ranker, self.store.reads, self._vectors)
 
     @contextmanager
     def _reading(self) -> Iterator[Snapshot]:
@@ -176,11 +168,6 @@ class Archive:
             log.info("the archive changed but its new index is not complete yet: %s", exc)
         finally:
             self._reloading.release()
-
-    def _encode_question(self, text: str) -> Vector:
-        vector: Vector = self.encoder.encode([text])[0]
-        vector.setflags(write=False)  # shared by every request that asks the same question
-        return vector
 
     # -- reading: qa.reading over the current snapshot -------------------------------------
 

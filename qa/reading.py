@@ -11,14 +11,16 @@ back in ``ask``, the ``Answer``.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
+from embeddings.encoder import Encoder
 from qa.answer import (
     POOL_PER_CITATION,
     Candidate,
@@ -37,10 +39,26 @@ from qa.settings import Settings
 from qa.store import Attributes, PassageFilters, PassageReads
 from qa.timeframe import TimeWindow, recency_bonus
 
-__all__ = ["Snapshot", "ask", "compose", "search"]
+__all__ = ["QuestionVectors", "Snapshot", "ask", "compose", "search"]
 
 Ids = npt.NDArray[np.int64]
 Vector = npt.NDArray[np.float32]
+
+_QUESTIONS_CACHED = 1024
+
+
+class QuestionVectors:
+    """Questions' vectors, the latest asked kept: the same question (a suggestion, a retry,
+    a follow-up's topic) is encoded once, whatever snapshot asks it."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+        self.vector = functools.lru_cache(maxsize=_QUESTIONS_CACHED)(self._encode)
+
+    def _encode(self, text: str) -> Vector:
+        vector: Vector = self._encoder.encode([text])[0]
+        vector.setflags(write=False)  # shared by every request that asks the same question
+        return vector
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,7 @@ class Snapshot:
     speakers: SpeakerIndex
     ranker: HybridRanker
     reads: PassageReads
-    embed: Callable[[str], Vector]  # the question's vector (cached across snapshots)
+    vectors: QuestionVectors  # one for the archive, shared by its snapshots
 
 
 def ask(
@@ -138,7 +156,7 @@ def search(
 ) -> list[SearchHit]:
     """Ranked passages with their scores; no answer composed."""
     query = clean_question(query)
-    vector = snapshot.embed(query)
+    vector = snapshot.vectors.vector(query)
     allowed = _allowed(snapshot, filters, None)
     ranked = snapshot.ranker.rank(vector, query, k, snapshot.reads, allowed)
     records = snapshot.reads.passages([r.id for r in ranked])
@@ -161,7 +179,7 @@ def _compose(
     snapshot: Snapshot, read: Question, top_k: int, filters: SearchFilters | None
 ) -> Composition:
     settings = snapshot.settings
-    vector = snapshot.embed(read.topic)
+    vector = snapshot.vectors.vector(read.topic)
     allowed = _allowed(snapshot, _within(filters, read.window), read.speakers)
     allowed = _published_by(snapshot, allowed, read.window.as_of)
     ranked = snapshot.ranker.rank(vector, read.topic, settings.candidates, snapshot.reads, allowed)
