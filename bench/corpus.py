@@ -26,8 +26,9 @@ import numpy.typing as npt
 from embeddings.encoder import Encoder
 from embeddings.index import VectorIndex
 from qa.answer import Candidate
-from qa.archive import Archive, open_encoder, open_store
+from qa.archive import Archive
 from qa.articles import parse_article
+from qa.factories import open_encoder, open_store
 from qa.ingest import ingest_directory
 from qa.lexical import LexicalIndex
 from qa.passages import Passage, split_article

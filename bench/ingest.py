@@ -74,7 +74,7 @@ def _one_line_article(folder: Path) -> Path:
 def _ingest_worker(backend: str, folder: str, data_dir: str) -> None:
     """Ingest ``folder`` into ``data_dir``, then print seconds, counts and this process's RSS."""
     from embeddings.encoder import Encoder
-    from qa.archive import open_store
+    from qa.factories import open_store
     from qa.ingest import ingest_directory
     from qa.settings import Settings
 

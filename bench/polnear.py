@@ -17,8 +17,8 @@ from bench import realtimeqa, squad2
 from bench.corpus import DATA
 from bench.report import emit, table
 from embeddings.encoder import Encoder
-from qa.archive import open_encoder
 from qa.articles import Article, parse_article
+from qa.factories import open_encoder
 from qa.passages import split_article
 from qa.questions import SpeakerIndex, read_question
 from qa.settings import Settings

@@ -170,7 +170,7 @@ def ingested(folder: Path, data_dir: Path, backend: str, *, progress: bool = Fal
     ``bench-complete.json`` beside the index records how long the ingest took and what it
     holds; its presence says the ingest finished.
     """
-    from qa.archive import open_encoder, open_store
+    from qa.factories import open_encoder, open_store
     from qa.ingest import ingest_directory
     from qa.settings import Settings
 

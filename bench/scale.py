@@ -131,7 +131,7 @@ def _copies(source: Path, folder: Path, passages_per_article: dict[str, int]) ->
 def _build() -> Path:
     """The ~1M-passage data dir (once; cached), with build timings recorded beside it."""
     from embeddings.index import VectorIndex
-    from qa.archive import open_store
+    from qa.factories import open_store
     from qa.ingest import ingest_directory
     from qa.settings import Settings
 
@@ -193,7 +193,7 @@ def _rss_mb(pid: int) -> float:
 
 def _search_table(data_dir: Path, queries: Vectors) -> list[dict[str, Any]]:
     from embeddings.index import IndexConfig, VectorIndex, default_ef_search
-    from qa.archive import open_store
+    from qa.factories import open_store
     from qa.settings import Settings
 
     store = open_store(Settings(data_dir=data_dir))

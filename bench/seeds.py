@@ -19,7 +19,8 @@ from sklearn.metrics import precision_score, recall_score
 from bench.corpus import archive, one_query_at_a_time
 from bench.report import emit, table
 from embeddings.encoder import Encoder
-from qa.archive import Archive, open_encoder
+from qa.archive import Archive
+from qa.factories import open_encoder
 from qa.schema import HistoryTurn
 from qa.settings import Settings
 

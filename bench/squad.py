@@ -32,7 +32,7 @@ from bench.corpus import DATA, Corpus, build_corpus, encode_cached, one_query_at
 from bench.report import emit, table
 from embeddings.encoder import Encoder
 from qa.answer import Query, compose_answer
-from qa.archive import open_encoder
+from qa.factories import open_encoder
 from qa.retrieval import RankedPassage
 from qa.settings import Settings
 

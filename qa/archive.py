@@ -24,7 +24,6 @@ from datetime import date
 
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexFileError
-from embeddings.index import IndexConfig
 from qa import reading
 from qa.answer import Composition
 from qa.articles import parse_article
@@ -35,6 +34,7 @@ from qa.errors import (
     IndexNotBuiltError,
     StoreDamagedError,
 )
+from qa.factories import index_config, open_encoder, open_store
 from qa.faults import root_cause, storage_error, storage_errors
 from qa.indexes import Indexes, IndexFolder
 from qa.ingest import prepare, store_articles
@@ -45,24 +45,9 @@ from qa.schema import Answer, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
-__all__ = ["Archive", "index_config", "open_encoder", "open_store"]
+__all__ = ["Archive"]
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings) -> Store:
-    """The store of ``settings.data_dir``; a damaged or unreadable one is a one-line error."""
-    with storage_errors(settings.data_dir):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return Store(settings.data_dir / STORE_FILE)
-
-
-def open_encoder(settings: Settings) -> Encoder:
-    return Encoder(settings.model, settings.batch_size, settings.backend, settings.model_cache_dir)
-
-
-def index_config(settings: Settings) -> IndexConfig:
-    return IndexConfig(settings.index_factory, settings.index_exact_limit, settings.hnsw_ef_search)
 
 
 class Archive:

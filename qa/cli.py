@@ -170,7 +170,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from qa.archive import index_config, open_encoder, open_store
+    from qa.factories import index_config, open_encoder, open_store
     from qa.ingest import ingest_directory, ingest_jsonl
 
     settings = _settings(args)

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from embeddings.encoder import Encoder, export_onnx
-from qa.archive import Archive, open_store
+from qa.archive import Archive
+from qa.factories import open_store
 from qa.ingest import ingest_directory
 from qa.settings import Settings
 

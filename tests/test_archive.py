@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from embeddings.encoder import Encoder
-from qa.archive import Archive, open_store
+from qa.archive import Archive
+from qa.factories import open_store
 from qa.ingest import ingest_directory
 from qa.schema import HistoryTurn, SearchFilters
 from qa.settings import Settings

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.encoder import Encoder
-from qa.archive import Archive, open_store
+from qa.archive import Archive
 from qa.articles import parse_article
+from qa.factories import open_store
 from qa.indexes import IndexFolder
 from qa.ingest import IngestReport, ingest_directory
 from qa.passages import split_article

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from embeddings.encoder import Encoder
-from qa.archive import Archive, open_store
+from qa.archive import Archive
+from qa.factories import open_store
 from qa.indexes import IndexFolder
 from qa.ingest import ingest_directory
 from qa.schema import SearchFilters

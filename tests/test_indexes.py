@@ -12,8 +12,8 @@ import pytest
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexFileError
 from embeddings.index import IndexConfig, VectorIndex
-from qa.archive import open_store
 from qa.articles import parse_article
+from qa.factories import open_store
 from qa.indexes import IndexFolder, VectorBases
 from qa.ingest import ingest_directory, prepare, store_articles
 from qa.settings import Settings

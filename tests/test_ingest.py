@@ -16,7 +16,8 @@ from embeddings.encoder import Encoder
 from embeddings.errors import ModelMismatchError
 from qa import ingest
 from qa.api import create_app
-from qa.archive import Archive, open_store
+from qa.archive import Archive
+from qa.factories import open_store
 from qa.indexes import IndexFolder
 from qa.ingest import IngestReport, ingest_directory, ingest_jsonl
 from qa.manifest import Manifest

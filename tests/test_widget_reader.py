@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from embeddings.encoder import Encoder
-from qa.archive import open_store
+from qa.factories import open_store
 from qa.ingest import ingest_directory
 from qa.settings import Settings
 
