@@ -188,7 +188,7 @@ class Archive:
         """Add or replace one article; returns its passage count and whether it replaced one."""
         article = parse_article(article_id, text)
         prepared = prepare(article, self.encoder)
-        with self._write():
+        with self._writing():
             twin = self.store.writes.article_with_hash(article.content_hash)
             if twin is not None and twin != article_id:
                 raise DuplicateArticleError(article_id, twin)
@@ -197,12 +197,12 @@ class Archive:
         return len(prepared.passages), replaced
 
     def delete_article(self, article_id: str) -> None:
-        with self._write():
+        with self._writing():
             if not self.store.writes.delete_article(article_id):
                 raise ArticleNotFoundError(article_id)
 
     @contextmanager
-    def _write(self) -> Iterator[None]:
+    def _writing(self) -> Iterator[None]:
         """One write, all or nothing: its body runs in a write transaction; the new view is
         derived inside it, then committed and published at once.
 
