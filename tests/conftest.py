@@ -23,6 +23,9 @@ from qa.factories import open_store
 from qa.ingest import ingest_directory
 from qa.settings import Settings
 
+# The browser tests' fixtures, for every module that drives Chromium.
+from .widget_kit import browser_fixture, site_fixture, tab_fixture  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 # Every line of the shipped articles, datelines and subheadings included.

@@ -19,7 +19,7 @@ from qa.store import ArticleRecord, ParagraphRecord
 
 from .conftest import PUTIN_ARTICLE, SHOIGU_ARTICLE, LiveServer
 from .test_api import ready
-from .widget_kit import browser_fixture, run_axe  # noqa: F401 (fixtures)
+from .widget_kit import run_axe
 
 BACK = '<a href="/">Back to Dateline</a>'
 

@@ -12,14 +12,13 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Route, expect
 
 from .conftest import PUTIN_ARTICLE
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     CSP_PROBE,
     QUESTION,
     TIMEOUT_MS,
     StaticSite,
     Tab,
     ask,
-    browser_fixture,
     cors_preflight_or,
     fulfill_json,
     host_page,
@@ -27,9 +26,7 @@ from .widget_kit import (  # noqa: F401 (fixtures)
     open_tab,
     origin,
     shadow_focus,
-    site_fixture,
     strict_csp,
-    tab_fixture,
     wait_for_quotes,
     widget,
 )

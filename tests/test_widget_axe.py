@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     QUESTION,
     Tab,
     ask,
-    browser_fixture,
     open_tab,
     run_axe,
     wait_for_quotes,

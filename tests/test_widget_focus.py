@@ -8,19 +8,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     CSP_PROBE,
     QUESTION,
     StaticSite,
     Tab,
     ask,
-    browser_fixture,
     host_page,
     open_tab,
     shadow_focus,
-    site_fixture,
     strict_csp,
-    tab_fixture,
     wait_for_quotes,
     widget,
 )

@@ -8,17 +8,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Route, expect
 
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     QUESTION,
     StaticSite,
     Tab,
     ask,
-    browser_fixture,
     cors_preflight_or,
     fulfill_json,
     host_page,
-    site_fixture,
-    tab_fixture,
     wait_for_quotes,
     widget,
 )

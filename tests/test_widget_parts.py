@@ -15,17 +15,14 @@ from playwright.sync_api import Error, Route, expect
 import qa
 
 from .conftest import REPO
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     CSP_PROBE,
     QUESTION,
     StaticSite,
     Tab,
     ask,
-    browser_fixture,
     host_page,
     origin,
-    site_fixture,
-    tab_fixture,
     wait_for_quotes,
     widget,
 )

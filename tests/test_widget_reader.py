@@ -17,18 +17,15 @@ from qa.ingest import ingest_directory
 from qa.settings import Settings
 
 from .conftest import SHOIGU_ARTICLE, LiveServer, start_server, stop_server
-from .widget_kit import (  # noqa: F401 (fixtures)
+from .widget_kit import (
     QUESTION,
     StaticSite,
     Tab,
     ask,
-    browser_fixture,
     cors_preflight_or,
     fulfill_json,
     host_page,
     json_body,
-    site_fixture,
-    tab_fixture,
     wait_for_quotes,
     widget,
 )

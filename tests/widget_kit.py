@@ -28,8 +28,6 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from .conftest import REPO
-
 __all__ = [
     "CSP_PROBE",
     "QUESTION",
@@ -53,6 +51,7 @@ __all__ = [
     "widget",
 ]
 
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
