@@ -125,7 +125,7 @@ class Composition:
     @property
     def answer(self) -> str:
         """The quotes as one text, each followed by its marker, for readers of plain text."""
-        return " ".join(f"{s.text} [{s.citation}]" for s in self.segments)
+        return " ".join(f"{c.quote} [{c.n}]" for c in self.citations)
 
 
 @dataclass(frozen=True)
@@ -328,8 +328,8 @@ def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
 
     Relevance is the ranker's fused score (1 for its best passage) plus a share of the pick's
     own relevance; redundancy is the highest cosine between a candidate's best sentence and
-    those already chosen. One citation per
-    paragraph, and near-duplicate quotes are never both cited.
+    those already chosen. One citation per paragraph, and near-duplicate quotes are never both
+    cited.
     """
     chosen: list[_Pick] = []
     remaining = list(pool)

@@ -413,11 +413,11 @@ def read_question(
     """Who the question asks about, what about, when, and what a follow-up must not repeat.
 
     Its dates ("this week", "in June 2022") are read first, against ``as_of`` (default:
-    today), and the rest is read for the rest. A speech frame ("what did X say", "according to
-    X", "X's remarks on Y") restricts the answer to X's words; an X who is named but never
-    quoted in the archive is reported as unknown, so the answer can say so instead of quoting
-    someone else. "he/she/they" and bare follow-ups ("what else did he say?") refer to the
-    person the conversation was last about, and skip what was quoted.
+    today), then the words left for whom and what it asks. A speech frame ("what did X say",
+    "according to X", "X's remarks on Y") restricts the answer to X's words; an X who is named
+    but never quoted in the archive is reported as unknown, so the answer can say so instead of
+    quoting someone else. "he/she/they" and bare follow-ups ("what else did he say?") refer to
+    the person the conversation was last about, and skip what was quoted.
     """
     window = read_time(text, as_of or date.today())
     reading = _read_words(window.rest, speakers, history)
