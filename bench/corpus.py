@@ -111,6 +111,9 @@ class Corpus:
     def passage_vectors(self, ids: Sequence[int]) -> dict[int, npt.NDArray[np.float32]]:
         return {i: self.vectors[i] for i in ids}
 
+    def passage_places(self, ids: Sequence[int]) -> dict[int, tuple[str, int, int]]:
+        return {i: ("", i, 0) for i in ids}
+
     def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
         return {i: int(self.sentence_owner[i]) for i in sentence_ids if i >= 0}
 

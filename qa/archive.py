@@ -126,7 +126,9 @@ class Archive:
         return Snapshot(self.settings, indexes, speakers, ranker, self.store.reads, self._vectors)
 
     @contextmanager
-    def _reading(self) -> Iterator[Snapshot]:
+    def reading(self) -> Iterator[Snapshot]:
+        """The current snapshot, its store reads as of its data generation until the block
+        ends."""
         with ExitStack() as stack:
             with self._swap:
                 view = self._view
@@ -164,7 +166,7 @@ class Archive:
         filters: SearchFilters | None = None,
         as_of: date | None = None,
     ) -> Answer:
-        with self._reading() as snapshot:
+        with self.reading() as snapshot:
             return reading.ask(snapshot, question, top_k, history, filters, as_of)
 
     def compose(
@@ -175,11 +177,11 @@ class Archive:
         filters: SearchFilters | None = None,
         as_of: date | None = None,
     ) -> tuple[Question, Composition]:
-        with self._reading() as snapshot:
+        with self.reading() as snapshot:
             return reading.compose(snapshot, question, top_k, history, filters, as_of)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[SearchHit]:
-        with self._reading() as snapshot:
+        with self.reading() as snapshot:
             return reading.search(snapshot, query, k, filters)
 
     # -- writing --------------------------------------------------------------------------

@@ -1,11 +1,17 @@
-"""BM25 over passages (bm25s, Snowball-stemmed), and the content terms of a text."""
+"""BM25 over passages (bm25s's tokenizer, Snowball-stemmed), and the content terms of a text."""
 
 from __future__ import annotations
 
 import functools
+import itertools
+import json
 import logging
+import math
 import re
 import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -13,8 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+from scipy import sparse
 
-__all__ = ["LexicalIndex", "content_terms"]
+__all__ = ["CorpusStatistics", "LexicalIndex", "content_terms"]
 
 # bm25s sets its own logger to DEBUG at import, which floods any application log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -40,19 +47,19 @@ _REPORTING = frozenset(
 )
 
 
-def _tokenize_corpus(texts: list[str]) -> list[list[str]]:
-    """Tokens of a whole corpus for indexing: bm25s's own tokenizer, which stems each distinct
-    word once and hands back one string object per stem (at a million passages, per-text
-    ``_tokenize`` would hold a fresh string for every token until the index is built)."""
-    tokens: list[list[str]] = bm25s.tokenize(
+def _tokenize_corpus(texts: list[str]) -> bm25s.tokenization.Tokenized:
+    """A whole corpus's terms as ids into its vocabulary: bm25s's own tokenizer, which stems
+    each distinct word once (at a million passages, per-text ``_tokenize`` would hold a fresh
+    string for every token until the index is built)."""
+    tokenized: bm25s.tokenization.Tokenized = bm25s.tokenize(
         texts,
         token_pattern=_TOKEN_PATTERN.pattern,
         stopwords=list(_STOPWORDS),
         stemmer=_stemmer(),
-        return_ids=False,
+        return_ids=True,
         show_progress=False,
     )
-    return tokens
+    return tokenized
 
 
 def _tokenize(text: str) -> list[str]:
@@ -75,12 +82,62 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(_tokenize(text)) - _REPORTING
 
 
-class LexicalIndex:
-    """BM25 scores aligned with the store's passage ids."""
+# BM25's constants as bm25s and Lucene set them.
+_K1 = 1.5
+_B = 0.75
 
-    def __init__(self, bm25: bm25s.BM25, ids: npt.NDArray[np.int64]) -> None:
-        self._bm25 = bm25
+
+@dataclass(frozen=True)
+class CorpusStatistics:
+    """What BM25 needs to know of the whole corpus: its size, its length and each term's
+    document frequency. The statistics of several shards add up to those of their union, so
+    every shard scores with the same numbers as one archive holding them all."""
+
+    documents: int
+    length: int  # tokens in all documents
+    frequencies: Mapping[str, int]  # documents holding each term
+
+    @classmethod
+    def merged(cls, parts: Iterable[CorpusStatistics]) -> CorpusStatistics:
+        documents, length, frequencies = 0, 0, Counter[str]()
+        for part in parts:
+            documents += part.documents
+            length += part.length
+            frequencies.update(part.frequencies)
+        return cls(documents, length, dict(frequencies))
+
+    def of_terms(self, terms: Iterable[str]) -> CorpusStatistics:
+        """The same statistics for a query's terms only: what travels with a query."""
+        return CorpusStatistics(
+            self.documents, self.length, {t: self.frequencies.get(t, 0) for t in set(terms)}
+        )
+
+
+class LexicalIndex:
+    """BM25 scores aligned with the store's passage ids.
+
+    It keeps term frequencies and document lengths, not bm25s's scores: those have the IDF and
+    the average length of their own corpus baked in, and a shard of a cluster must score with
+    the statistics of the whole cluster (``CorpusStatistics``). The scores are Lucene's BM25,
+    the variant bm25s computes by default.
+    """
+
+    def __init__(
+        self,
+        ids: npt.NDArray[np.int64],
+        vocabulary: dict[str, int],
+        frequencies: sparse.csc_array,
+        lengths: npt.NDArray[np.int32],
+    ) -> None:
         self.ids = ids
+        self._vocabulary = vocabulary
+        self._frequencies = frequencies  # documents × terms: how often each term occurs
+        self._lengths = lengths
+        self._statistics = CorpusStatistics(
+            len(ids),
+            int(lengths.sum()),
+            dict(zip(vocabulary, np.diff(frequencies.indptr).tolist(), strict=True)),
+        )
         # Ids in sorted order and where each sits, so positions are a binary search (the
         # store's ids already come sorted; no per-id dict to build at a million passages).
         self._order = np.argsort(ids, kind="stable")
@@ -88,21 +145,50 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: npt.NDArray[np.int64], texts: list[str]) -> LexicalIndex:
-        bm25 = bm25s.BM25()
-        if texts:
-            bm25.index(_tokenize_corpus(texts), show_progress=False)
-        return cls(bm25, ids)
+        tokenized = _tokenize_corpus(texts)
+        lengths = np.array([len(doc) for doc in tokenized.ids], dtype=np.int32)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        columns = np.fromiter(itertools.chain.from_iterable(tokenized.ids), np.int64, len(rows))
+        counts = sparse.coo_array(
+            (np.ones(len(rows), np.float32), (rows, columns)),
+            shape=(len(texts), len(tokenized.vocab)),
+        )
+        return cls(ids, dict(tokenized.vocab), counts.tocsc(), lengths)  # duplicates summed
 
     @property
     def count(self) -> int:
         return len(self.ids)
 
-    def scores(self, query: str) -> npt.NDArray[np.float32]:
-        """BM25 score of every passage, in ``ids`` order (zeros where no term matches)."""
-        terms = _tokenize(query)
-        if not terms or not self.count:
-            return np.zeros(self.count, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+    def statistics(self) -> CorpusStatistics:
+        return self._statistics
+
+    @staticmethod
+    def terms(query: str) -> list[str]:
+        """The query's terms as this index reads them (their statistics travel with a query)."""
+        return _tokenize(query)
+
+    def scores(
+        self, query: str, statistics: CorpusStatistics | None = None
+    ) -> npt.NDArray[np.float32]:
+        """BM25 score of every passage, in ``ids`` order (zeros where no term matches), with
+        this index's own statistics or those of a whole cluster."""
+        scores = np.zeros(self.count, dtype=np.float32)
+        corpus = statistics or self._statistics
+        if not corpus.documents:
+            return scores
+        average = np.float32(corpus.length / corpus.documents)
+        for term in _tokenize(query):  # a repeated word counts again, as in bm25s
+            column = self._vocabulary.get(term)
+            if column is None:
+                continue
+            start, end = self._frequencies.indptr[column : column + 2]
+            rows = self._frequencies.indices[start:end]
+            counts = self._frequencies.data[start:end]
+            found = corpus.frequencies.get(term, 0)
+            idf = np.float32(math.log(1 + (corpus.documents - found + 0.5) / (found + 0.5)))
+            norm = _K1 * (1 - _B + _B * self._lengths[rows] / average)
+            scores[rows] += idf * counts / (counts + norm)
+        return scores
 
     def positions(
         self, passage_ids: npt.NDArray[np.int64]
@@ -123,12 +209,20 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        if self.count:
-            self._bm25.save(str(folder), show_progress=False)
         np.save(folder / "ids.npy", self.ids)
+        np.save(folder / "lengths.npy", self._lengths)
+        sparse.save_npz(folder / "frequencies.npz", self._frequencies, compressed=False)
+        (folder / "vocabulary.json").write_text(json.dumps(self._vocabulary), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        ids = np.load(folder / "ids.npy")
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False) if len(ids) else bm25s.BM25()
-        return cls(bm25, ids)
+        """Raises OSError or ValueError for files missing, unreadable or of another layout
+        (an archive of an earlier version: its index is rebuilt)."""
+        vocabulary = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+        frequencies = sparse.load_npz(folder / "frequencies.npz")
+        return cls(
+            np.load(folder / "ids.npy"),
+            vocabulary,
+            sparse.csc_array(frequencies),
+            np.load(folder / "lengths.npy"),
+        )

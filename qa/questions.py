@@ -39,19 +39,38 @@ from qa.schema import HistoryTurn
 from qa.speakers import mask_quotes
 from qa.timeframe import TimeWindow, read_time
 
-__all__ = ["BLANK", "Question", "SpeakerIndex", "clean_question", "read_question"]
+__all__ = [
+    "BLANK",
+    "CleanQuestion",
+    "Question",
+    "SpeakerIndex",
+    "clean_question",
+    "read_question",
+]
 
 # The white space trimmed from questions: JSON Schema's \s, not Python's wider str.strip()
 # (which also drops U+001C..U+001F), so the API's schema and its validation agree.
 BLANK = " \t\n\r\f\v"
 
 
-def clean_question(text: str) -> str:
-    """The question without surrounding white space; an empty one is an error."""
+class CleanQuestion(str):
+    """A question's text as read: without surrounding white space, never empty."""
+
+    __slots__ = ()
+
+
+def clean_question(text: str) -> CleanQuestion:
+    """The question without surrounding white space; an empty one is an error.
+
+    Whichever door a question comes in by (the HTTP model, the CLI, a Python call) cleans it;
+    a question already clean passes through as it is, so the work is done once.
+    """
+    if isinstance(text, CleanQuestion):
+        return text
     text = text.strip(BLANK)
     if not text:
         raise EmptyQuestionError
-    return text
+    return CleanQuestion(text)
 
 
 # Speech words carry no topic: "what else did he say" asks about nothing new.

@@ -1,12 +1,13 @@
-"""The read path: a question in, the answer JSON out, as plain functions over one ``Snapshot``.
+"""The read path: a question in, the answer JSON out, as plain functions over ``Passages``.
 
-A snapshot is what one reader sees: the indexes and speakers of one data generation and the
-store's reads as of that generation. Nothing here writes or locks; ``qa.archive`` hands out
+``Passages`` is where a reader finds passages: one archive's ``Snapshot`` (the indexes and
+speakers of one data generation and the store's reads as of that generation), or the shards of
+a cluster (``qa.cluster.coordinator``). Nothing here writes or locks; ``qa.archive`` hands out
 snapshots and publishes new ones after writes. In the order a question travels:
 
 ``ask`` → ``compose`` (``read_question`` once; the window widened if nothing is dated inside
-it) → ``_compose`` (encode, ``_allowed`` ids, rank, ``_candidates``, ``compose_answer``) →
-back in ``ask``, the ``Answer``.
+it) → ``_compose`` (encode, ``passage_filters``, rank, candidates, ``compose_answer``) → back in
+``ask``, the ``Answer``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,15 +33,23 @@ from qa.answer import (
 )
 from qa.indexes import Indexes
 from qa.language import question_language, refusal
-from qa.lexical import content_terms
+from qa.lexical import CorpusStatistics, content_terms
 from qa.questions import Question, SpeakerIndex, clean_question, read_question
 from qa.retrieval import HybridRanker, RankedPassage
 from qa.schema import Answer, DateWindow, HistoryTurn, SearchFilters, SearchHit
 from qa.settings import Settings
-from qa.store import Attributes, PassageFilters, PassageReads
+from qa.store import Attributes, PassageFilters, PassageReads, PassageRecord
 from qa.timeframe import TimeWindow, recency_bonus
 
-__all__ = ["QuestionVectors", "Snapshot", "ask", "compose", "search"]
+__all__ = [
+    "Passages",
+    "QuestionVectors",
+    "Snapshot",
+    "ask",
+    "compose",
+    "passage_filters",
+    "search",
+]
 
 Ids = npt.NDArray[np.int64]
 Vector = npt.NDArray[np.float32]
@@ -61,6 +71,39 @@ class QuestionVectors:
         return vector
 
 
+class Passages(Protocol):
+    """Where the read path finds passages, as of one moment: ids come back as ``RankedPassage``
+    (a shard and a row id), and only the source that ranked them turns them into text."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def speakers(self) -> SpeakerIndex: ...
+
+    @property
+    def vectors(self) -> QuestionVectors: ...
+
+    def rank(
+        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+    ) -> list[RankedPassage]:
+        """The best ``k`` passages the filters leave, of articles published by ``as_of``."""
+        ...
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        """The ranked passages with their sentences, in rank order; the first
+        ``with_preceding`` also with the passage before them in their article."""
+        ...
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        """The ranked passages' records, in rank order."""
+        ...
+
+    def mentioned(self, name: str) -> bool:
+        """Whether the passage that matches ``name`` best holds every word of it."""
+        ...
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One reader's archive: indexes, speakers and store reads of one data generation."""
@@ -72,9 +115,68 @@ class Snapshot:
     reads: PassageReads
     vectors: QuestionVectors  # one for the archive, shared by its snapshots
 
+    def rank(
+        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+    ) -> list[RankedPassage]:
+        return self.ranker.rank(vector, text, k, self.reads, self.allowed(filters, as_of))
+
+    def allowed(self, filters: PassageFilters, as_of: date) -> Ids | None:
+        """The passage ids the filters leave, less those of articles dated after ``as_of``
+        (asked on a past day, the archive answers as it stood then; undated articles may be
+        of any day and stay); None: every one."""
+        allowed = self.reads.filtered_passage_ids(filters) if filters.active else None
+        if as_of == date.max:
+            return allowed
+        later = self.reads.filtered_passage_ids(
+            PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
+        )
+        if not len(later):
+            return allowed
+        every = self.indexes.lexical.ids if allowed is None else allowed
+        return np.setdiff1d(every, later, assume_unique=True)
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        # Ids follow article order: the passage before a passage is the id before it.
+        ids = [r.id for r in ranked]
+        before = [i - 1 for i in ids[:with_preceding]]
+        records = self.reads.passages([*ids, *before])
+        sentences = self.reads.sentences([*ids, *before])
+        candidates = []
+        for r in ranked:
+            if r.id not in records:
+                continue
+            record, previous = records[r.id], records.get(r.id - 1)
+            preceding = None
+            if r.id - 1 in before and previous and previous.article_id == record.article_id:
+                preceding = Preceding(previous, sentences.get(previous.id, []))
+            candidates.append(Candidate(record, sentences.get(r.id, []), r, preceding))
+        return candidates
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        records = self.reads.passages([r.id for r in ranked])
+        return [(r, records[r.id]) for r in ranked if r.id in records]
+
+    def mentioned(self, name: str) -> bool:
+        found = self.best_match(name, None)
+        return found is not None and found[1]
+
+    def best_match(
+        self, name: str, statistics: CorpusStatistics | None
+    ) -> tuple[float, bool] | None:
+        """The best BM25 score for ``name`` and whether that passage holds its every word;
+        None when no passage shares a word with it."""
+        words = content_terms(name)
+        lexical = self.indexes.lexical
+        scores = lexical.scores(name, statistics)
+        if not words or not len(scores) or scores.max() <= 0:
+            return None
+        best = int(lexical.ids[int(scores.argmax())])
+        record = self.reads.passages([best]).get(best)
+        return float(scores.max()), record is not None and words <= content_terms(record.text)
+
 
 def ask(
-    snapshot: Snapshot,
+    passages: Passages,
     question: str,
     top_k: int | None = None,
     history: Sequence[HistoryTurn] = (),
@@ -85,11 +187,11 @@ def ask(
     hidden, and the question's "this week" or "in June" is read against it."""
     started = time.perf_counter()
     question = clean_question(question)
-    languages = snapshot.settings.answer_languages
+    languages = passages.settings.answer_languages
     language = question_language(question) if languages else None
     if language is not None and language not in languages:
         return _abstain(question, refusal(languages), started, language=language)
-    read, composition = compose(snapshot, question, top_k, history, filters, as_of)
+    read, composition = compose(passages, question, top_k, history, filters, as_of)
     if read.unknown_person is not None:
         message = f"No statements by {read.unknown_person} were found in the archive."
         return _abstain(question, message, started, read=read, language=language)
@@ -122,7 +224,7 @@ def ask(
 
 
 def compose(
-    snapshot: Snapshot,
+    passages: Passages,
     question: str,
     top_k: int | None = None,
     history: Sequence[HistoryTurn] = (),
@@ -136,54 +238,51 @@ def compose(
     the weeks that follow): with nothing inside the question's window, its end moves to the
     day it was asked, and the question carries the window searched.
     """
-    top_k = top_k or snapshot.settings.top_k
-    read = read_question(question, snapshot.speakers, history, as_of)
+    top_k = top_k or passages.settings.top_k
+    read = read_question(question, passages.speakers, history, as_of)
     if read.unknown_person is not None:
-        if not _mentioned(snapshot, read.unknown_person):
+        if not passages.mentioned(read.unknown_person):
             return read, Composition([], 0.0)
         # Written about but never quoted: what the archive says of them may answer.
         read = replace(read, unknown_person=None)
-    composition = _compose(snapshot, read, top_k, filters)
+    composition = _compose(passages, read, top_k, filters)
     window = read.window
     if composition.abstained and window.end is not None and window.end < window.as_of:
         read = read.widened()
-        composition = _compose(snapshot, read, top_k, filters)
+        composition = _compose(passages, read, top_k, filters)
     return read, composition
 
 
 def search(
-    snapshot: Snapshot, query: str, k: int, filters: SearchFilters | None = None
+    passages: Passages, query: str, k: int, filters: SearchFilters | None = None
 ) -> list[SearchHit]:
     """Ranked passages with their scores; no answer composed."""
     query = clean_question(query)
-    vector = snapshot.vectors.vector(query)
-    allowed = _allowed(snapshot, filters, None)
-    ranked = snapshot.ranker.rank(vector, query, k, snapshot.reads, allowed)
-    records = snapshot.reads.passages([r.id for r in ranked])
+    vector = passages.vectors.vector(query)
+    allowed = passage_filters(passages.speakers, filters, None)
+    ranked = passages.rank(vector, query, k, allowed, date.max)
     return [
         SearchHit.model_validate(
             Attributes(
-                records[r.id],
+                record,
                 score=round(r.score, 4),
                 dense=round(r.dense, 4),
                 lexical=round(r.lexical, 4),
             ),
             from_attributes=True,
         )
-        for r in ranked
-        if r.id in records
+        for r, record in passages.records(ranked)
     ]
 
 
 def _compose(
-    snapshot: Snapshot, read: Question, top_k: int, filters: SearchFilters | None
+    passages: Passages, read: Question, top_k: int, filters: SearchFilters | None
 ) -> Composition:
-    settings = snapshot.settings
-    vector = snapshot.vectors.vector(read.topic)
-    allowed = _allowed(snapshot, _within(filters, read.window), read.speakers)
-    allowed = _published_by(snapshot, allowed, read.window.as_of)
-    ranked = snapshot.ranker.rank(vector, read.topic, settings.candidates, snapshot.reads, allowed)
-    candidates = _candidates(snapshot.reads, ranked, top_k * POOL_PER_CITATION)
+    settings = passages.settings
+    vector = passages.vectors.vector(read.topic)
+    allowed = passage_filters(passages.speakers, _within(filters, read.window), read.speakers)
+    ranked = passages.rank(vector, read.topic, settings.candidates, allowed, read.window.as_of)
+    candidates = passages.candidates(ranked, top_k * POOL_PER_CITATION)
     if read.window.recent:
         candidates = _newer_first(candidates, read.window.as_of)
     return compose_answer(
@@ -197,70 +296,20 @@ def _compose(
     )
 
 
-def _allowed(
-    snapshot: Snapshot, filters: SearchFilters | None, speakers: tuple[str, ...] | None
-) -> Ids | None:
-    """The passage ids the filters and the asked speakers leave; None: every one."""
+def passage_filters(
+    speakers: SpeakerIndex, filters: SearchFilters | None, asked: tuple[str, ...] | None
+) -> PassageFilters:
+    """The caller's filters and the question's speakers as the store filters passages: a
+    filter's speaker by every name the archive knows them by, the asked ones among them."""
     if filters is not None and filters.speaker:
-        named = snapshot.speakers.named(filters.speaker) or (filters.speaker,)
-        speakers = tuple(sorted(set(named) & set(speakers))) if speakers else named
-    passage_filters = PassageFilters(
+        named = speakers.named(filters.speaker) or (filters.speaker,)
+        asked = tuple(sorted(set(named) & set(asked))) if asked else named
+    return PassageFilters(
         date_from=filters.date_from.isoformat() if filters and filters.date_from else None,
         date_to=filters.date_to.isoformat() if filters and filters.date_to else None,
         article_id=filters.article_id if filters else None,
-        speakers=speakers,
+        speakers=asked,
     )
-    if not passage_filters.active:
-        return None
-    return snapshot.reads.filtered_passage_ids(passage_filters)
-
-
-def _published_by(snapshot: Snapshot, allowed: Ids | None, as_of: date) -> Ids | None:
-    """Without the passages of articles dated after ``as_of``: asked on a past day, the
-    archive answers as it stood then. Undated articles may be of any day and stay."""
-    if as_of == date.max:
-        return allowed
-    later = snapshot.reads.filtered_passage_ids(
-        PassageFilters(date_from=(as_of + timedelta(days=1)).isoformat())
-    )
-    if not len(later):
-        return allowed
-    every = snapshot.indexes.lexical.ids if allowed is None else allowed
-    return np.setdiff1d(every, later, assume_unique=True)
-
-
-def _candidates(
-    reads: PassageReads, ranked: list[RankedPassage], with_preceding: int
-) -> list[Candidate]:
-    """The ranked passages with their sentences; the first ``with_preceding`` also with the
-    passage before them in their article (ids follow article order), for a quote that refers
-    back to it."""
-    ids = [r.id for r in ranked]
-    before = [i - 1 for i in ids[:with_preceding]]
-    records = reads.passages([*ids, *before])
-    sentences = reads.sentences([*ids, *before])
-    candidates = []
-    for r in ranked:
-        if r.id not in records:
-            continue
-        record, previous = records[r.id], records.get(r.id - 1)
-        preceding = None
-        if r.id - 1 in before and previous and previous.article_id == record.article_id:
-            preceding = Preceding(previous, sentences.get(previous.id, []))
-        candidates.append(Candidate(record, sentences.get(r.id, []), r, preceding))
-    return candidates
-
-
-def _mentioned(snapshot: Snapshot, name: str) -> bool:
-    """Whether some passage holds every word of ``name`` (the best BM25 match for it)."""
-    words = content_terms(name)
-    lexical = snapshot.indexes.lexical
-    scores = lexical.scores(name)
-    if not words or not len(scores) or scores.max() <= 0:
-        return False
-    best = int(lexical.ids[int(scores.argmax())])
-    record = snapshot.reads.passages([best]).get(best)
-    return record is not None and words <= content_terms(record.text)
 
 
 def _within(filters: SearchFilters | None, window: TimeWindow) -> SearchFilters | None:

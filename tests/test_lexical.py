@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import Stemmer
 
-from qa.lexical import LexicalIndex, content_terms
+from qa.lexical import CorpusStatistics, LexicalIndex, content_terms
 
 from .conftest import SEED_LINES
 
@@ -49,3 +49,24 @@ def test_question_scores_equal_bm25s_own() -> None:
         np.testing.assert_allclose(index.scores(question), expected, rtol=1e-6)
     for no_terms in ("", "what is it about?"):  # bm25s refuses a query without terms
         assert not index.scores(no_terms).any()
+
+
+def test_shards_scored_with_merged_statistics_score_as_one_index() -> None:
+    passages = [line for line in SEED_LINES if line.strip()]
+    ids = np.arange(len(passages), dtype=np.int64)
+    whole = LexicalIndex.build(ids, passages)
+    halves = [
+        LexicalIndex.build(ids[part], [passages[i] for i in part]) for part in (ids[::2], ids[1::2])
+    ]
+    statistics = CorpusStatistics.merged(half.statistics() for half in halves)
+    assert statistics == whole.statistics()
+    for question in QUESTIONS:
+        expected = whole.scores(question)
+        for half in halves:
+            query = statistics.of_terms(half.terms(question))
+            positions, _ = whole.positions(half.ids)
+            assert half.scores(question, query).tolist() == expected[positions].tolist()
+    # A half alone, by its own statistics, scores otherwise: why shards share them.
+    positions, _ = whole.positions(halves[0].ids)
+    alone = halves[0].scores(QUESTIONS[0])
+    assert alone.any() and alone.tolist() != whole.scores(QUESTIONS[0])[positions].tolist()

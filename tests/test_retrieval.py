@@ -47,6 +47,9 @@ class _Corpus:
     def passage_vectors(self, ids: Sequence[int]) -> dict[int, Vectors]:
         return {i: self.by_id[i] for i in ids}
 
+    def passage_places(self, ids: Sequence[int]) -> dict[int, tuple[str, int, int]]:
+        return {i: ("", i, 0) for i in ids}
+
     def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
         return {i: self.sentence_owner[i] for i in sentence_ids if i in self.sentence_owner}
 

@@ -86,6 +86,17 @@ class PassageReads:
         )
         return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
 
+    def passage_places(self, ids: Sequence[int]) -> dict[int, tuple[str, int, int]]:
+        """Where each passage stands: its article, paragraph and part."""
+        if not ids:
+            return {}
+        rows = self._database.connection.execute(
+            "SELECT id, article_id, paragraph, part FROM passages"
+            f" WHERE id IN ({_placeholders(ids)})",
+            [int(i) for i in ids],
+        )
+        return {int(row[0]): (str(row[1]), int(row[2]), int(row[3])) for row in rows}
+
     def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
         """Passage id of each sentence id."""
         if not sentence_ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,11 @@ __all__ = ["ArticleWrites"]
 
 def _blob(vector: Vectors) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def _columns(db: sqlite3.Connection, table: str) -> str:
+    """The table's columns, as this store's schema has them (a source is of the same version)."""
+    return ", ".join(row[1] for row in db.execute(f"PRAGMA main.table_info({table})"))
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -147,6 +153,45 @@ class ArticleWrites:
             if cursor.rowcount:
                 _bump_generation(db)
         return cursor.rowcount > 0
+
+    def copy_articles(self, source: Path, article_ids: Sequence[str]) -> None:
+        """Copy articles with all their rows, vectors included, from the store at ``source``:
+        a cluster's shards are filled or rebalanced by moving rows, never by encoding again.
+
+        Passages get this store's next ids, in their article order; sentences follow their
+        passage by (article, paragraph, part). An article already here is replaced.
+        """
+        db = self._database.connection
+        db.execute("ATTACH DATABASE ? AS source", (str(source),))
+        try:
+            with self._database.transaction():
+                db.execute("CREATE TEMP TABLE moving (article_id TEXT PRIMARY KEY)")
+                db.executemany("INSERT INTO moving VALUES (?)", [(a,) for a in article_ids])
+                db.execute("DELETE FROM articles WHERE article_id IN (SELECT * FROM moving)")
+                for table in ("articles", "paragraphs", "speakers"):
+                    columns = _columns(db, table)
+                    db.execute(
+                        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM source.{table}"
+                        " WHERE article_id IN (SELECT * FROM moving)"
+                    )
+                passage_columns = "article_id, paragraph, part, heading, text, speaker, vector"
+                db.execute(
+                    f"INSERT INTO passages ({passage_columns}) SELECT {passage_columns}"
+                    " FROM source.passages WHERE article_id IN (SELECT * FROM moving) ORDER BY id"
+                )
+                db.execute(
+                    "INSERT INTO sentences (passage_id, start, end, speaker, vector)"
+                    " SELECT copied.id, s.start, s.end, s.speaker, s.vector"
+                    " FROM source.sentences s JOIN source.passages original"
+                    " ON s.passage_id = original.id JOIN main.passages copied"
+                    " ON copied.article_id = original.article_id"
+                    " AND copied.paragraph = original.paragraph AND copied.part = original.part"
+                    " WHERE original.article_id IN (SELECT * FROM moving) ORDER BY s.id"
+                )
+                db.execute("DROP TABLE moving")
+                _bump_generation(db)
+        finally:
+            db.execute("DETACH DATABASE source")
 
     def clear(self) -> None:
         """Every article out, and the index manifest that vouched for them."""

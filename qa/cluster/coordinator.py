@@ -1,0 +1,165 @@
+"""A cluster's read path: the question encoded once, every shard asked at once, fused globally.
+
+``ClusterPassages`` is ``qa.reading.Passages`` over shards, so ``qa.reading.ask`` and ``search``
+answer from a cluster exactly as from one archive: each shard proposes its best candidates per
+signal with raw scores (its BM25 with the cluster's statistics), one min-max per signal over
+their union ranks them (``qa.retrieval.fuse``), and the owners of the winners supply their
+text to ``compose_answer``, unchanged. Normalising within each shard instead ranks otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.answer import Candidate
+from qa.cluster.shard import ShardQuery
+from qa.errors import DatelineError
+from qa.lexical import CorpusStatistics, LexicalIndex
+from qa.questions import SpeakerIndex
+from qa.reading import QuestionVectors
+from qa.retrieval import RankedPassage, Signals, fuse
+from qa.settings import Settings
+from qa.store import PassageFilters, PassageRecord
+
+__all__ = ["ClusterPassages", "Coordinator", "ShardClient", "ShardUnavailableError"]
+
+Result = TypeVar("Result")
+Vector = npt.NDArray[np.float32]
+
+
+class ShardUnavailableError(DatelineError):
+    """No replica of a shard answered; the answer comes from the others."""
+
+
+class ShardClient(Protocol):
+    """A shard as the coordinator calls it: in this process (``qa.cluster.shard.Shard``) or
+    through a Ray Serve handle."""
+
+    number: int
+
+    def statistics(self) -> CorpusStatistics: ...
+
+    def signals(self, query: ShardQuery) -> Signals: ...
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]: ...
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]: ...
+
+    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None: ...
+
+
+class Coordinator:
+    """The shards, the cluster's speakers and BM25 statistics, and the question encoder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        shards: Sequence[ShardClient],
+        speakers: SpeakerIndex,
+        vectors: QuestionVectors,
+    ) -> None:
+        self.settings = settings
+        self.shards = list(shards)
+        self.speakers = speakers
+        self.vectors = vectors
+        self.pool = ThreadPoolExecutor(max(1, len(self.shards)), "shard-call")
+        self.statistics = CorpusStatistics.merged(
+            self.pool.map(lambda shard: shard.statistics(), self.shards)
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[ClusterPassages]:
+        """The passages of one request; ``missing`` names the shards that did not answer it."""
+        yield ClusterPassages(self)
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+@dataclass
+class ClusterPassages:
+    """``qa.reading.Passages`` over a cluster's shards, for one request."""
+
+    coordinator: Coordinator
+    missing: set[int] = field(default_factory=set)
+
+    @property
+    def settings(self) -> Settings:
+        return self.coordinator.settings
+
+    @property
+    def speakers(self) -> SpeakerIndex:
+        return self.coordinator.speakers
+
+    @property
+    def vectors(self) -> QuestionVectors:
+        return self.coordinator.vectors
+
+    def rank(
+        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+    ) -> list[RankedPassage]:
+        n = max(self.settings.candidates, k)
+        statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
+        query = ShardQuery(vector, text, n, filters, as_of, statistics)
+        parts = self._each(lambda shard: shard.signals(query))
+        return fuse(list(parts.values()), n, k, self.settings.lexical_weight)
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        preceding = ranked[:with_preceding]
+        answers = self._owners(
+            ranked,
+            lambda shard, mine: shard.candidates(
+                mine, sum(r.shard == shard.number for r in preceding)
+            ),
+        )
+        found = {(c.ranked.shard, c.ranked.id): c for c in itertools.chain(*answers.values())}
+        return [found[r.shard, r.id] for r in ranked if (r.shard, r.id) in found]
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        answers = self._owners(ranked, lambda shard, mine: shard.records(mine))
+        found = {(r.shard, r.id): (r, record) for r, record in itertools.chain(*answers.values())}
+        return [found[r.shard, r.id] for r in ranked if (r.shard, r.id) in found]
+
+    def mentioned(self, name: str) -> bool:
+        statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(name))
+        matches = self._each(lambda shard: shard.best_match(name, statistics))
+        best = max(
+            ((score, -number, holds) for number, m in matches.items() if m for score, holds in [m]),
+            default=None,
+        )
+        return best is not None and best[2]
+
+    def _owners(
+        self,
+        ranked: list[RankedPassage],
+        call: Callable[[ShardClient, list[RankedPassage]], Result],
+    ) -> dict[int, Result]:
+        """``call`` on each shard that owns some of ``ranked``, with those it owns."""
+        owners = [s for s in self.coordinator.shards if any(r.shard == s.number for r in ranked)]
+        return self._each(
+            lambda shard: call(shard, [r for r in ranked if r.shard == shard.number]), owners
+        )
+
+    def _each(
+        self, call: Callable[[ShardClient], Result], shards: Sequence[ShardClient] | None = None
+    ) -> dict[int, Result]:
+        """``call`` on the shards at once; a shard with no live replica is left out and named."""
+        chosen = self.coordinator.shards if shards is None else shards
+        pool = self.coordinator.pool
+        futures = {shard.number: pool.submit(call, shard) for shard in chosen}
+        answers: dict[int, Result] = {}
+        for number, future in futures.items():
+            try:
+                answers[number] = future.result()
+            except ShardUnavailableError:
+                self.missing.add(number)
+        return answers

@@ -1,0 +1,72 @@
+"""One shard of a cluster: an archive folder answering the coordinator's requests of a query.
+
+A shard ranks nothing on its own: it hands each signal's best candidates over unfused, its BM25
+scored with the whole cluster's statistics (``qa.retrieval.fuse`` ranks them globally), and
+later turns the ids that won into text. It runs in the coordinator's process or as a Ray Serve
+replica; everything it takes and gives is plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from qa.answer import Candidate
+from qa.archive import Archive
+from qa.lexical import CorpusStatistics
+from qa.retrieval import RankedPassage, Signals
+from qa.store import PassageFilters, PassageRecord
+
+__all__ = ["Shard", "ShardQuery"]
+
+
+@dataclass(frozen=True)
+class ShardQuery:
+    """One question as every shard receives it: encoded once by the coordinator."""
+
+    vector: npt.NDArray[np.float32]
+    text: str
+    n: int
+    filters: PassageFilters
+    as_of: date
+    statistics: CorpusStatistics  # the cluster's, for the query's terms
+
+
+class Shard:
+    """Requests of one query to one shard's archive, each from its current snapshot."""
+
+    def __init__(self, number: int, archive: Archive) -> None:
+        self.number = number
+        self.archive = archive
+
+    def statistics(self) -> CorpusStatistics:
+        with self.archive.reading() as snapshot:
+            return snapshot.indexes.lexical.statistics()
+
+    def signals(self, query: ShardQuery) -> Signals:
+        with self.archive.reading() as snapshot:
+            allowed = snapshot.allowed(query.filters, query.as_of)
+            return snapshot.ranker.signals(
+                query.vector,
+                query.text,
+                query.n,
+                snapshot.reads,
+                allowed,
+                query.statistics,
+                self.number,
+            )
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        with self.archive.reading() as snapshot:
+            return snapshot.candidates(ranked, with_preceding)
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        with self.archive.reading() as snapshot:
+            return snapshot.records(ranked)
+
+    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
+        with self.archive.reading() as snapshot:
+            return snapshot.best_match(name, statistics)
