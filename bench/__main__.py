@@ -29,7 +29,7 @@ BENCHMARKS = (
 )
 
 # Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name.
-PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2")
+PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2", "plan")
 
 
 def main(argv: list[str]) -> int:
