@@ -186,11 +186,14 @@ def main() -> None:
     )
     table(
         "Encoding every passage and sentence once",
-        ("where", "hours"),
+        ("where", "hours", "nodes for one day"),
         [
-            (f"one CPU node of {PLAN_NODE_CORES} cores", plan["encode_hours_one_cpu_node"]),
-            ("one GPU", plan["encode_hours_one_gpu"]),
-            (f"CPU nodes to finish in a day: {plan['cpu_nodes_for_one_day']}", 24.0),
+            (
+                f"CPU nodes of {PLAN_NODE_CORES} cores",
+                plan["encode_hours_one_cpu_node"],
+                plan["cpu_nodes_for_one_day"],
+            ),
+            ("one GPU", plan["encode_hours_one_gpu"], 1),
         ],
     )
     emit(
