@@ -142,6 +142,7 @@ class LexicalIndex:
         # store's ids already come sorted; no per-id dict to build at a million passages).
         self._order = np.argsort(ids, kind="stable")
         self._sorted_ids = ids[self._order]
+        self._norms_for: tuple[float, npt.NDArray[np.float32]] | None = None
 
     @classmethod
     def build(cls, ids: npt.NDArray[np.int64], texts: list[str]) -> LexicalIndex:
@@ -176,7 +177,7 @@ class LexicalIndex:
         corpus = statistics or self._statistics
         if not corpus.documents:
             return scores
-        average = np.float32(corpus.length / corpus.documents)
+        norms = self._norms(corpus.length / corpus.documents)
         for term in _tokenize(query):  # a repeated word counts again, as in bm25s
             column = self._vocabulary.get(term)
             if column is None:
@@ -186,9 +187,17 @@ class LexicalIndex:
             counts = self._frequencies.data[start:end]
             found = corpus.frequencies.get(term, 0)
             idf = np.float32(math.log(1 + (corpus.documents - found + 0.5) / (found + 0.5)))
-            norm = _K1 * (1 - _B + _B * self._lengths[rows] / average)
-            scores[rows] += idf * counts / (counts + norm)
+            scores[rows] += idf * counts / (counts + norms[rows])
         return scores
+
+    def _norms(self, average: float) -> npt.NDArray[np.float32]:
+        """BM25's length normalisation of every passage for an average length: the same for
+        every query until the statistics change, so kept for the last average asked."""
+        cached = self._norms_for
+        if cached is None or cached[0] != average:
+            norms = _K1 * (1 - _B + _B * self._lengths / np.float32(average))
+            cached = self._norms_for = (average, norms.astype(np.float32))
+        return cached[1]
 
     def positions(
         self, passage_ids: npt.NDArray[np.int64]
