@@ -76,15 +76,31 @@ def content_terms(text: str) -> frozenset[str]:
 
 
 class LexicalIndex:
-    """BM25 scores aligned with the store's passage ids."""
+    """BM25 scores aligned with the store's passage ids.
 
-    def __init__(self, bm25: bm25s.BM25, ids: npt.NDArray[np.int64]) -> None:
+    It may hold passages deleted from the store since it was built (``excluding``): they score
+    0 and are not found by ``positions``.
+    """
+
+    def __init__(
+        self,
+        bm25: bm25s.BM25,
+        ids: npt.NDArray[np.int64],
+        excluded: npt.NDArray[np.int64] | None = None,
+    ) -> None:
         self._bm25 = bm25
         self.ids = ids
         # Ids in sorted order and where each sits, so positions are a binary search (the
         # store's ids already come sorted; no per-id dict to build at a million passages).
         self._order = np.argsort(ids, kind="stable")
         self._sorted_ids = ids[self._order]
+        self._excluded = np.zeros(0, np.intp)  # positions of the deleted passages
+        self._kept: npt.NDArray[np.bool_] | None = None  # by position; None: every one
+        if excluded is not None and len(excluded):
+            positions, found = self.positions(np.asarray(excluded, dtype=np.int64))
+            self._excluded = np.unique(positions[found])
+            self._kept = np.ones(len(ids), dtype=bool)
+            self._kept[self._excluded] = False
 
     @classmethod
     def build(cls, ids: npt.NDArray[np.int64], texts: list[str]) -> LexicalIndex:
@@ -93,27 +109,44 @@ class LexicalIndex:
             bm25.index(_tokenize_corpus(texts), show_progress=False)
         return cls(bm25, ids)
 
+    def excluding(self, passage_ids: npt.NDArray[np.int64]) -> LexicalIndex:
+        """This index, BM25 shared, with ``passage_ids`` (deleted since it was built) scoring 0
+        instead of those it excluded before."""
+        return LexicalIndex(self._bm25, self.ids, passage_ids)
+
     @property
     def count(self) -> int:
         return len(self.ids)
 
+    @property
+    def excluded(self) -> int:
+        """Passages held that score 0, deleted since the index was built."""
+        return len(self._excluded)
+
     def scores(self, query: str) -> npt.NDArray[np.float32]:
-        """BM25 score of every passage, in ``ids`` order (zeros where no term matches)."""
+        """BM25 score of every passage, in ``ids`` order (zeros where no term matches, and for
+        excluded passages)."""
         terms = _tokenize(query)
         if not terms or not self.count:
             return np.zeros(self.count, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        scores[self._excluded] = 0  # bm25s hands out a new array each call
+        return scores
 
     def positions(
         self, passage_ids: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
         """Where passages sit in the ``scores`` array, and which of them are indexed at all
-        (positions of those that are not are 0: mask them with the second array)."""
+        and not excluded (positions of those that are not are 0: mask them with the second
+        array)."""
         if not self.count:
             return np.zeros(len(passage_ids), np.intp), np.zeros(len(passage_ids), bool)
         slots = np.searchsorted(self._sorted_ids, passage_ids).clip(0, self.count - 1)
         found = self._sorted_ids[slots] == passage_ids
-        return np.where(found, self._order[slots], 0), found
+        positions = np.where(found, self._order[slots], 0)
+        if self._kept is not None:
+            found &= self._kept[positions]
+        return np.where(found, positions, 0), found
 
     def position(self, passage_id: int) -> int:
         positions, found = self.positions(np.array([passage_id], dtype=np.int64))
