@@ -27,6 +27,7 @@ import numpy as np
 from bench import reuters
 from bench.report import emit, table
 from qa.archive import Archive
+from qa.factories import open_encoder
 from qa.settings import Settings
 
 __all__ = ["main"]
@@ -87,11 +88,12 @@ def main() -> None:
     source = reuters.ingested_archive("torch")
     with tempfile.TemporaryDirectory(prefix="dateline-delete-") as tmp:
         archives = {}
+        encoder = open_encoder(Settings(backend="torch"))
         for name, share in VARIANTS.items():
             data_dir = Path(tmp) / name
             shutil.copytree(source, data_dir)
             settings = Settings(data_dir=data_dir, backend="torch", index_compaction_share=share)
-            archives[name] = Archive.open(settings)
+            archives[name] = Archive.open(settings, encoder)
         try:
             first = next(iter(archives.values()))
             counts = first.store.catalogue.counts()

@@ -129,11 +129,14 @@ class PassageReads:
         """How many ``passages`` or ``sentences`` have ids up to ``last_id``.
 
         Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
-        as this has lost none of them since it was built.
+        as this (tombstones aside) has lost none of them since it was built. Counted as all rows
+        less those after ``last_id``, the few added since: SQLite counts all rows from its
+        smallest index, while rows up to an id are counted in the table itself, vectors and all.
         """
         check_vector_table(table)
         row = self._database.connection.execute(
-            f"SELECT count(*) FROM {table} WHERE id <= ?", (last_id,)
+            f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE id > ?)",
+            (last_id,),
         ).fetchone()
         return int(row[0])
 
