@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import mmap
 import os
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from embeddings.threads import threads_limited
 
 __all__ = [
     "ANN_FACTORY",
+    "COMPACTION_SHARE",
     "EF_SEARCH",
     "EF_SEARCH_LARGE_FROM",
     "EXACT_LIMIT",
@@ -44,6 +46,9 @@ EF_SEARCH_LARGE_FROM = 500_000
 EF_CONSTRUCTION = 80
 # Files above this are memory-mapped: no copy on load, pages shared between processes.
 MMAP_BYTES = 64 << 20
+# Deleted rows stay in an index, skipped by every search, until they pass this share of it;
+# then it is rebuilt without them (as Lucene merges segments and Milvus compacts them).
+COMPACTION_SHARE = 0.1
 # A filter that leaves at most this many ids is scored exactly (one matrix product); more go
 # through the index with an id selector.
 EXACT_FILTER_LIMIT = 20_000
@@ -60,7 +65,8 @@ class IndexConfig:
     ``factory`` is any FAISS factory string; it is used from ``exact_limit`` vectors on, and
     exact search ("Flat") below (``exact_limit=0``: always ``factory``). ``ef_search`` is HNSW's
     search breadth (higher: better recall, slower), by default chosen by the index's size;
-    ``nprobe`` is IVF's.
+    ``nprobe`` is IVF's. An index is rebuilt without its deleted rows once they pass
+    ``compaction_share`` of the rows it holds (0: at every delete).
     """
 
     factory: str = ANN_FACTORY
@@ -68,6 +74,7 @@ class IndexConfig:
     ef_search: int | None = None  # None: EF_SEARCH, doubled for large indexes
     nprobe: int = 32
     mmap_bytes: int = MMAP_BYTES
+    compaction_share: float = COMPACTION_SHARE
 
 
 def choose_factory(count: int, config: IndexConfig | None = None) -> str:
@@ -151,12 +158,28 @@ def _inner(index: faiss.Index) -> faiss.Index:
     return faiss.downcast_index(index.index if isinstance(index, faiss.IndexIDMap) else index)
 
 
+def _among(ids: npt.NDArray[np.int64], sorted_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of ``ids`` are in ``sorted_ids`` (a binary search each)."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), dtype=bool)
+    slots = np.searchsorted(sorted_ids, ids).clip(0, len(sorted_ids) - 1)
+    found: npt.NDArray[np.bool_] = sorted_ids[slots] == ids
+    return found
+
+
 class VectorIndex:
-    """Inner-product index over unit vectors; ids are int64 row ids of the store."""
+    """Inner-product index over unit vectors; ids are int64 row ids of the store.
+
+    It may hold rows deleted from the store since it was built (``excluding``): a search
+    never returns them.
+    """
 
     def __init__(self, index: faiss.Index, config: IndexConfig | None = None) -> None:
         self._index = index
         self._config = config or IndexConfig()
+        self._held: npt.NDArray[np.int64] | None = None  # every id held, sorted, once asked
+        self._deleted = np.zeros(0, dtype=np.int64)
+        self._not_deleted: Any = None  # the id selector that skips them
         # faiss's bundled stubs miss the HNSW search parameters and subclass attributes.
         inner: Any = _inner(index)
         self._inner = inner
@@ -195,14 +218,45 @@ class VectorIndex:
 
     @property
     def count(self) -> int:
+        """Vectors held, deleted ones included."""
         return int(self._index.ntotal)
+
+    @property
+    def deleted(self) -> int:
+        """Vectors held whose rows were deleted since: searches skip them."""
+        return len(self._deleted)
+
+    @property
+    def live(self) -> int:
+        """Vectors a search may return."""
+        return self.count - self.deleted
+
+    def _held_ids(self) -> npt.NDArray[np.int64]:
+        if self._held is None:
+            held = faiss.vector_to_array(self._index.id_map)  # type: ignore[attr-defined]
+            self._held = np.sort(held.astype(np.int64, copy=False))
+        return self._held
 
     @property
     def last_id(self) -> int:
         """The largest row id held, or 0 when empty."""
-        if not self.count:
-            return 0
-        return int(faiss.vector_to_array(self._index.id_map).max())  # type: ignore[attr-defined]
+        return int(self._held_ids()[-1]) if self.count else 0
+
+    def holds(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of ``ids`` this index holds a vector for, deleted or not."""
+        return _among(np.asarray(ids, dtype=np.int64), self._held_ids())
+
+    def excluding(self, deleted: npt.NDArray[np.int64]) -> VectorIndex:
+        """This index, its vectors shared, never returning ``deleted`` (rows deleted from the
+        store since it was built): a delete costs no rebuild. It replaces the ids this index
+        excluded; ids it does not hold are ignored."""
+        view = copy.copy(self)
+        deleted = np.unique(np.asarray(deleted, dtype=np.int64))
+        view._deleted = deleted[self.holds(deleted)]
+        view._not_deleted = None
+        if len(view._deleted):
+            view._not_deleted = faiss.IDSelectorNot(faiss.IDSelectorBatch(view._deleted))
+        return view
 
     def extended(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> VectorIndex:
         """A copy holding these vectors too; this index, which readers may be using, is kept.
@@ -241,26 +295,35 @@ class VectorIndex:
         k: int,
         allowed_ids: npt.NDArray[np.int64] | None = None,
     ) -> SearchHits:
-        """Top ``k`` for one query vector, optionally only among ``allowed_ids``."""
-        k = min(k, self.count)
+        """Top ``k`` for one query vector, optionally only among ``allowed_ids``; deleted rows
+        are never among them."""
+        k = min(k, self.live)
+        if allowed_ids is not None and self.deleted:
+            allowed_ids = allowed_ids[~_among(allowed_ids, self._deleted)]
         if k <= 0 or (allowed_ids is not None and len(allowed_ids) == 0):
             return _NO_HITS
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if allowed_ids is not None and self._graph and len(allowed_ids) <= EXACT_FILTER_LIMIT:
             return self._search_among(query, k, allowed_ids)
-        params = None if allowed_ids is None else self._filter(allowed_ids, k)
+        params = None
+        if allowed_ids is not None:
+            allowed = np.ascontiguousarray(allowed_ids, dtype=np.int64)
+            params = self._filter(faiss.IDSelectorBatch(allowed), len(allowed), k)
+        elif self.deleted:
+            params = self._filter(self._not_deleted, self.live, k)
         with _one_thread():
             scores, ids = self._index.search(query, k, params=params)
         keep = ids[0] >= 0  # FAISS pads with -1 when fewer than k vectors qualify
         return SearchHits(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
 
-    def _filter(self, allowed_ids: npt.NDArray[np.int64], k: int) -> Any:
+    def _filter(self, selector: Any, kept: int, k: int) -> Any:
+        """Search parameters that return only the ``kept`` ids ``selector`` lets through."""
         params = self._params_type()
-        params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed_ids, dtype=np.int64))
+        params.sel = selector
         if self._graph:
             # A graph walk that may only return a fraction of the nodes must look wider to
             # find k of them.
-            share = len(allowed_ids) / max(self.count, 1)
+            share = kept / max(self.count, 1)
             params.efSearch = int(min(4096, max(self._ef_search, 2 * k / max(share, 1e-6))))
         elif isinstance(self._inner, faiss.IndexIVF):
             params.nprobe = self._config.nprobe

@@ -54,12 +54,18 @@ class Archive:
     """Answers questions from an ingested archive. Build it with ``Archive.open``."""
 
     def __init__(
-        self, settings: Settings, encoder: Encoder, store: Store, indexes: Indexes
+        self,
+        settings: Settings,
+        encoder: Encoder,
+        store: Store,
+        index_folder: IndexFolder,
+        indexes: Indexes,
     ) -> None:
         self.settings = settings
         self.encoder = encoder
         self.store = store
-        self.index_folder = IndexFolder(store, settings.data_dir, index_config(settings), encoder)
+        # The one that loaded ``indexes``: it knows which of them its files already hold.
+        self.index_folder = index_folder
         self._swap = threading.Lock()
         self._writer = threading.Lock()
         self._reloading = threading.Lock()
@@ -94,7 +100,7 @@ class Archive:
         except BaseException:
             store.close()
             raise
-        archive = cls(settings, encoder, store, indexes)
+        archive = cls(settings, encoder, store, folder, indexes)
         archive.unsaved_indexes = unsaved
         return archive
 
@@ -144,7 +150,7 @@ class Archive:
             with self._writer, self.store.snapshot() as generation:
                 if generation <= self._view.indexes.generation:
                     return
-                indexes = self.index_folder.verify()
+                indexes = self.index_folder.verify(self._view.indexes)
                 view = self._make_view(indexes)
                 with self._swap:
                     self._view = view
@@ -210,7 +216,8 @@ class Archive:
 
         A folder that could not take the new index files refuses the write before anything is
         committed. Should saving them fail all the same, the committed write stands: it is
-        answered from memory, and ``unsaved_indexes`` says why the files are behind.
+        answered from memory, and ``unsaved_indexes`` says why the files are behind. A write
+        that only deleted rows needs no new file: its manifest commits with it.
         """
         with self._writer:
             with storage_errors(self.settings.data_dir):
@@ -218,11 +225,13 @@ class Archive:
                 with ExitStack() as publishing:
                     with self.store.transaction():
                         yield
-                        view = self._make_view(self._derive_indexes())
+                        indexes = self._derive_indexes()
+                        recorded = self.index_folder.record(indexes)
+                        view = self._make_view(indexes)
                         # Held from the commit until the new view is published.
                         publishing.enter_context(self._swap)
                     self._view = view
-            self._save_indexes(view.indexes)
+            self._save_indexes(view.indexes, recorded)
 
     def _check_room(self) -> None:
         data_dir = self.settings.data_dir
@@ -234,12 +243,16 @@ class Archive:
             raise DiskFullError(f"{free:,} bytes free, saving the index takes {needed:,}")
 
     def _derive_indexes(self) -> Indexes:
-        return self.index_folder.extend(self._view.indexes.vectors)
+        current = self._view.indexes
+        return self.index_folder.extend(current.vectors, current.lexical)
 
-    def _save_indexes(self, indexes: Indexes) -> None:
+    def _save_indexes(self, indexes: Indexes, recorded: bool) -> None:
         data_dir = self.settings.data_dir
         try:
-            self.index_folder.persist(indexes)
+            if recorded:
+                self.index_folder.copy_manifest()
+            else:
+                self.index_folder.persist(indexes)
         except Exception as exc:  # the write is committed: never report it as failed
             self.unsaved_indexes = root_cause(exc)
             log.warning(

@@ -27,4 +27,9 @@ def open_encoder(settings: Settings) -> Encoder:
 
 
 def index_config(settings: Settings) -> IndexConfig:
-    return IndexConfig(settings.index_factory, settings.index_exact_limit, settings.hnsw_ef_search)
+    return IndexConfig(
+        settings.index_factory,
+        settings.index_exact_limit,
+        settings.hnsw_ef_search,
+        compaction_share=settings.index_compaction_share,
+    )

@@ -3,6 +3,12 @@
 An ``IndexFolder`` is the archive folder's index files and the ``Manifest`` that vouches for
 them; it holds the folder, the index configuration and the model identity once, and derives,
 extends, persists, verifies and loads.
+
+A deleted row leaves a tombstone in the store (a trigger writes it in the delete's own
+transaction): the indexes keep its vector, and skip it at every search, until the tombstones
+of an index pass ``IndexConfig.compaction_share`` of its rows and it is rebuilt without them.
+The store's tombstones are always those the index derived from its current data holds: an
+index built anew drops the ones it does not hold in the transaction that derives it.
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ import json
 import logging
 import shutil
 import sqlite3
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from filelock import FileLock
 
 from embeddings.errors import IndexFileError, ModelMismatchError
@@ -52,6 +61,8 @@ INDEX_FILES = (*_VECTOR_FILES.values(), _LEXICAL_DIR, _MANIFEST_FILE)
 _SQLITE_HEADROOM_BYTES = 1 << 20
 
 VectorBases = dict[str, VectorIndex]
+Ids = npt.NDArray[np.int64]
+_Index = TypeVar("_Index", VectorIndex, LexicalIndex)
 
 
 class ModelIdentity(Protocol):
@@ -113,6 +124,10 @@ class IndexFolder:
         self.folder = folder
         self.config = config
         self._model = model
+        # The index in memory that each part's file holds, by part, with the checksum that
+        # file was written or verified with: a part whose index is still that one, bar the
+        # rows it skips, needs no new file.
+        self._on_disk: dict[str, tuple[weakref.ref[Any], object]] = {}
 
     @property
     def model(self) -> ModelIdentity:
@@ -143,49 +158,117 @@ class IndexFolder:
         transaction)."""
         return self.extend({})
 
-    def extend(self, bases: VectorBases) -> Indexes:
-        """Build every index in memory from what the store holds now, extending each vector
-        index of ``bases`` that has lost no rows since it was built by the rows added since:
-        an HNSW graph takes new vectors without a rebuild. BM25 is always built anew.
+    def extend(self, bases: VectorBases, lexical: LexicalIndex | None = None) -> Indexes:
+        """Build every index in memory from what the store holds now, keeping what it can of
+        ``bases`` and of ``lexical`` (the BM25 index derived with them).
+
+        A vector index that has lost no rows but to tombstones is kept, skipping them, and
+        extended by the rows added since: an HNSW graph takes new vectors without a rebuild.
+        BM25 takes no new passages: it is kept, skipping the deleted ones, only while none was
+        added. Either is built anew once its tombstones pass the compaction share, and BM25
+        whenever the passages' vector index is (the tombstones it skips are that index's).
+        The tombstones no index holds any longer are dropped, in the caller's transaction.
         """
-        built = {table: self._vector_index(table, bases.get(table)) for table in _VECTOR_FILES}
-        passage_ids, texts = self.store.reads.passage_texts()
-        lexical = LexicalIndex.build(passage_ids, texts)
-        return Indexes(built["passages"], built["sentences"], lexical, self.store.data_generation())
+        passages = self._vector_index("passages", bases.get("passages"))
+        sentences = self._vector_index("sentences", bases.get("sentences"))
+        lexical = self._lexical_index(lexical, passages)
+        return Indexes(passages, sentences, lexical, self.store.data_generation())
+
+    @property
+    def _compaction_share(self) -> float:
+        return (self.config or IndexConfig()).compaction_share
 
     def _vector_index(self, table: str, base: VectorIndex | None) -> VectorIndex:
-        reads, dimension = self.store.reads, self.model.dimension
-        if base is not None and base.count and base.dimension == dimension:
-            last = base.last_id
-            if reads.rows_up_to(table, last) == base.count:
-                ids, vectors = reads.vectors(table, after=last)
-                exact = choose_factory(base.count + len(ids), self.config) == "Flat"
-                if base.exact == exact:  # past the exact-search limit, a new kind of index is due
-                    return base.extended(ids, vectors)
-        ids, vectors = reads.vectors(table)
-        return VectorIndex.build(ids, vectors, dimension, config=self.config)
+        deleted = self.store.reads.tombstones(table)
+        index = None if base is None else self._kept_vector_index(table, base, deleted)
+        if index is None:
+            ids, vectors = self.store.reads.vectors(table)
+            index = VectorIndex.build(ids, vectors, self.model.dimension, config=self.config)
+        if not self.store.read_only:
+            self.store.writes.forget_tombstones(table, deleted[~index.holds(deleted)])
+        return index
+
+    def _kept_vector_index(self, table: str, base: VectorIndex, deleted: Ids) -> VectorIndex | None:
+        """``base`` extended by the rows added since and skipping the deleted ones, or None
+        when it must be built anew."""
+        reads = self.store.reads
+        if not base.count or base.dimension != self.model.dimension:
+            return None
+        last = base.last_id
+        held = deleted[base.holds(deleted)]
+        if reads.rows_up_to(table, last) + len(held) != base.count:
+            return None  # it lost rows no tombstone accounts for
+        ids, vectors = reads.vectors(table, after=last)
+        count = base.count + len(ids)
+        exact = choose_factory(count - len(held), self.config) == "Flat"
+        if base.exact != exact:  # past the exact-search limit, a new kind of index is due
+            return None
+        if len(held) > self._compaction_share * count:
+            return None
+        if len(ids):
+            return base.extended(ids, vectors).excluding(held)
+        return self._same_file(table, base, base.excluding(held))
+
+    def _lexical_index(self, base: LexicalIndex | None, passages: VectorIndex) -> LexicalIndex:
+        """``base`` skipping the deleted passages while no passage was added since it was
+        built, else BM25 anew."""
+        if base is not None and base.count:
+            deleted = self.store.reads.tombstones("passages")
+            kept = base.excluding(deleted)
+            # Every passage it holds is in the store or a tombstone of the passages' index.
+            unchanged = (
+                int(base.ids.max()) == passages.last_id  # no passage added since
+                and self.store.reads.rows_up_to("passages", passages.last_id) + kept.excluded
+                == base.count
+            )
+            if unchanged and kept.excluded <= self._compaction_share * base.count:
+                return self._same_file(_LEXICAL_DIR, base, kept)
+        passage_ids, texts = self.store.reads.passage_texts()
+        return LexicalIndex.build(passage_ids, texts)
 
     # -- writing --------------------------------------------------------------------------
 
     def persist(self, indexes: Indexes) -> None:
-        """Write the indexes (each file atomically), then the manifest that vouches for them.
+        """Write the indexes whose files do not hold them yet (each file atomically), then the
+        manifest that vouches for them.
 
         The manifest goes last: a crash before it leaves files its checksums do not match, which
         the next start detects and rebuilds.
         """
         previous = self.manifest()
-        passages = self._save_vectors(indexes.passages, "passages")
-        sentences = self._save_vectors(indexes.sentences, "sentences")
-        staging = self.folder / f".{_LEXICAL_DIR}.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        try:
-            indexes.lexical.save(staging)
-            lexical = LexicalFiles(dir=_LEXICAL_DIR, checksums=_folder_checksums(staging))
-            shutil.rmtree(self.folder / _LEXICAL_DIR, ignore_errors=True)
-            staging.rename(self.folder / _LEXICAL_DIR)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # a full disk keeps nothing half written
-            raise
+        passages = self._saved_vectors(indexes.passages, "passages", previous)
+        sentences = self._saved_vectors(indexes.sentences, "sentences", previous)
+        lexical = self._saved_lexical(indexes.lexical, previous)
+        files = ManifestIndexes(
+            passages=passages or self._save_vectors(indexes.passages, "passages"),
+            sentences=sentences or self._save_vectors(indexes.sentences, "sentences"),
+            lexical=lexical or self._save_lexical(indexes.lexical),
+        )
+        self._record(indexes, files, previous)
+        self.copy_manifest()
+
+    def record(self, indexes: Indexes) -> bool:
+        """Record the manifest of ``indexes`` if their files hold them already (rows were only
+        deleted): inside the caller's write transaction, the write and the manifest that vouches
+        for it then commit together, and a crash keeps both or neither. False, with nothing
+        recorded, when a file must be written first (``persist``, once the write committed).
+        """
+        previous = self.manifest()
+        passages = self._saved_vectors(indexes.passages, "passages", previous)
+        sentences = self._saved_vectors(indexes.sentences, "sentences", previous)
+        lexical = self._saved_lexical(indexes.lexical, previous)
+        if passages is None or sentences is None or lexical is None:
+            return False
+        files = ManifestIndexes(passages=passages, sentences=sentences, lexical=lexical)
+        self._record(indexes, files, previous)
+        return True
+
+    def copy_manifest(self) -> None:
+        """``manifest.json``: the store's manifest, beside the files it vouches for."""
+        written = self.store.get_meta(_MANIFEST_KEY)
+        write_atomically(self.folder / _MANIFEST_FILE, json.dumps(written, indent=2).encode())
+
+    def _record(self, indexes: Indexes, files: ManifestIndexes, previous: Manifest | None) -> None:
         counts = self.store.catalogue.counts()
         record = Manifest(
             model=self.model.name,
@@ -197,16 +280,64 @@ class IndexFolder:
             generation=(previous.generation if previous else 0) + 1,
             # The indexes' own: another process may have committed since they were derived.
             data_generation=indexes.generation,
-            indexes=ManifestIndexes(passages=passages, sentences=sentences, lexical=lexical),
+            indexes=files,
         )
-        written = record.model_dump(mode="json")
-        self.store.set_meta(_MANIFEST_KEY, written)
-        write_atomically(self.folder / _MANIFEST_FILE, json.dumps(written, indent=2).encode())
+        self.store.set_meta(_MANIFEST_KEY, record.model_dump(mode="json"))
+
+    def _remember(self, part: str, index: object, checksum: object) -> None:
+        self._on_disk[part] = (weakref.ref(index), checksum)
+
+    def _same_file(self, part: str, base: _Index, view: _Index) -> _Index:
+        """``view``, a view of ``base`` skipping other rows, is held by ``base``'s file."""
+        known = self._on_disk.get(part)
+        if known is not None and known[0]() is base:
+            self._remember(part, view, known[1])
+        return view
+
+    def _on_disk_as(self, part: str, index: object) -> object:
+        """The checksum the file of ``part`` was written or verified with, if it holds
+        ``index``; else None."""
+        known = self._on_disk.get(part)
+        return known[1] if known is not None and known[0]() is index else None
+
+    def _saved_vectors(
+        self, index: VectorIndex, table: str, previous: Manifest | None
+    ) -> VectorFile | None:
+        """The manifest's record of ``index``'s file, if it holds ``index`` already."""
+        checksum = self._on_disk_as(table, index)
+        recorded: VectorFile | None = getattr(previous.indexes, table) if previous else None
+        if recorded is None or checksum is None or recorded.checksum != checksum:
+            return None
+        return recorded.model_copy(update={"count": index.count, "deleted": index.deleted})
+
+    def _saved_lexical(self, index: LexicalIndex, previous: Manifest | None) -> LexicalFiles | None:
+        checksums = self._on_disk_as(_LEXICAL_DIR, index)
+        recorded = previous.indexes.lexical if previous else None
+        if recorded is None or checksums is None or recorded.checksums != checksums:
+            return None
+        return recorded.model_copy(update={"deleted": index.excluded})
 
     def _save_vectors(self, index: VectorIndex, table: str) -> VectorFile:
         filename = _VECTOR_FILES[table]
         checksum = index.save(self.folder / filename)
-        return VectorFile(file=filename, checksum=checksum, count=index.count)
+        self._remember(table, index, checksum)
+        return VectorFile(
+            file=filename, checksum=checksum, count=index.count, deleted=index.deleted
+        )
+
+    def _save_lexical(self, index: LexicalIndex) -> LexicalFiles:
+        staging = self.folder / f".{_LEXICAL_DIR}.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            index.save(staging)
+            checksums = _folder_checksums(staging)
+            shutil.rmtree(self.folder / _LEXICAL_DIR, ignore_errors=True)
+            staging.rename(self.folder / _LEXICAL_DIR)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # a full disk keeps nothing half written
+            raise
+        self._remember(_LEXICAL_DIR, index, checksums)
+        return LexicalFiles(dir=_LEXICAL_DIR, checksums=checksums, deleted=index.excluded)
 
     def _fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -225,9 +356,14 @@ class IndexFolder:
 
     # -- reading --------------------------------------------------------------------------
 
-    def verify(self) -> Indexes:
+    def verify(self, current: Indexes | None = None) -> Indexes:
         """The index files, if the manifest vouches for them and they match the store; else
-        IndexFileError (never a rebuild: another process may be writing them)."""
+        IndexFileError (never a rebuild: another process may be writing them).
+
+        Each index holds the store's rows and its tombstones (deleted rows, which it skips).
+        A part of ``current`` (the indexes in memory) that its file still holds is kept, not
+        read again: after another process deleted rows, only the tombstones are new.
+        """
         record = self.manifest()
         if record is None:
             raise IndexFileError("the store has no index manifest yet")
@@ -235,38 +371,56 @@ class IndexFolder:
             raise IndexFileError(
                 "the index files are older than the store (an update did not finish)"
             )
-        loaded = self._read_vector_files(record)
         counts = self.store.catalogue.counts()
-        for table, index in loaded.items():
-            if index.count != counts[table]:
+        views = {}
+        for table, index in self._read_vector_files(record, current).items():
+            deleted = self.store.reads.tombstones(table)
+            view = self._same_file(table, index, index.excluding(deleted))
+            if view.deleted != len(deleted) or index.count != counts[table] + len(deleted):
                 raise IndexFileError(
                     f"{_VECTOR_FILES[table]} holds {index.count} vectors but the store has"
-                    f" {counts[table]} {table}"
+                    f" {counts[table]} {table} and {len(deleted)} deleted ones"
                 )
+            views[table] = view
+        lexical = self._read_lexical_files(record, current.lexical if current else None)
+        kept = self._same_file(
+            _LEXICAL_DIR, lexical, lexical.excluding(self.store.reads.tombstones("passages"))
+        )
+        if lexical.count != counts["passages"] + kept.excluded:
+            raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
+        return Indexes(views["passages"], views["sentences"], kept, record.data_generation)
+
+    def _read_vector_files(self, record: Manifest, current: Indexes | None = None) -> VectorBases:
+        checksums = record.indexes.vector_checksums()
+        if checksums is None:
+            raise IndexFileError("the index manifest predates xxh3 checksums")
+        loaded = {}
+        for table, filename in _VECTOR_FILES.items():
+            held = current.vectors[table] if current else None
+            if held is not None and self._on_disk_as(table, held) == checksums[table]:
+                loaded[table] = held
+                continue
+            index = VectorIndex.load(self.folder / filename, checksums[table], self.config)
+            self._remember(table, index, checksums[table])
+            loaded[table] = index
+        return loaded
+
+    def _read_lexical_files(
+        self, record: Manifest, current: LexicalIndex | None = None
+    ) -> LexicalIndex:
         folder = self.folder / _LEXICAL_DIR
-        lexical_files = record.indexes.lexical
-        if (
-            lexical_files is None
-            or not folder.is_dir()
-            or _folder_checksums(folder) != lexical_files.checksums
-        ):
+        files = record.indexes.lexical
+        if current is not None and files is not None:
+            if self._on_disk_as(_LEXICAL_DIR, current) == files.checksums:
+                return current
+        if files is None or not folder.is_dir() or _folder_checksums(folder) != files.checksums:
             raise IndexFileError(f"{_LEXICAL_DIR}/ is missing or does not match its checksums")
         try:
             lexical = LexicalIndex.load(folder)
         except (OSError, ValueError) as exc:
             raise IndexFileError(f"{_LEXICAL_DIR}/ is unreadable ({exc})") from exc
-        if lexical.count != counts["passages"]:
-            raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
-        return Indexes(loaded["passages"], loaded["sentences"], lexical, record.data_generation)
-
-    def _read_vector_files(self, record: Manifest) -> VectorBases:
-        checksums = record.indexes.vector_checksums()
-        if checksums is None:
-            raise IndexFileError("the index manifest predates xxh3 checksums")
-        return {
-            table: VectorIndex.load(self.folder / filename, checksums[table], self.config)
-            for table, filename in _VECTOR_FILES.items()
-        }
+        self._remember(_LEXICAL_DIR, lexical, files.checksums)
+        return lexical
 
     def stored_vectors(self) -> VectorBases:
         """The vector index files as their manifest vouches for them, however far the store has
@@ -279,6 +433,18 @@ class IndexFolder:
         except IndexFileError as exc:
             log.warning("%s; the indexes will be built anew", exc)
             return {}
+
+    def stored_lexical(self) -> LexicalIndex | None:
+        """The BM25 files as their manifest vouches for them (a base to keep); None when they
+        are not intact."""
+        record = self.manifest()
+        if record is None:
+            return None
+        try:
+            return self._read_lexical_files(record)
+        except IndexFileError as exc:
+            log.warning("%s; BM25 will be built anew", exc)
+            return None
 
     def load(self) -> tuple[Indexes, str | None]:
         """Verify; a missing, torn, altered or stale index is reported and rebuilt.

@@ -493,7 +493,7 @@ def _bring_in(
 def _build_indexes(folder: IndexFolder, report: IngestReport) -> None:
     """New index files when the store changed (extending those it has), or when it has none."""
     if report.changed or folder.manifest() is None:
-        folder.persist(folder.extend(folder.stored_vectors()))
+        folder.persist(folder.extend(folder.stored_vectors(), folder.stored_lexical()))
 
 
 def ingest_directory(

@@ -120,6 +120,10 @@ class LexicalIndex:
     the average length of their own corpus baked in, and a shard of a cluster must score with
     the statistics of the whole cluster (``CorpusStatistics``). The scores are Lucene's BM25,
     the variant bm25s computes by default.
+
+    It may hold passages deleted from the store since it was built (``excluding``): they score
+    0 and are not found by ``positions``. Like Lucene's, its statistics count them until the
+    index is compacted (rebuilt).
     """
 
     def __init__(
@@ -128,21 +132,24 @@ class LexicalIndex:
         vocabulary: dict[str, int],
         frequencies: sparse.csc_array,
         lengths: npt.NDArray[np.int32],
+        excluded: npt.NDArray[np.int64] | None = None,
     ) -> None:
         self.ids = ids
         self._vocabulary = vocabulary
         self._frequencies = frequencies  # documents × terms: how often each term occurs
         self._lengths = lengths
-        self._statistics = CorpusStatistics(
-            len(ids),
-            int(lengths.sum()),
-            dict(zip(vocabulary, np.diff(frequencies.indptr).tolist(), strict=True)),
-        )
         # Ids in sorted order and where each sits, so positions are a binary search (the
         # store's ids already come sorted; no per-id dict to build at a million passages).
         self._order = np.argsort(ids, kind="stable")
         self._sorted_ids = ids[self._order]
         self._norms_for: tuple[float, npt.NDArray[np.float32]] | None = None
+        self._excluded = np.zeros(0, np.intp)  # positions of the deleted passages
+        self._kept: npt.NDArray[np.bool_] | None = None  # by position; None: every one
+        if excluded is not None and len(excluded):
+            positions, found = self.positions(np.asarray(excluded, dtype=np.int64))
+            self._excluded = np.unique(positions[found])
+            self._kept = np.ones(len(ids), dtype=bool)
+            self._kept[self._excluded] = False
 
     @classmethod
     def build(cls, ids: npt.NDArray[np.int64], texts: list[str]) -> LexicalIndex:
@@ -156,9 +163,29 @@ class LexicalIndex:
         )
         return cls(ids, dict(tokenized.vocab), counts.tocsc(), lengths)  # duplicates summed
 
+    def excluding(self, passage_ids: npt.NDArray[np.int64]) -> LexicalIndex:
+        """This index, its terms shared, with ``passage_ids`` (deleted since it was built) scoring 0
+        instead of those it excluded before."""
+        return LexicalIndex(
+            self.ids, self._vocabulary, self._frequencies, self._lengths, passage_ids
+        )
+
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    @property
+    def excluded(self) -> int:
+        """Passages held that score 0, deleted since the index was built."""
+        return len(self._excluded)
+
+    @functools.cached_property
+    def _statistics(self) -> CorpusStatistics:
+        return CorpusStatistics(
+            len(self.ids),
+            int(self._lengths.sum()),
+            dict(zip(self._vocabulary, np.diff(self._frequencies.indptr).tolist(), strict=True)),
+        )
 
     def statistics(self) -> CorpusStatistics:
         return self._statistics
@@ -171,8 +198,8 @@ class LexicalIndex:
     def scores(
         self, query: str, statistics: CorpusStatistics | None = None
     ) -> npt.NDArray[np.float32]:
-        """BM25 score of every passage, in ``ids`` order (zeros where no term matches), with
-        this index's own statistics or those of a whole cluster."""
+        """BM25 score of every passage, in ``ids`` order (zeros where no term matches, and for
+        excluded passages), with this index's own statistics or those of a whole cluster."""
         scores = np.zeros(self.count, dtype=np.float32)
         corpus = statistics or self._statistics
         if not corpus.documents:
@@ -188,6 +215,7 @@ class LexicalIndex:
             found = corpus.frequencies.get(term, 0)
             idf = np.float32(math.log(1 + (corpus.documents - found + 0.5) / (found + 0.5)))
             scores[rows] += idf * counts / (counts + norms[rows])
+        scores[self._excluded] = 0
         return scores
 
     def _norms(self, average: float) -> npt.NDArray[np.float32]:
@@ -203,12 +231,16 @@ class LexicalIndex:
         self, passage_ids: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
         """Where passages sit in the ``scores`` array, and which of them are indexed at all
-        (positions of those that are not are 0: mask them with the second array)."""
+        and not excluded (positions of those that are not are 0: mask them with the second
+        array)."""
         if not self.count:
             return np.zeros(len(passage_ids), np.intp), np.zeros(len(passage_ids), bool)
         slots = np.searchsorted(self._sorted_ids, passage_ids).clip(0, self.count - 1)
         found = self._sorted_ids[slots] == passage_ids
-        return np.where(found, self._order[slots], 0), found
+        positions = np.where(found, self._order[slots], 0)
+        if self._kept is not None:
+            found &= self._kept[positions]
+        return np.where(found, positions, 0), found
 
     def position(self, passage_id: int) -> int:
         positions, found = self.positions(np.array([passage_id], dtype=np.int64))

@@ -23,11 +23,13 @@ class VectorFile(_Record):
     # None in a manifest checked with another hash (sha256, before xxh3): it vouches for nothing.
     checksum: str | None = Field(None, alias=_CHECKSUM)
     count: int
+    deleted: int = 0  # of ``count``, rows deleted from the store since: searches skip them
 
 
 class LexicalFiles(_Record):
     dir: str
     checksums: dict[str, str] | None = Field(None, alias=_CHECKSUM)  # by file name
+    deleted: int = 0  # passages it holds that were deleted from the store since
 
 
 class ManifestIndexes(_Record):

@@ -9,7 +9,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from embeddings.index import ANN_FACTORY, EF_SEARCH, EF_SEARCH_LARGE_FROM, EXACT_LIMIT
+from embeddings.index import (
+    ANN_FACTORY,
+    COMPACTION_SHARE,
+    EF_SEARCH,
+    EF_SEARCH_LARGE_FROM,
+    EXACT_LIMIT,
+)
 
 __all__ = ["Settings"]
 
@@ -98,6 +104,13 @@ class Settings(BaseSettings):
         le=4096,
         description=f"HNSW search breadth; unset: {EF_SEARCH}, {2 * EF_SEARCH} from "
         f"{EF_SEARCH_LARGE_FROM:,} vectors.",
+    )
+    index_compaction_share: float = Field(
+        COMPACTION_SHARE,
+        ge=0.0,
+        le=1.0,
+        description="Deleted rows an index may hold, skipped by searches, as a share of its "
+        "rows; past it the index is rebuilt without them (0: at every delete).",
     )
 
     @field_validator("answer_languages")

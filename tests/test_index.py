@@ -182,3 +182,45 @@ def test_extended_copy_of_a_mapped_graph_finds_old_and_new(
     for row in (5, 2999, 3000, 3999):
         assert extended.search(vectors[row], 1).ids.tolist() == [ids[row]]
     assert VectorIndex.build(ids[:0], vectors[:0], DIMENSION).last_id == 0
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW32,Flat", "IVF16,Flat"])
+def test_excluded_rows_are_never_returned_and_k_live_ones_are(
+    corpus: tuple[npt.NDArray[np.int64], Vectors], factory: str
+) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids, vectors, DIMENSION, factory, IndexConfig(nprobe=16))
+    query = vectors[10]
+    nearest = index.search(query, 20).ids
+    deleted = np.concatenate([nearest[:15], [999_999]])  # an id it does not hold is ignored
+    view = index.excluding(deleted)
+    assert (view.count, view.deleted, view.live) == (4000, 15, 3985)
+    assert (index.deleted, index.search(query, 1).ids[0]) == (0, ids[10])  # the base is kept
+    for allowed in (None, ids[:100], ids[: len(ids) // 2]):  # exact, and filtered walk
+        hits = view.search(query, 10, allowed)
+        assert len(hits.ids) == 10 and not set(hits.ids.tolist()) & set(deleted.tolist())
+        if allowed is not None:
+            assert set(hits.ids.tolist()) <= set(allowed.tolist())
+    assert view.search(query, 10).ids.tolist()[:5] == nearest[15:20].tolist()
+    assert len(view.search(query, 5, nearest[:15]).ids) == 0  # only deleted ones allowed
+    assert index.excluding(deleted[:3]).excluding(deleted[:1]).deleted == 1  # replaced
+
+
+def test_holds_tells_which_ids_are_in_the_index(
+    corpus: tuple[npt.NDArray[np.int64], Vectors],
+) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids[:10], vectors[:10], DIMENSION)
+    asked = np.array([ids[0], ids[9], ids[10], 0, -1], dtype=np.int64)
+    assert index.holds(asked).tolist() == [True, True, False, False, False]
+    assert index.excluding(ids[:2]).holds(ids[:2]).tolist() == [True, True]  # deleted, held
+    empty = VectorIndex.build(ids[:0], vectors[:0], DIMENSION)
+    assert empty.holds(asked).tolist() == [False] * 5 and empty.excluding(ids).deleted == 0
+
+
+def test_every_vector_excluded_finds_nothing(
+    corpus: tuple[npt.NDArray[np.int64], Vectors],
+) -> None:
+    ids, vectors = corpus
+    index = VectorIndex.build(ids[:5], vectors[:5], DIMENSION).excluding(ids[:5])
+    assert index.live == 0 and len(index.search(vectors[0], 3).ids) == 0

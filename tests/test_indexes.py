@@ -1,4 +1,5 @@
-"""Derived indexes after a change: extended when the store only grew, rebuilt otherwise."""
+"""Derived indexes after a change: extended when the store grew, skipping deleted rows until
+they pass the compaction share, rebuilt otherwise; the files checked against the store."""
 
 from __future__ import annotations
 
@@ -70,15 +71,54 @@ def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> 
     assert indexes.passages.search(question, 1).ids.tolist() == [new_ids[0]]
 
 
-def test_a_removed_article_rebuilds_the_graphs(store: Store, encoder: Encoder) -> None:
+def test_a_removed_article_is_skipped_below_the_compaction_share(
+    store: Store, encoder: Encoder
+) -> None:
+    bases = _marked_bases(store)
+    held = {table: store.reads.vectors(table)[0] for table in ("passages", "sentences")}
+    store.writes.delete_article(PUTIN_ARTICLE)
+    lenient = IndexConfig(exact_limit=0, compaction_share=0.5)
+    indexes = IndexFolder(store, store.path.parent, lenient, encoder).extend(bases)
+    question = encoder.encode(["What did Putin say about training?"])[0]
+    for table in ("passages", "sentences"):
+        live, vectors = store.reads.vectors(table)
+        deleted = np.setdiff1d(held[table], live)
+        index = getattr(indexes, table)
+        assert (index.count, index.deleted) == (len(held[table]), len(deleted))
+        assert np.allclose(index._index.reconstruct(int(live[0])), -vectors[0])  # kept
+        assert store.reads.tombstones(table).tolist() == deleted.tolist()
+        assert not set(index.search(question, 50).ids.tolist()) & set(deleted.tolist())
+    # No BM25 base given: built anew, of the store's passages alone.
+    assert (indexes.lexical.count, indexes.lexical.excluded) == (10, 0)
+
+
+def test_a_removed_article_past_the_compaction_share_rebuilds_the_graphs(
+    store: Store, encoder: Encoder
+) -> None:
     bases = _marked_bases(store)
     store.writes.delete_article(PUTIN_ARTICLE)
+    assert len(store.reads.tombstones("passages"))
     indexes = IndexFolder(store, store.path.parent, GRAPH, encoder).extend(bases)
     for table in ("passages", "sentences"):
         ids, vectors = store.reads.vectors(table)
         index = getattr(indexes, table)
-        assert index.count == len(ids)
+        assert (index.count, index.deleted) == (len(ids), 0)
         assert np.allclose(index._index.reconstruct(int(ids[0])), vectors[0])
+        assert store.reads.tombstones(table).tolist() == []  # dropped with the rebuild
+    assert indexes.lexical.count == len(store.reads.vectors("passages")[0])
+
+
+def test_tombstones_the_files_do_not_match_are_detected(store: Store, encoder: Encoder) -> None:
+    """An index holds the store's rows and its tombstones, no more and no fewer."""
+    lenient = IndexConfig(compaction_share=0.5)
+    folder = IndexFolder(store, store.path.parent, lenient, encoder)
+    store.writes.delete_article(PUTIN_ARTICLE)
+    folder.persist(folder.extend(folder.stored_vectors(), folder.stored_lexical()))
+    assert IndexFolder(store, store.path.parent).verify().passages.deleted == 8
+    deleted = store.reads.tombstones("passages")
+    store.writes.forget_tombstones("passages", deleted[:1])
+    with pytest.raises(IndexFileError, match="passages.faiss holds 18 vectors but the store has"):
+        IndexFolder(store, store.path.parent).verify()
 
 
 def test_growing_past_the_exact_limit_builds_a_graph(store: Store, encoder: Encoder) -> None:
@@ -131,7 +171,8 @@ def test_a_manifest_of_the_first_release_loads_and_is_rebuilt(
 
 
 def test_the_manifest_is_written_as_before(store: Store) -> None:
-    """The same keys in the same order, in the store and in manifest.json."""
+    """The same keys in the same order, in the store and in manifest.json; the tombstone
+    counts come after those an earlier version reads."""
     written = json.loads((store.path.parent / "manifest.json").read_text())
     assert written == store.get_meta("manifest")
     assert list(written) == [
@@ -146,7 +187,7 @@ def test_the_manifest_is_written_as_before(store: Store) -> None:
         "indexes",
     ]
     assert {name: list(part) for name, part in written["indexes"].items()} == {
-        "passages": ["file", "xxh3_128", "count"],
-        "sentences": ["file", "xxh3_128", "count"],
-        "lexical": ["dir", "xxh3_128"],
+        "passages": ["file", "xxh3_128", "count", "deleted"],
+        "sentences": ["file", "xxh3_128", "count", "deleted"],
+        "lexical": ["dir", "xxh3_128", "deleted"],
     }

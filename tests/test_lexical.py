@@ -70,3 +70,22 @@ def test_shards_scored_with_merged_statistics_score_as_one_index() -> None:
     positions, _ = whole.positions(halves[0].ids)
     alone = halves[0].scores(QUESTIONS[0])
     assert alone.any() and alone.tolist() != whole.scores(QUESTIONS[0])[positions].tolist()
+
+
+def test_excluded_passages_score_zero_and_are_not_found() -> None:
+    passages = [line for line in SEED_LINES if line.strip()]
+    ids = np.arange(len(passages), dtype=np.int64) * 2 + 5
+    index = LexicalIndex.build(ids, passages)
+    question = QUESTIONS[0]
+    scores = index.scores(question)
+    best = ids[np.argsort(-scores)[:3]]
+    kept = index.excluding(np.append(best, 1))  # 1 is not held: ignored
+    assert (kept.count, kept.excluded, index.excluded) == (index.count, 3, 0)
+    positions, found = kept.positions(best)
+    assert not found.any() and not positions.any()
+    assert kept.positions(ids[:1])[1].tolist() == [True]
+    expected = scores.copy()
+    expected[index.positions(best)[0]] = 0
+    np.testing.assert_array_equal(kept.scores(question), expected)
+    np.testing.assert_array_equal(index.scores(question), scores)  # the base is kept
+    assert kept.excluding(best[:1]).excluded == 1  # replaced, not added to

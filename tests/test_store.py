@@ -110,18 +110,18 @@ def _user_version(path: Path) -> int:
 
 
 def _schema(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Each table's and index's columns as SQLite reports them, by name."""
+    """Each table's and index's columns as SQLite reports them, and each trigger's text, by
+    name."""
     with sqlite3.connect(path) as db:
-        names = [
-            (kind, name)
-            for kind, name in db.execute(
-                "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"
-            )
-        ]
+        found = db.execute(
+            "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
         pragma = {"table": "table_xinfo", "index": "index_xinfo"}
         return {
-            name: list(db.execute(f"PRAGMA {pragma[kind]}({name})"))
-            for kind, name in sorted(names, key=lambda n: n[1])
+            name: [(sql,)]
+            if kind == "trigger"
+            else list(db.execute(f"PRAGMA {pragma[kind]}({name})"))
+            for kind, name, sql in sorted(found, key=lambda n: n[1])
         }
 
 
@@ -247,6 +247,7 @@ def test_a_read_only_store_is_read_as_it_is_from_version_1(tmp_path: Path) -> No
         store = Store(path)
         assert store.read_only and _user_version(path) == 1  # not upgraded
         assert list(store.feedback.records()) == []  # no table, no verdicts
+        assert store.reads.tombstones("passages").tolist() == []  # no table, no tombstones
         assert store.reads.passages([1])[1].text == "Talks began, Shoigu said."
         with pytest.raises(ReadOnlyArchiveError):
             store.feedback.add("Who spoke?", "[]", "up", "2024-05-01T00:00:00+00:00")
@@ -298,6 +299,30 @@ def test_a_write_that_fails_half_way_keeps_nothing_of_itself(store: Store) -> No
     with pytest.raises(ValueError):  # fewer vectors than passages
         store.writes.replace_article(article, passages, people, [])
     assert store.catalogue.counts() == counts
+
+
+def test_every_deleted_row_leaves_a_tombstone_in_its_own_transaction(store: Store) -> None:
+    """However an article goes (deleted, replaced), its passages and sentences stay known as
+    deleted until an index is rebuilt without them; the tombstones go with a failed write."""
+    passages = store.reads.filtered_passage_ids(PassageFilters(article_id="oslo")).tolist()
+    owned = [s.id for group in store.reads.sentences(passages).values() for s in group]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.writes.delete_article("oslo")
+        raise RuntimeError("undone")
+    assert store.reads.tombstones("passages").tolist() == []
+    store.writes.delete_article("oslo")
+    assert store.reads.tombstones("passages").tolist() == sorted(passages)
+    assert store.reads.tombstones("sentences").tolist() == sorted(owned)
+    bergen = store.reads.filtered_passage_ids(PassageFilters(article_id="bergen")).tolist()
+    _put(store, "bergen", BERGEN + "\nThe ferry ran late.")  # replaced: new rows, new ids
+    assert store.reads.tombstones("passages").tolist() == sorted(passages + bergen)
+    new = store.reads.filtered_passage_ids(PassageFilters(article_id="bergen")).tolist()
+    assert min(new) > max(passages + bergen)  # ids are never reused
+    store.writes.forget_tombstones("passages", np.array(passages, dtype=np.int64))
+    assert store.reads.tombstones("passages").tolist() == sorted(bergen)
+    store.writes.clear()
+    assert store.reads.tombstones("passages").tolist() == []
+    assert store.reads.tombstones("sentences").tolist() == []
 
 
 def test_a_read_snapshot_sees_one_state(store: Store) -> None:

@@ -9,19 +9,19 @@ import numpy as np
 import numpy.typing as npt
 
 from qa.store.database import Database
-from qa.store.records import PassageFilters, PassageRecord, SentenceRecord, Vectors
+from qa.store.records import (
+    PassageFilters,
+    PassageRecord,
+    SentenceRecord,
+    Vectors,
+    check_vector_table,
+)
 
 __all__ = ["PassageReads"]
 
 
 def _placeholders(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids))
-
-
-def _check_vector_table(table: str) -> None:
-    """Table names are put into SQL text, so only the two vector tables may be named."""
-    if table not in ("passages", "sentences"):
-        raise ValueError(table)
 
 
 class PassageReads:
@@ -126,7 +126,7 @@ class PassageReads:
     def vectors(self, table: str, after: int = 0) -> tuple[npt.NDArray[np.int64], Vectors]:
         """Ids and vectors of ``passages`` or ``sentences`` (those with ids above ``after``),
         to build or extend a FAISS index with."""
-        _check_vector_table(table)
+        check_vector_table(table)
         rows = self._database.connection.execute(
             f"SELECT id, vector FROM {table} WHERE id > ? ORDER BY id", (after,)
         ).fetchall()
@@ -140,13 +140,34 @@ class PassageReads:
         """How many ``passages`` or ``sentences`` have ids up to ``last_id``.
 
         Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
-        as this has lost none of them since it was built.
+        as this (tombstones aside) has lost none of them since it was built. Counted as all rows
+        less those after ``last_id``, the few added since: SQLite counts all rows from its
+        smallest index, while rows up to an id are counted in the table itself, vectors and all.
         """
-        _check_vector_table(table)
+        check_vector_table(table)
         row = self._database.connection.execute(
-            f"SELECT count(*) FROM {table} WHERE id <= ?", (last_id,)
+            f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE id > ?)",
+            (last_id,),
         ).fetchone()
         return int(row[0])
+
+    def tombstones(self, table: str) -> npt.NDArray[np.int64]:
+        """The ids of ``passages`` or ``sentences`` deleted since the index of that table was
+        last built without them, in order.
+
+        A store opened read-only before it was upgraded has no table of them: none.
+        """
+        check_vector_table(table)
+        db = self._database.connection
+        present = db.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'tombstones'"
+        ).fetchone()
+        if present is None:
+            return np.zeros(0, dtype=np.int64)
+        rows = db.execute(
+            "SELECT id FROM tombstones WHERE kind = ? ORDER BY id", (table,)
+        ).fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
     def passage_texts(self) -> tuple[npt.NDArray[np.int64], list[str]]:
         rows = self._database.connection.execute(

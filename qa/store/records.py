@@ -20,6 +20,7 @@ __all__ = [
     "SentenceRecord",
     "StoredFile",
     "Vectors",
+    "check_vector_table",
 ]
 
 # What an article's ``source`` names: its own file, or a JSONL file of many articles.
@@ -27,6 +28,12 @@ SOURCE_FILE = "file"
 SOURCE_JSONL = "jsonl"
 
 Vectors = npt.NDArray[np.float32]
+
+
+def check_vector_table(table: str) -> None:
+    """Table names are put into SQL text, so only the two vector tables may be named."""
+    if table not in ("passages", "sentences"):
+        raise ValueError(table)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,26 @@ def _covering_speakers_and_feedback(db: sqlite3.Connection) -> None:
     )
 
 
+def _tombstones(db: sqlite3.Connection) -> None:
+    # The rows deleted since the index that holds them was built: a search skips them, and the
+    # index is rebuilt without them once they are many (qa.indexes). Ids are never reused
+    # (AUTOINCREMENT), so a tombstone cannot hide a later row.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS tombstones (
+    kind TEXT NOT NULL CHECK (kind IN ('passages', 'sentences')),
+    id INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID"""
+    )
+    # Triggers, so that every way a row goes (an article deleted or replaced, its cascade, a
+    # clear) leaves its tombstone in the same transaction.
+    for table in ("passages", "sentences"):
+        db.execute(
+            f"""CREATE TRIGGER IF NOT EXISTS {table}_tombstone AFTER DELETE ON {table}
+BEGIN INSERT OR IGNORE INTO tombstones (kind, id) VALUES ('{table}', OLD.id); END"""
+        )
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int  # the store's user_version once this step ran
@@ -124,10 +144,12 @@ MIGRATIONS = (
         "speaker aliases loaded from a covering index; readers' feedback",
         _covering_speakers_and_feedback,
     ),
+    Migration(3, "tombstones of deleted passages and sentences", _tombstones),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # A store opened read-only cannot be upgraded: it is read as it is from this version on (the
-# first with every column the reads select; one without a feedback table has no verdicts).
+# first with every column the reads select; one without a feedback table has no verdicts, one
+# without a tombstones table no deleted rows its index still holds).
 OLDEST_READABLE_VERSION = 1
 
 

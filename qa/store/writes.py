@@ -7,12 +7,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from qa.articles import Article
 from qa.passages import Passage
 from qa.speakers import Person
 from qa.store.database import Database
-from qa.store.records import SOURCE_FILE, StoredFile, Vectors
+from qa.store.records import SOURCE_FILE, StoredFile, Vectors, check_vector_table
 
 __all__ = ["ArticleWrites"]
 
@@ -193,10 +194,23 @@ class ArticleWrites:
         finally:
             db.execute("DETACH DATABASE source")
 
+    def forget_tombstones(self, table: str, ids: npt.NDArray[np.int64]) -> None:
+        """Drop the tombstones of rows that the index of ``table`` no longer holds (it was
+        rebuilt without them, or never took them)."""
+        check_vector_table(table)
+        if not len(ids):
+            return
+        with self._database.transaction() as db:
+            db.executemany(
+                "DELETE FROM tombstones WHERE kind = ? AND id = ?",
+                [(table, int(i)) for i in ids.tolist()],
+            )
+
     def clear(self) -> None:
         """Every article out, and the index manifest that vouched for them."""
         with self._database.transaction() as db:
             for table in ("speakers", "sentences", "passages", "paragraphs", "articles"):
                 db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM tombstones")  # no index holds any of them now
             db.execute("DELETE FROM meta WHERE key = 'manifest'")
             _bump_generation(db)
