@@ -86,12 +86,13 @@ def test_workers_serve_one_archive_and_share_writes(data_copy: Path, tmp_path: P
         DATELINE_RATE_LIMIT_PER_MINUTE="0",
     )
     try:
-        # Each fresh connection goes to a worker the kernel picks; twenty ready answers in a
-        # row leave a one in half a million chance that one worker was never asked.
+        # uvicorn restarts a worker that misses its health check while it loads (on a busy
+        # machine); then each fresh connection goes to a worker the kernel picks, and twenty
+        # ready answers in a row leave a one in half a million chance that one was never asked.
+        _eventually(lambda: log.read_text().count("Started server process") >= 2)
         _eventually(
             lambda: all(httpx.get(f"{server.url}/readyz").status_code == 200 for _ in range(20))
         )
-        assert log.read_text().count("Started server process") == 2
         assert not _cites(server, "bergen_1")
         added = httpx.post(
             f"{server.url}/api/articles",
