@@ -291,10 +291,10 @@ def test_a_cluster_is_made_in_a_folder_of_its_own_of_a_number_of_shards(tmp_path
     (archive / STORE_FILE).touch()
     with pytest.raises(ClusterError, match="holds a single archive"):
         ingest_cluster(Settings(seeds_dir=SEEDS, data_dir=archive), shards=2)
-    with pytest.raises(ClusterError, match="give its number of shards"):
+    with pytest.raises(ClusterError, match="say how many shards to make"):
         ingest_cluster(Settings(seeds_dir=SEEDS, data_dir=tmp_path / "new"))
     (tmp_path / "begun" / "shard-000").mkdir(parents=True)  # a first ingest killed early
-    with pytest.raises(ClusterError, match="run it again with 1 shards"):
+    with pytest.raises(ClusterError, match="run it again with --shards 1"):
         ingest_cluster(Settings(seeds_dir=SEEDS, data_dir=tmp_path / "begun"), shards=2)
 
 

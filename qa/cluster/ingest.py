@@ -65,10 +65,11 @@ log = logging.getLogger(__name__)
 
 # Candidates one Ray Data run takes: the driver holds them (not their texts) while it runs.
 _WINDOW = 100_000
-# Candidates one read-and-split task takes: files are read in blocks, not a task a file.
-_BLOCK = 64
-# Articles one encoder call takes (news runs ~10 texts an article: passages and sentences).
-_ENCODE_BATCH = 128
+# Candidates a block holds: a read-and-split task takes a block (files are read in blocks, not
+# a task a file), and an encoder call its articles. News runs ~10 texts an article (passages
+# and sentences): about as many texts a call as the single archive's largest groups, which
+# the encoder sorts by length and pads little (smaller calls pad more; docs/benchmarks.md).
+_BLOCK = 384
 # An encoder actor's share of a CPU, for Ray's bookkeeping (ONNX Runtime and torch use every
 # core anyway): with a whole CPU each, the actors left Ray Data's read tasks none on a small
 # machine, and the ingest waited for ever without an error.
@@ -262,6 +263,12 @@ class _Writers:
         self.wait()
         self.start(shards)
         ray.get([actor.finish.remote() for actor in self._actors.values()])
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """The actors go, the work done or not (a write they were doing rolls back)."""
         for actor in self._actors.values():
             ray.kill(actor)
         self._actors.clear()
@@ -330,8 +337,10 @@ class _Run:
                     "stored_hash": stored.content_hash if stored else "",
                 }
             )
+        blocks = math.ceil(len(rows) / _BLOCK)
+        encoders = min(self.settings.cluster_encoders, blocks)  # an idle actor is a warning
         dataset = (
-            ray.data.from_items(rows, override_num_blocks=math.ceil(len(rows) / _BLOCK))
+            ray.data.from_items(rows, override_num_blocks=blocks)
             .map_batches(
                 partial(_read_and_split, settings=self.settings),
                 batch_format="pyarrow",
@@ -340,9 +349,9 @@ class _Run:
             .map_batches(
                 _Encoding,
                 batch_format="pyarrow",
-                batch_size=_ENCODE_BATCH,
+                batch_size=None,
                 fn_constructor_kwargs={"settings": self.settings},
-                compute=ray.data.ActorPoolStrategy(size=self.settings.cluster_encoders),
+                compute=ray.data.ActorPoolStrategy(size=encoders),
                 num_cpus=_ENCODER_CPUS,
                 num_gpus=_encoder_gpus(self.settings),
             )
@@ -389,13 +398,15 @@ def _layout(
     begun = sorted(p.name for p in data_dir.glob("shard-*") if p.is_dir())
     if shards is None:
         if not begun:
-            raise ClusterError(f"{data_dir} is not a cluster yet: give its number of shards")
+            raise ClusterError(
+                f"{data_dir} is not a cluster yet: say how many shards to make (--shards N)"
+            )
         shards = len(begun)
     names = shard_names(shards)
     if begun and begun != names:
         raise ClusterError(
             f"{data_dir} holds the unfinished first ingest of a cluster of {len(begun)}"
-            f" shards: run it again with {len(begun)} shards"
+            f" shards: run it again with --shards {len(begun)}"
         )
     return None, names, spread(names)
 
@@ -497,22 +508,23 @@ def _bring_in(
     )
     hashes = _ContentHashes(stores.values())
     admission = Admission(known, candidates.owned, hashes.owner, report)
-    writers = _Writers(settings.data_dir, model, index_config(settings), uuid.uuid4().hex[:8])
 
     def route(article_id: str) -> str:
         return buckets[bucket(article_id)]
 
-    run = _Run(settings, admission, writers, hashes, route)
-    run.bring_in((c for c in candidates.items if admission.needs_reading(c)), may_wait=True)
-    for stored in admission.removals():
-        writers.delete(route(stored.article_id), stored.article_id)
-        hashes.drop(stored.article_id)
-    run.bring_in(iter(admission.waiting), may_wait=False)
-    writers.wait()
-    behind = [
-        name
-        for name, store in stores.items()
-        if indexes_behind(IndexFolder(store, settings.data_dir / name))
-    ]
-    writers.finish(behind)
+    run_id = uuid.uuid4().hex[:8]
+    with _Writers(settings.data_dir, model, index_config(settings), run_id) as writers:
+        run = _Run(settings, admission, writers, hashes, route)
+        run.bring_in((c for c in candidates.items if admission.needs_reading(c)), may_wait=True)
+        for stored in admission.removals():
+            writers.delete(route(stored.article_id), stored.article_id)
+            hashes.drop(stored.article_id)
+        run.bring_in(iter(admission.waiting), may_wait=False)
+        writers.wait()
+        behind = [
+            name
+            for name, store in stores.items()
+            if indexes_behind(IndexFolder(store, settings.data_dir / name))
+        ]
+        writers.finish(behind)
     return report
