@@ -20,7 +20,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv sync --locked --extra dev
+	$(BIN)/uv sync --locked --extra dev --extra cluster
 	touch $(STAMP)
 
 install: $(STAMP)

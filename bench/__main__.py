@@ -29,9 +29,9 @@ BENCHMARKS = (
 )
 
 # Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name; "delete"
-# (single-article deletes on Reuters against a rebuild at each) and "plan" (10M articles) by
-# name only.
-PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2", "delete", "plan")
+# (single-article deletes on Reuters against a rebuild at each), "plan" (10M articles) and
+# "cluster" (sharded archives on Ray) by name only.
+PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2", "delete", "plan", "cluster")
 
 
 def main(argv: list[str]) -> int:

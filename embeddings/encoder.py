@@ -55,14 +55,16 @@ class Encoder:
         batch_size: int = 32,
         backend: str = "torch",
         cache_dir: Path | None = None,
+        device: str = "cpu",
     ) -> None:
+        """``device`` is torch's ("cuda" for a GPU); the ONNX backends run on the CPU."""
         if backend not in BACKENDS:
             raise ModelLoadError(model, f"unknown backend {backend!r}; use one of {BACKENDS}")
         self.name = model
         self.backend = backend
         self.batch_size = batch_size
         if backend == "torch":
-            self._torch = load_sentence_transformer(model, resolve_model_path(model))
+            self._torch = load_sentence_transformer(model, resolve_model_path(model), device)
             self._lock = threading.Lock()
             dimension = self._torch.get_embedding_dimension()
             if dimension is None:

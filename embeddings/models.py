@@ -44,12 +44,14 @@ def _quiet_transformers() -> None:
     transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
-def load_sentence_transformer(model: str, path: str, **kwargs: Any) -> SentenceTransformer:
+def load_sentence_transformer(
+    model: str, path: str, device: str = "cpu", **kwargs: Any
+) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     _quiet_transformers()
     try:
-        loaded: SentenceTransformer = SentenceTransformer(path, device="cpu", **kwargs)
+        loaded: SentenceTransformer = SentenceTransformer(path, device=device, **kwargs)
     except Exception as exc:  # any loader failure becomes one actionable message
         raise _failure(model, path, exc) from exc
     return loaded

@@ -56,15 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     folder.add_argument(
         "--data-dir", type=Path, help=f"index folder ({_setting('data_dir')})", metavar="DIR"
     )
-    common = _Parser(add_help=False, parents=[folder])
-    common.add_argument(
+    models = _Parser(add_help=False)
+    models.add_argument(
         "--model", help=f"sentence-transformers model name or path ({_setting('model')})"
     )
-    common.add_argument(
+    models.add_argument(
         "--backend",
         choices=get_args(Settings.model_fields["backend"].annotation),
         help=f"encoder runtime ({_setting('backend')})",
     )
+    common = _Parser(add_help=False, parents=[folder, models])
 
     parser = _Parser(prog="dateline", description="Ask a news archive; get cited passages back.")
     parser.add_argument("--version", action="version", version=f"dateline {__version__}")
@@ -79,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
             epilog=f"example: {example}",
         )
 
-    ingest = command("ingest", "index article files", "dateline ingest --seeds seeds/ -v")
-    source = ingest.add_mutually_exclusive_group()
+    sources = _Parser(add_help=False)
+    source = sources.add_mutually_exclusive_group()
     source.add_argument(
         "--seeds",
         type=Path,
@@ -91,16 +92,24 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--jsonl", type=Path, metavar="FILE", help='articles one a line: {"id": ..., "text": ...}'
     )
-    ingest.add_argument(
-        "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
-    )
-    ingest.add_argument(
+    sources.add_argument(
         "--follow-links",
         action="store_true",
         help="read links that lead out of the folder (by default they are skipped)",
     )
-    ingest.add_argument(
+    sources.add_argument(
         "-v", "--verbose", action="store_true", help="print each article once it is stored"
+    )
+
+    ingest = commands.add_parser(
+        "ingest",
+        parents=[common, sources],
+        help="index article files",
+        description="index article files",
+        epilog="example: dateline ingest --seeds seeds/ -v",
+    )
+    ingest.add_argument(
+        "--rebuild", action="store_true", help="drop the index and build it anew (new model)"
     )
 
     ask = command(
@@ -158,15 +167,94 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
     serve.add_argument("--port", type=int, help=f"({_setting('port')})")
     serve.add_argument("--workers", type=int, help=f"server processes ({_setting('workers')})")
+    _cluster_parser(commands, models, sources)
     return parser
+
+
+def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any) -> None:
+    """``dateline cluster ingest|status``: a cluster folder, always named (never the default
+    data folder, which holds a single archive)."""
+    cluster = commands.add_parser(
+        "cluster",
+        help="sharded archives on a Ray cluster",
+        description="Sharded archives on a Ray cluster (pip install 'dateline[cluster]').",
+    )
+    actions = cluster.add_subparsers(dest="action", required=True)
+    folder = _Parser(add_help=False)
+    folder.add_argument(
+        "--data-dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the cluster's folder: a folder per shard, and cluster.json",
+    )
+    ingest = actions.add_parser(
+        "ingest",
+        parents=[folder, models, sources],
+        help="index article files into the shards of a cluster, on Ray",
+        description="Index article files into the shards of a cluster, on Ray Data.",
+        epilog="example: dateline cluster ingest --shards 4 --seeds seeds/ --data-dir cluster/",
+    )
+    ingest.add_argument(
+        "--shards",
+        type=_positive,
+        metavar="N",
+        help="shards of a new cluster (an existing one keeps its own)",
+    )
+    ingest.add_argument(
+        "--address",
+        dest="cluster_address",
+        metavar="ADDR",
+        help=f"Ray cluster to join, host:port ({_setting('cluster_address')})",
+    )
+    ingest.add_argument(
+        "--encoders",
+        dest="cluster_encoders",
+        type=_positive,
+        metavar="N",
+        help=f"encoder actors ({_setting('cluster_encoders')})",
+    )
+    actions.add_parser(
+        "status",
+        parents=[folder],
+        help="the shards of a cluster, their articles and buckets",
+        description="The shards of a cluster folder, their articles, buckets and generations.",
+        epilog="example: dateline cluster status --data-dir cluster/",
+    )
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return number
 
 
 def _settings(args: argparse.Namespace) -> Any:
     from qa.settings import Settings
 
-    names = ("data_dir", "model", "backend", "seeds_dir", "host", "port", "workers")
+    names = (
+        "data_dir",
+        "model",
+        "backend",
+        "seeds_dir",
+        "host",
+        "port",
+        "workers",
+        "cluster_address",
+        "cluster_encoders",
+    )
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
+
+
+def _source_problem(args: argparse.Namespace, settings: Any) -> str | None:
+    """Why the articles to ingest cannot be read, if they cannot."""
+    if args.jsonl is not None and not args.jsonl.is_file():
+        return f"{args.jsonl} is not a JSONL file of articles"
+    if args.jsonl is None and not settings.seeds_dir.is_dir():
+        return f"{settings.seeds_dir} is not a folder of articles"
+    return None
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -174,11 +262,9 @@ def _ingest(args: argparse.Namespace) -> int:
     from qa.ingest import ingest_directory, ingest_jsonl
 
     settings = _settings(args)
-    if args.jsonl is not None and not args.jsonl.is_file():
-        print(f"error: {args.jsonl} is not a JSONL file of articles", file=sys.stderr)
-        return EXIT_USAGE
-    if args.jsonl is None and not settings.seeds_dir.is_dir():
-        print(f"error: {settings.seeds_dir} is not a folder of articles", file=sys.stderr)
+    problem = _source_problem(args, settings)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     store = open_store(settings)
     if args.rebuild:
@@ -322,6 +408,81 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    return _cluster_status(args) if args.action == "status" else _cluster_ingest(args)
+
+
+def _cluster_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    problem = _source_problem(args, settings)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    from qa.cluster.engine import ray_session, use_token_auth
+
+    use_token_auth()  # before Ray is imported: it reads the mode once
+    try:
+        from qa.cluster.ingest import ingest_cluster
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        print(
+            "error: the cluster commands need Ray: pip install 'dateline[cluster]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    with ray_session(settings.cluster_address):
+        report, manifest = ingest_cluster(
+            settings,
+            shards=args.shards,
+            jsonl=args.jsonl,
+            follow_links=args.follow_links,
+            progress=sys.stderr.isatty(),
+        )
+    totals = {
+        part: sum(getattr(shard, part) for shard in manifest.shards)
+        for part in ("articles", "passages", "sentences")
+    }
+    print(
+        f"{report.summary()}; cluster: {len(manifest.shards)} shards, {totals['articles']}"
+        f" articles, {totals['passages']} passages, {totals['sentences']} sentences in"
+        f" {settings.data_dir}"
+    )
+    return 0
+
+
+def _cluster_status(args: argparse.Namespace) -> int:
+    from qa.cluster.manifest import load_manifest
+
+    data_dir = _settings(args).data_dir
+    manifest = load_manifest(data_dir)
+    print(
+        f"cluster {data_dir}: {len(manifest.shards)} shards, model {manifest.model}"
+        f" ({manifest.dimension} dimensions), generation {manifest.generation}"
+    )
+    buckets = manifest.bucket_counts()
+    header = ("shard", "articles", "passages", "sentences", "buckets", "data generation")
+    rows = [
+        (
+            shard.name,
+            *(f"{count:,}" for count in (shard.articles, shard.passages, shard.sentences)),
+            f"{buckets[shard.name]:,}",
+            f"{shard.data_generation:,}"
+            + ("" if manifest.shard_dir(data_dir, shard.name).is_dir() else " (folder missing)"),
+        )
+        for shard in manifest.shards
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        print(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return 0
+
+
 def _storage_error(exc: BaseException, args: argparse.Namespace) -> str | None:
     """One line naming why the data folder or an article could not be read or written; None
     for an error that is not about them (a bug, whose traceback is wanted)."""
@@ -358,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": _backup,
         "check": _check,
         "feedback": _feedback,
+        "cluster": _cluster,
     }
     try:
         return handlers[args.command](args)

@@ -22,8 +22,11 @@ def open_store(settings: Settings) -> Store:
         return Store(settings.data_dir / STORE_FILE)
 
 
-def open_encoder(settings: Settings) -> Encoder:
-    return Encoder(settings.model, settings.batch_size, settings.backend, settings.model_cache_dir)
+def open_encoder(settings: Settings, device: str = "cpu") -> Encoder:
+    """The settings' encoder; on ``device`` (torch's name of it) for the torch backend."""
+    return Encoder(
+        settings.model, settings.batch_size, settings.backend, settings.model_cache_dir, device
+    )
 
 
 def index_config(settings: Settings) -> IndexConfig:

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from functools import partial
 from itertools import groupby
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,12 +37,24 @@ from qa.speakers import Person
 from qa.store import SOURCE_FILE, SOURCE_JSONL, Store, StoredFile
 
 __all__ = [
+    "Admission",
+    "ArticleIdentity",
+    "Candidate",
+    "Candidates",
     "IngestReport",
     "PreparedArticle",
+    "Verdict",
+    "build_indexes",
+    "encode_articles",
+    "folder_candidates",
+    "indexes_behind",
     "ingest_directory",
     "ingest_jsonl",
+    "jsonl_candidates",
     "prepare",
     "store_articles",
+    "text_count",
+    "write_encoded",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,13 +114,14 @@ def _rows(passage: Passage) -> int:
     return 1 + len(passage.sentences)
 
 
-def _text_count(item: PreparedArticle) -> int:
+def text_count(item: PreparedArticle) -> int:
+    """An article's rows of vectors: ``encode_articles`` gives it this many."""
     return sum(_rows(p) for p in item.passages)
 
 
 def _is_huge(item: PreparedArticle) -> bool:
     """Too many texts for a group: encoded alone, a part at a time as it is stored."""
-    return _text_count(item) > _MAX_GROUP_TEXTS
+    return text_count(item) > _MAX_GROUP_TEXTS
 
 
 def _encode(encoder: Encoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -124,8 +139,9 @@ def _encode(encoder: Encoder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return vectors
 
 
-def _encode_group(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDArray[np.float32]:
-    """The vectors of a group of articles' texts, in one encoder call."""
+def encode_articles(encoder: Encoder, group: Sequence[PreparedArticle]) -> npt.NDArray[np.float32]:
+    """The vectors of a group of articles' texts, in one encoder call: each article's rows in
+    turn, passage by passage (its own, then its sentences'), as ``write_encoded`` takes them."""
     return _encode(encoder, [text for item in group for text in _texts(item)])
 
 
@@ -155,17 +171,18 @@ def _encoded_as_taken(encoder: Encoder, item: PreparedArticle) -> Iterator[npt.N
 
 
 def _encoded_part(encoder: Encoder, part: PreparedArticle) -> Iterator[npt.NDArray[np.float32]]:
-    return _by_passage(part, _encode_group(encoder, [part]))
+    return _by_passage(part, encode_articles(encoder, [part]))
 
 
-def _write_group(
+def write_encoded(
     store: Store, group: Sequence[PreparedArticle], vectors: npt.NDArray[np.float32]
 ) -> None:
-    """Store a group's articles in one transaction (one commit, not one per article)."""
+    """Store a group's articles with the vectors ``encode_articles`` gave them, in one
+    transaction (one commit, not one per article)."""
     offset = 0
     with store.transaction():
         for item in group:
-            size = _text_count(item)
+            size = text_count(item)
             _store(store, item, _by_passage(item, vectors[offset : offset + size]))
             offset += size
     _stored(group)
@@ -188,7 +205,7 @@ def _stored(group: Sequence[PreparedArticle]) -> None:
 
 def store_articles(store: Store, encoder: Encoder, group: Sequence[PreparedArticle]) -> None:
     """Encode a group of articles in one call (passages and sentences) and write each one."""
-    _write_group(store, group, _encode_group(encoder, group))
+    write_encoded(store, group, encode_articles(encoder, group))
 
 
 @contextmanager
@@ -208,12 +225,12 @@ def _encoding_beside(
             nonlocal pending
             huge = len(group) == 1 and _is_huge(group[0])
             following = (
-                (group, encoding.submit(_encode_group, encoder, group))
+                (group, encoding.submit(encode_articles, encoder, group))
                 if group and not huge
                 else None
             )
             if pending is not None:
-                _write_group(store, pending[0], pending[1].result())
+                write_encoded(store, pending[0], pending[1].result())
             pending = following
             if huge:
                 _write_huge(store, encoder, group[0])
@@ -309,8 +326,11 @@ def _one_file_per_id(
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """An article to bring in: where it comes from, and how to read it once it must be read."""
+class Candidate:
+    """An article to bring in: where it comes from, and how to read it once it must be read.
+
+    It pickles (its reader is a partial of a module's function), so that a cluster ingest
+    reads it on another machine."""
 
     label: str  # names it in warnings: its file, or its JSONL file and line
     origin: StoredFile  # content_hash empty: not read yet
@@ -318,9 +338,20 @@ class _Candidate:
     warnings: tuple[str, ...] = ()  # said once it is read, with the article's own
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What an ingest's source offers: its candidates (a stream), how many when that is known,
+    and which stored articles it owns: those it no longer names are removed."""
+
+    items: Iterator[Candidate]
+    owned: Callable[[StoredFile], bool]
+    unit: str
+    total: int | None = None
+
+
 def _file_candidates(
     files: list[_ArticleFile], max_file_bytes: int, report: IngestReport
-) -> Iterator[_Candidate]:
+) -> Iterator[Candidate]:
     for file in files:
         try:
             status = file.target.stat()
@@ -340,7 +371,32 @@ def _file_candidates(
             )
         )
         read = partial(read_article, file.target, max_file_bytes, file.article_id)
-        yield _Candidate(str(file.path), origin, read, renamed)
+        yield Candidate(str(file.path), origin, read, renamed)
+
+
+def folder_candidates(
+    folder: Path,
+    known: dict[str, StoredFile],
+    max_file_bytes: int,
+    report: IngestReport,
+    *,
+    follow_links: bool = False,
+) -> Candidates:
+    """The files of ``folder``, by name; ``known`` (the stored files by id) settles which of
+    two files of one id keeps it. The folder's stored articles are its own."""
+    # A file's source is its path in the resolved folder, not its own resolved path: a linked
+    # file removed from the folder is then removed from the store, and one resolve serves all.
+    folder = folder.resolve()
+
+    def owned(stored: StoredFile) -> bool:
+        return (
+            stored.kind == SOURCE_FILE
+            and stored.source is not None
+            and Path(stored.source).parent == folder
+        )
+
+    files = _one_file_per_id(_article_files(folder, follow_links, report), known, report)
+    return Candidates(_file_candidates(files, max_file_bytes, report), owned, "file", len(files))
 
 
 def _skip(report: IngestReport, label: str, reason: str) -> None:
@@ -361,7 +417,7 @@ def _jsonl_article(article_id: str, entry: dict[str, object], max_bytes: int) ->
     return parse_article(article_id, text, given)
 
 
-def _jsonl_candidates(path: Path, max_bytes: int, report: IngestReport) -> Iterator[_Candidate]:
+def _jsonl_lines(path: Path, max_bytes: int, report: IngestReport) -> Iterator[Candidate]:
     """One candidate per line with a usable id; every other line is skipped with its number.
 
     A line's size and the file's mtime stand in for a file's size and mtime: an untouched file
@@ -396,48 +452,93 @@ def _jsonl_candidates(path: Path, max_bytes: int, report: IngestReport) -> Itera
                 continue
             first_line[article_id] = number
             origin = StoredFile(article_id, str(path), len(raw), mtime_ns, "", SOURCE_JSONL)
-            yield _Candidate(label, origin, partial(_jsonl_article, article_id, entry, max_bytes))
+            yield Candidate(label, origin, partial(_jsonl_article, article_id, entry, max_bytes))
 
 
-def _bring_in(
-    candidates: Iterable[_Candidate],
-    owned: Callable[[StoredFile], bool],
-    store: Store,
-    encoder: Encoder,
-    report: IngestReport,
-) -> None:
-    """Add and update the candidates that changed, then remove the owned articles none of
-    them named: the one pipeline of folder and JSONL ingest.
+def jsonl_candidates(path: Path, max_bytes: int, report: IngestReport) -> Candidates:
+    """The lines of a JSONL file, one article a line; the articles an earlier ingest took from
+    this file are its own."""
+    path = path.resolve()
 
-    Candidates are compared by size and mtime first and by content hash second. One whose id
-    or text belongs to an owned article not named yet waits for the removals: a renamed file
-    takes over from its old name in one run.
+    def owned(stored: StoredFile) -> bool:
+        return stored.kind == SOURCE_JSONL and stored.source == str(path)
+
+    return Candidates(_jsonl_lines(path, max_bytes, report), owned, "line")
+
+
+class ArticleIdentity(Protocol):
+    """What admission reads of an article (an ``Article`` is one): its id, its text's hash,
+    and what its reading warned of."""
+
+    @property
+    def article_id(self) -> str: ...
+
+    @property
+    def content_hash(self) -> str: ...
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+class Verdict(Enum):
+    STORE = "store"  # new or changed: prepare, encode and store it
+    TOUCH = "touch"  # the stored text under a new size or mtime: record them, nothing else
+    WAIT = "wait"  # held for the removals (``Admission.waiting``), then decided again
+    SKIP = "skip"  # said as a warning and left out
+
+
+class Admission:
+    """What an ingest does with each candidate, in the order they come: the rules shared by
+    the single archive's ingest and a cluster's.
+
+    Candidates are compared by size and mtime first (``needs_reading``) and by content hash
+    second (``decide``). One whose id or text belongs to an owned article not named yet waits
+    for the removals: a renamed file takes over from its old name in one run.
+    ``hash_owner`` names the stored article of a content hash.
     """
-    known = store.writes.stored_files()
-    by_key = {f.key: f for f in known.values() if f.source}
-    seen: set[tuple[str, str, str]] = set()
-    pending_hashes: dict[str, str] = {}
-    waiting: list[_Candidate] = []
 
-    def admit(candidate: _Candidate, may_wait: bool) -> PreparedArticle | None:
-        """The candidate ready to store, or None: unchanged, skipped or waiting."""
+    def __init__(
+        self,
+        known: dict[str, StoredFile],
+        owned: Callable[[StoredFile], bool],
+        hash_owner: Callable[[str], str | None],
+        report: IngestReport,
+    ) -> None:
+        self.known = known
+        self.report = report
+        self.waiting: list[Candidate] = []
+        self._owned = owned
+        self._hash_owner = hash_owner
+        self._by_key = {f.key: f for f in known.values() if f.source}
+        self._seen: set[tuple[str, str, str]] = set()
+        self._pending_hashes: dict[str, str] = {}
+
+    def stored(self, candidate: Candidate) -> StoredFile | None:
+        """The stored article this candidate was read into last time, if any."""
+        return self._by_key.get(candidate.origin.key)
+
+    def needs_reading(self, candidate: Candidate) -> bool:
+        """False for a candidate whose size and mtime are the stored ones (it is unchanged)."""
         current = candidate.origin
-        stored = by_key.get(current.key)
-        seen.add(current.key)
+        stored = self._by_key.get(current.key)
+        self._seen.add(current.key)
         if stored and (stored.size, stored.mtime_ns) == (current.size, current.mtime_ns):
-            report.unchanged += 1
-            return None
-        try:
-            article = candidate.read()
-        except UnreadableArticleError as exc:
-            _skip(report, candidate.label, str(exc))
-            return None
+            self.report.unchanged += 1
+            return False
+        return True
+
+    def skip(self, candidate: Candidate, reason: str) -> None:
+        _skip(self.report, candidate.label, reason)
+
+    def decide(self, candidate: Candidate, article: ArticleIdentity, *, may_wait: bool) -> Verdict:
+        """The verdict on a candidate that was read; a stored one is counted and reported."""
+        current = candidate.origin
+        stored = self._by_key.get(current.key)
         if stored and stored.content_hash == article.content_hash:
-            store.writes.touch(stored.article_id, current.size, current.mtime_ns)
-            report.unchanged += 1
-            return None
-        owner = known.get(article.article_id)
-        twin = store.writes.article_with_hash(article.content_hash) or pending_hashes.get(
+            self.report.unchanged += 1
+            return Verdict.TOUCH
+        owner = self.known.get(article.article_id)
+        twin = self._hash_owner(article.content_hash) or self._pending_hashes.get(
             article.content_hash
         )
         blocker, reason = None, None
@@ -445,18 +546,54 @@ def _bring_in(
             blocker = owner
             reason = f"article id {article.article_id!r} is already used by {owner.source}"
         elif twin is not None and twin != article.article_id:
-            blocker, reason = known.get(twin), f"same text as article {twin!r}"
-        if may_wait and blocker is not None and owned(blocker) and blocker.key not in seen:
-            waiting.append(candidate)
-            return None
+            blocker, reason = self.known.get(twin), f"same text as article {twin!r}"
+        if (
+            may_wait
+            and blocker is not None
+            and self._owned(blocker)
+            and blocker.key not in self._seen
+        ):
+            self.waiting.append(candidate)
+            return Verdict.WAIT
         for warning in (*candidate.warnings, *article.warnings):
             log.warning("%s: %s", candidate.label, warning)
         if reason is not None:
-            _skip(report, candidate.label, reason)
+            _skip(self.report, candidate.label, reason)
+            return Verdict.SKIP
+        (self.report.updated if stored else self.report.added).append(article.article_id)
+        self._pending_hashes[article.content_hash] = article.article_id
+        return Verdict.STORE
+
+    def removals(self) -> list[StoredFile]:
+        """The owned articles no candidate named, reported removed: the caller deletes them."""
+        gone = [s for s in self.known.values() if self._owned(s) and s.key not in self._seen]
+        for stored in gone:
+            self.report.removed.append(stored.article_id)
+            del self.known[stored.article_id]
+        return gone
+
+
+def _bring_in(
+    candidates: Iterable[Candidate], admission: Admission, store: Store, encoder: Encoder
+) -> None:
+    """Add and update the candidates that changed, then remove the owned articles none of
+    them named, then take the candidates that waited for that: the one pipeline of folder and
+    JSONL ingest."""
+
+    def admit(candidate: Candidate, may_wait: bool) -> PreparedArticle | None:
+        """The candidate ready to store, or None: unchanged, skipped or waiting."""
+        if not admission.needs_reading(candidate):
             return None
-        (report.updated if stored else report.added).append(article.article_id)
-        pending_hashes[article.content_hash] = article.article_id
-        return prepare(article, encoder, current)
+        try:
+            article = candidate.read()
+        except UnreadableArticleError as exc:
+            admission.skip(candidate, str(exc))
+            return None
+        verdict = admission.decide(candidate, article, may_wait=may_wait)
+        if verdict is Verdict.TOUCH:
+            origin = candidate.origin
+            store.writes.touch(origin.article_id, origin.size, origin.mtime_ns)
+        return prepare(article, encoder, candidate.origin) if verdict is Verdict.STORE else None
 
     group: list[PreparedArticle] = []
     group_texts, group_limit = 0, _FIRST_GROUP_TEXTS
@@ -472,7 +609,7 @@ def _bring_in(
                 encode_and_write([item])
                 return
             group.append(item)
-            group_texts += _text_count(item)
+            group_texts += text_count(item)
             if group_texts >= group_limit:
                 encode_and_write(group)
                 group, group_texts = [], 0
@@ -480,20 +617,49 @@ def _bring_in(
 
         for candidate in candidates:
             offer(admit(candidate, may_wait=True))
-        for stored in list(known.values()):
-            if owned(stored) and stored.key not in seen:
-                store.writes.delete_article(stored.article_id)
-                report.removed.append(stored.article_id)
-                del known[stored.article_id]
-        for candidate in waiting:
+        for stored in admission.removals():
+            store.writes.delete_article(stored.article_id)
+        for candidate in admission.waiting:
             offer(admit(candidate, may_wait=False))
         encode_and_write(group)
 
 
-def _build_indexes(folder: IndexFolder, report: IngestReport) -> None:
-    """New index files when the store changed (extending those it has), or when it has none."""
-    if report.changed or folder.manifest() is None:
+def indexes_behind(folder: IndexFolder) -> bool:
+    """Whether the folder has no index files yet, or files older than its store (an ingest
+    stopped between its writes and them)."""
+    manifest = folder.manifest()
+    return manifest is None or manifest.data_generation != folder.store.data_generation()
+
+
+def build_indexes(folder: IndexFolder, changed: bool) -> None:
+    """New index files when the store changed (extending those it has), or when they are
+    behind it."""
+    if changed or indexes_behind(folder):
         folder.persist(folder.extend(folder.stored_vectors(), folder.stored_lexical()))
+
+
+def _ingest(
+    candidates: Candidates,
+    store: Store,
+    encoder: Encoder,
+    index_folder: IndexFolder,
+    report: IngestReport,
+    progress: bool,
+) -> IngestReport:
+    admission = Admission(
+        store.writes.stored_files(), candidates.owned, store.writes.article_with_hash, report
+    )
+    shown = tqdm(
+        candidates.items,
+        desc="ingest",
+        unit=candidates.unit,
+        total=candidates.total,
+        disable=not progress or None,
+        leave=False,
+    )
+    _bring_in(shown, admission, store, encoder)
+    build_indexes(index_folder, report.changed)
+    return report
 
 
 def ingest_directory(
@@ -515,32 +681,11 @@ def ingest_directory(
     """
     index_folder = IndexFolder(store, data_dir, index_config, encoder)
     index_folder.check_model()
-    # A file's source is its path in the resolved folder, not its own resolved path: a linked
-    # file removed from the folder is then removed from the store, and one resolve serves all.
-    folder = folder.resolve()
     report = IngestReport()
-
-    def owned(stored: StoredFile) -> bool:
-        return (
-            stored.kind == SOURCE_FILE
-            and stored.source is not None
-            and Path(stored.source).parent == folder
-        )
-
-    files = _one_file_per_id(
-        _article_files(folder, follow_links, report), store.writes.stored_files(), report
+    candidates = folder_candidates(
+        folder, store.writes.stored_files(), max_file_bytes, report, follow_links=follow_links
     )
-    candidates = tqdm(
-        _file_candidates(files, max_file_bytes, report),
-        desc="ingest",
-        unit="file",
-        total=len(files),
-        disable=not progress or None,
-        leave=False,
-    )
-    _bring_in(candidates, owned, store, encoder, report)
-    _build_indexes(index_folder, report)
-    return report
+    return _ingest(candidates, store, encoder, index_folder, report, progress)
 
 
 def ingest_jsonl(
@@ -560,19 +705,6 @@ def ingest_jsonl(
     """
     index_folder = IndexFolder(store, data_dir, index_config, encoder)
     index_folder.check_model()
-    path = path.resolve()
     report = IngestReport()
-
-    def owned(stored: StoredFile) -> bool:
-        return stored.kind == SOURCE_JSONL and stored.source == str(path)
-
-    candidates = tqdm(
-        _jsonl_candidates(path, max_article_bytes, report),
-        desc="ingest",
-        unit="line",
-        disable=not progress or None,
-        leave=False,
-    )
-    _bring_in(candidates, owned, store, encoder, report)
-    _build_indexes(index_folder, report)
-    return report
+    candidates = jsonl_candidates(path, max_article_bytes, report)
+    return _ingest(candidates, store, encoder, index_folder, report, progress)

@@ -84,6 +84,23 @@ class Settings(BaseSettings):
         description="Server processes; each loads the model, all map the same index files.",
     )
 
+    cluster_address: str | None = Field(
+        None,
+        description="Ray cluster (host:port of its head) that cluster commands join; unset: "
+        "they start a local Ray and stop it when done.",
+    )
+    cluster_encoders: int = Field(
+        1, ge=1, le=4096, description="Encoder actors of a cluster ingest; each loads the model."
+    )
+    cluster_block_articles: int = Field(
+        384,
+        ge=1,
+        le=100_000,
+        description="Articles a cluster ingest reads in one task, encodes in one call and "
+        "commits in one transaction a shard: ~10 texts an article, about the single archive's "
+        "largest encoder calls.",
+    )
+
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "onnx-int8",
         description="Encoder runtime; the ONNX ones are exported locally from the model once, "
