@@ -14,6 +14,8 @@ __all__ = [
     "RESTORE",
     "StoreDamagedError",
     "WriteAheadLogLostError",
+    "ClusterError",
+    "NotAClusterError",
 ]
 
 
@@ -91,3 +93,14 @@ class WriteAheadLogLostError(StoreDamagedError):
             " server, then add again what was written after the log was deleted",
         )
         self.said = "its write-ahead log was deleted while open"
+
+
+class ClusterError(DatelineError):
+    """A cluster command that cannot go on: the message says why and what to do."""
+
+
+class NotAClusterError(ClusterError):
+    def __init__(self, data_dir: str, said: str) -> None:
+        super().__init__(
+            f"{data_dir} is not a cluster ({said}): run `dateline cluster ingest` to make one"
+        )
