@@ -28,8 +28,9 @@ BENCHMARKS = (
     "language",
 )
 
-# Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name.
-PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2")
+# Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name;
+# cluster_serve (needs dateline[cluster]) by name only, for now.
+PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2", "cluster_serve")
 
 
 def main(argv: list[str]) -> int:

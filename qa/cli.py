@@ -1,4 +1,4 @@
-"""The ``dateline`` command: ingest, ask, serve, backup, check, feedback export."""
+"""The ``dateline`` command: ingest, ask, serve, backup, check, feedback export, cluster serve."""
 
 from __future__ import annotations
 
@@ -158,13 +158,49 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
     serve.add_argument("--port", type=int, help=f"({_setting('port')})")
     serve.add_argument("--workers", type=int, help=f"server processes ({_setting('workers')})")
+
+    cluster = commands.add_parser(
+        "cluster",
+        help="a sharded archive on a Ray cluster (needs dateline[cluster])",
+        description="A sharded archive on a Ray cluster (pip install 'dateline[cluster]').",
+    )
+    cluster_actions = cluster.add_subparsers(dest="action", required=True)
+    cluster_serve = cluster_actions.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the API and widget from a cluster's shards with Ray Serve",
+        description="Serve the API and widget from a cluster's shards with Ray Serve: one "
+        "deployment per shard, a front with the routes of `dateline serve`.",
+        epilog="example: dateline cluster serve --data-dir cluster/ --replicas 2",
+    )
+    cluster_serve.add_argument(
+        "--address", help="Ray cluster to join, host:port of its head (default: a local Ray)"
+    )
+    cluster_serve.add_argument(
+        "--replicas",
+        type=int,
+        dest="cluster_replicas",
+        metavar="R",
+        help=f"copies of each shard ({_setting('cluster_replicas')})",
+    )
+    cluster_serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
+    cluster_serve.add_argument("--port", type=int, help=f"({_setting('port')})")
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Any:
     from qa.settings import Settings
 
-    names = ("data_dir", "model", "backend", "seeds_dir", "host", "port", "workers")
+    names = (
+        "data_dir",
+        "model",
+        "backend",
+        "seeds_dir",
+        "host",
+        "port",
+        "workers",
+        "cluster_replicas",
+    )
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
 
@@ -322,6 +358,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    from qa.cluster.engine import use_token_auth
+
+    settings = _settings(args)
+    use_token_auth()  # before Ray is first imported
+    try:
+        from qa.cluster.serve import serve_cluster
+    except ModuleNotFoundError as exc:
+        print(
+            f"error: `dateline cluster` needs {exc.name}: pip install 'dateline[cluster]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    serve_cluster(settings, args.address)
+    return 0
+
+
 def _storage_error(exc: BaseException, args: argparse.Namespace) -> str | None:
     """One line naming why the data folder or an article could not be read or written; None
     for an error that is not about them (a bug, whose traceback is wanted)."""
@@ -358,6 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backup": _backup,
         "check": _check,
         "feedback": _feedback,
+        "cluster": _cluster,
     }
     try:
         return handlers[args.command](args)
