@@ -23,7 +23,7 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from fastapi import FastAPI
 from ray import serve
@@ -33,6 +33,7 @@ from ray.serve.exceptions import RayServeException
 from ray.serve.handle import DeploymentHandle
 
 from embeddings.encoder import Encoder
+from qa.answer import Candidate
 from qa.api.app import create_app
 from qa.archive import Archive
 from qa.cluster.archive import ClusterArchive, manifest_stamp
@@ -44,8 +45,9 @@ from qa.errors import ClusterError
 from qa.factories import open_encoder
 from qa.lexical import CorpusStatistics
 from qa.reading import QuestionVectors
-from qa.retrieval import Signals
+from qa.retrieval import RankedPassage, Signals
 from qa.settings import Settings
+from qa.store import ArticleRecord, ParagraphRecord, PassageRecord
 
 __all__ = [
     "APP_NAME",
@@ -93,7 +95,8 @@ class ShardReplica(Shard):
             self._stamp = stamp
             self.archive.catch_up()
 
-    # A query starts with these two; the calls that follow it read the same snapshot.
+    # A query starts with one of these two: the replica that takes it loads the new index
+    # first. (A call after it may reach another replica, a moment behind while it loads.)
     def statistics(self) -> CorpusStatistics:
         self._follow()
         return super().statistics()
@@ -138,30 +141,29 @@ class RemoteShard:
         raise ShardUnavailableError(f"{self.name} did not answer: {said}")
 
     def statistics(self) -> CorpusStatistics:
-        answer: CorpusStatistics = self._call("statistics")
-        return answer
+        return cast(CorpusStatistics, self._call("statistics"))
 
     def signals(self, query: ShardQuery) -> Signals:
-        answer: Signals = self._call("signals", query)
-        return answer
+        return cast(Signals, self._call("signals", query))
 
-    def candidates(self, ranked: Any, with_preceding: int) -> Any:
-        return self._call("candidates", ranked, with_preceding)
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        return cast(list[Candidate], self._call("candidates", ranked, with_preceding))
 
-    def records(self, ranked: Any) -> Any:
-        return self._call("records", ranked)
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        return cast(list[tuple[RankedPassage, PassageRecord]], self._call("records", ranked))
 
-    def best_match(self, name: str, statistics: CorpusStatistics) -> Any:
-        return self._call("best_match", name, statistics)
+    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
+        return cast(tuple[float, bool] | None, self._call("best_match", name, statistics))
 
-    def counts(self) -> Any:
-        return self._call("counts")
+    def counts(self) -> dict[str, int]:
+        return cast(dict[str, int], self._call("counts"))
 
-    def list_articles(self, offset: int, limit: int) -> Any:
-        return self._call("list_articles", offset, limit)
+    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
+        return cast(list[ArticleRecord], self._call("list_articles", offset, limit))
 
-    def article(self, article_id: str) -> Any:
-        return self._call("article", article_id)
+    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
+        found = self._call("article", article_id)
+        return cast(tuple[ArticleRecord, list[ParagraphRecord]] | None, found)
 
     def close(self) -> None:
         """Nothing: the replicas are Serve's."""
