@@ -30,8 +30,18 @@ BENCHMARKS = (
 
 # Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name; "delete"
 # (single-article deletes on Reuters against a rebuild at each), "plan" (10M articles) and
-# "cluster" (sharded archives on Ray) by name only.
-PARTS = ("squad", "polnear", "seeds", "realtimeqa", "squad2", "delete", "plan", "cluster")
+# "cluster" and "cluster_serve" (sharded archives on Ray) by name only.
+PARTS = (
+    "squad",
+    "polnear",
+    "seeds",
+    "realtimeqa",
+    "squad2",
+    "delete",
+    "plan",
+    "cluster",
+    "cluster_serve",
+)
 
 
 def main(argv: list[str]) -> int:

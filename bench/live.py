@@ -68,9 +68,15 @@ def _ready(port: int) -> bool:
 
 @contextmanager
 def running_server(
-    data_dir: Path, log: Path, backend: str = "torch", timeout: float = 300, **env: str
+    data_dir: Path,
+    log: Path,
+    backend: str = "torch",
+    timeout: float = 300,
+    command: Sequence[str] = ("serve",),
+    **env: str,
 ) -> Iterator[Server]:
-    """Start a server on a free loopback port, wait for /readyz 200, stop it afterwards."""
+    """Start a server (``dateline serve``, or ``command``) on a free loopback port, wait for
+    /readyz 200, stop it afterwards (SIGTERM)."""
     port = _free_port()
     environment = {
         **os.environ,
@@ -87,7 +93,7 @@ def running_server(
     started = time.perf_counter()
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "qa", "serve"],
+            [sys.executable, "-m", "qa", *command],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -143,6 +143,13 @@ class Archive:
                 threading.Thread(target=self._reload, name="index-reload", daemon=True).start()
             yield view
 
+    def catch_up(self) -> None:
+        """Load now the index files another process wrote, not in the background at a later
+        question: a shard of a cluster does once the cluster's manifest vouches for them, so
+        that it answers from them with the cluster's new statistics."""
+        self._reloading.acquire()
+        self._reload()
+
     def _reload(self) -> None:
         """Load the index files another process wrote; until they are complete, try again at
         a later question."""

@@ -1,4 +1,4 @@
-"""The ``dateline`` command: ingest, ask, serve, backup, check, feedback export."""
+"""The ``dateline`` command: ingest, ask, serve, backup, check, feedback export, cluster serve."""
 
 from __future__ import annotations
 
@@ -188,9 +188,16 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         metavar="DIR",
         help="the cluster's folder: a folder per shard, and cluster.json",
     )
+    address = _Parser(add_help=False)
+    address.add_argument(
+        "--address",
+        dest="cluster_address",
+        metavar="ADDR",
+        help=f"Ray cluster to join, host:port of its head ({_setting('cluster_address')})",
+    )
     ingest = actions.add_parser(
         "ingest",
-        parents=[folder, models, sources],
+        parents=[folder, models, sources, address],
         help="index article files into the shards of a cluster, on Ray",
         description="Index article files into the shards of a cluster, on Ray Data.",
         epilog="example: dateline cluster ingest --shards 4 --seeds seeds/ --data-dir cluster/",
@@ -202,18 +209,29 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         help="shards of a new cluster (an existing one keeps its own)",
     )
     ingest.add_argument(
-        "--address",
-        dest="cluster_address",
-        metavar="ADDR",
-        help=f"Ray cluster to join, host:port ({_setting('cluster_address')})",
-    )
-    ingest.add_argument(
         "--encoders",
         dest="cluster_encoders",
         type=_positive,
         metavar="N",
         help=f"encoder actors ({_setting('cluster_encoders')})",
     )
+    serve = actions.add_parser(
+        "serve",
+        parents=[folder, models, address],
+        help="serve the API and widget from a cluster's shards on Ray Serve",
+        description="Serve the API and widget from a cluster's shards on Ray Serve: one "
+        "deployment per shard, a front with the routes of `dateline serve`.",
+        epilog="example: dateline cluster serve --data-dir cluster/ --replicas 2",
+    )
+    serve.add_argument(
+        "--replicas",
+        type=_positive,
+        dest="cluster_replicas",
+        metavar="R",
+        help=f"copies of each shard ({_setting('cluster_replicas')})",
+    )
+    serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
+    serve.add_argument("--port", type=int, help=f"({_setting('port')})")
     actions.add_parser(
         "status",
         parents=[folder],
@@ -243,6 +261,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "workers",
         "cluster_address",
         "cluster_encoders",
+        "cluster_replicas",
     )
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)
@@ -409,7 +428,29 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    return _cluster_status(args) if args.action == "status" else _cluster_ingest(args)
+    action = {"ingest": _cluster_ingest, "serve": _cluster_serve, "status": _cluster_status}
+    return action[args.action](args)
+
+
+def _cluster_imports(module: str) -> Any:
+    """A module of the cluster commands, or None once the user is told to install Ray.
+
+    Token authentication is chosen first: Ray reads the mode once, as it is imported."""
+    import importlib
+
+    from qa.cluster.engine import use_token_auth
+
+    use_token_auth()
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "ray":
+            raise
+        print(
+            "error: the cluster commands need Ray: pip install 'dateline[cluster]'",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _cluster_ingest(args: argparse.Namespace) -> int:
@@ -418,21 +459,13 @@ def _cluster_ingest(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    from qa.cluster.engine import ray_session, use_token_auth
-
-    use_token_auth()  # before Ray is imported: it reads the mode once
-    try:
-        from qa.cluster.ingest import ingest_cluster
-    except ModuleNotFoundError as exc:
-        if exc.name != "ray":
-            raise
-        print(
-            "error: the cluster commands need Ray: pip install 'dateline[cluster]'",
-            file=sys.stderr,
-        )
+    cluster_ingest = _cluster_imports("qa.cluster.ingest")
+    if cluster_ingest is None:
         return EXIT_ERROR
+    from qa.cluster.engine import ray_session
+
     with ray_session(settings.cluster_address):
-        report, manifest = ingest_cluster(
+        report, manifest = cluster_ingest.ingest_cluster(
             settings,
             shards=args.shards,
             jsonl=args.jsonl,
@@ -448,6 +481,15 @@ def _cluster_ingest(args: argparse.Namespace) -> int:
         f" articles, {totals['passages']} passages, {totals['sentences']} sentences in"
         f" {settings.data_dir}"
     )
+    return 0
+
+
+def _cluster_serve(args: argparse.Namespace) -> int:
+    cluster_serve = _cluster_imports("qa.cluster.serve")
+    if cluster_serve is None:
+        return EXIT_ERROR
+    settings = _settings(args)
+    cluster_serve.serve_cluster(settings, settings.cluster_address)
     return 0
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "WriteAheadLogLostError",
     "ClusterError",
     "NotAClusterError",
+    "ClusterReadOnlyError",
 ]
 
 
@@ -104,3 +105,7 @@ class NotAClusterError(ClusterError):
         super().__init__(
             f"{data_dir} is not a cluster ({said}): run `dateline cluster ingest` to make one"
         )
+
+
+class ClusterReadOnlyError(ClusterError):
+    """A write sent to a cluster's server, which takes none: the message says where it goes."""

@@ -95,6 +95,14 @@ class Answer(BaseModel):
         "(the answer then says which languages are answered, unless the archive reads this "
         "one); null for English, and when the archive checks no language.",
     )
+    partial: bool = Field(
+        False,
+        description="True when some shards of a cluster did not answer in time: the answer "
+        "comes from the others. Always false for a single archive.",
+    )
+    missing_shards: list[str] | None = Field(
+        None, description="The shards that did not answer, when partial; null otherwise."
+    )
 
 
 class HistoryTurn(BaseModel):

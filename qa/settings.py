@@ -130,6 +130,23 @@ class Settings(BaseSettings):
         "rows; past it the index is rebuilt without them (0: at every delete).",
     )
 
+    cluster_replicas: int = Field(
+        1, ge=1, le=64, description="Copies of each shard that `dateline cluster serve` runs."
+    )
+    cluster_replica_cpus: float = Field(
+        0.25,
+        gt=0,
+        le=1024,
+        description="CPUs Ray sets aside for each replica of a shard and of the front: the "
+        "replicas that do not fit the cluster's CPUs wait, without an error.",
+    )
+    cluster_shard_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How long a cluster's front waits for a shard (a replica killed meanwhile "
+        "is retried once) before it answers from the others, saying which are missing.",
+    )
+
     @field_validator("answer_languages")
     @classmethod
     def _language_codes(cls, codes: list[str]) -> list[str]:

@@ -54,6 +54,8 @@ ANSWER_KEYS = {
     "time_window",
     "took_ms",
     "language",
+    "partial",
+    "missing_shards",
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -212,7 +212,8 @@ def test_search_shape(client: TestClient) -> None:
     response = client.get("/api/search", params={"q": "peacekeeping", "k": 2})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"query", "hits", "took_ms"} and body["query"] == "peacekeeping"
+    assert set(body) == {"query", "hits", "took_ms", "partial", "missing_shards"}
+    assert (body["query"], body["partial"], body["missing_shards"]) == ("peacekeeping", False, None)
     assert len(body["hits"]) == 2
     assert set(body["hits"][0]) == {
         "article_id",

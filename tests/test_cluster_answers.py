@@ -5,11 +5,9 @@ same vectors."""
 
 from __future__ import annotations
 
-import random
-import shutil
 import zlib
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,71 +25,13 @@ from qa.schema import SearchFilters
 from qa.settings import Settings
 from qa.store import STORE_FILE
 
-from .conftest import SEEDS
-
-CITIES = ["Geneva", "Nairobi", "Lima", "Oslo", "Hanoi", "Cairo", "Quito", "Riga", "Accra"]
-OFFICIALS = [
-    ("Minister of Energy Lena Varga", "Varga"),
-    ("Health Minister Tomas Okafor", "Okafor"),
-    ("Central bank governor Ines Moreau", "Moreau"),
-    ("Mayor Daniel Ruiz", "Ruiz"),
-    ("Trade Secretary Priya Nair", "Nair"),
-]
-TOPICS = [
-    ("wheat harvest", "farmers expect the wheat harvest to exceed last year's by a wide margin"),
-    ("interest rates", "interest rates will stay unchanged until inflation slows"),
-    ("hospital beds", "new hospital beds will open in the northern districts this winter"),
-    ("flood barriers", "flood barriers along the river were raised after heavy rain"),
-    ("electric buses", "the city will buy electric buses to replace its diesel fleet"),
-    ("port strike", "the port strike has delayed container ships for a week"),
-    ("copper exports", "copper exports rose sharply as demand from smelters recovered"),
-    ("school meals", "school meals will be free for every pupil from September"),
-]
-QUESTIONS = [
-    "What did Putin say about training?",
-    "What did Shoigu say about color revolutions?",
-    "What role should the SCO play in the international system?",
-    "What did Varga say about the wheat harvest?",
-    "What did the central bank governor say about interest rates?",
-    "Where were flood barriers raised?",
-    "Which city will buy electric buses?",
-    "How long has the port strike delayed ships?",
-    "What happened to copper exports this week?",
-    "When will school meals be free?",
-    "What did Nair say about copper exports in March 2023?",
-    "Who is opening hospital beds?",
-    "What did Zygmunt Baryczko say about trains?",
-    "When was the Baryczko house constructed?",
-]
-
-
-def _article(number: int, rng: random.Random) -> tuple[str, str]:
-    """One wire story of the test archive: a dated header, a lede, quotes with speakers."""
-    day = date(2023, 1, 2) + timedelta(days=rng.randrange(180))
-    city = rng.choice(CITIES)
-    (title, surname), (topic, claim) = rng.choice(OFFICIALS), rng.choice(TOPICS)
-    other_topic, other_claim = rng.choice(TOPICS)
-    lines = [
-        f"date {day.isoformat()} {city.upper()}, {day:%B} {day.day}. /WIRE/. {title} said on"
-        f" {day:%A} that {claim}, story {number}.",
-        f'"We have studied the {topic} for {rng.randrange(2, 40)} months and the figures are'
-        f' clear," {surname} said.',
-        f"Officials in {city} added that {other_claim}.",
-        f'"The {other_topic} matters to {rng.randrange(1000, 90000)} families here," {surname}'
-        " added.",
-    ]
-    return f"{number:03d}_wire", "\n\n".join(lines) + "\n"
+from .cluster_kit import QUESTIONS, wire_corpus
 
 
 @pytest.fixture(scope="module")
 def single(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Iterator[Archive]:
     root = tmp_path_factory.mktemp("cluster-answers")
-    corpus = root / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    rng = random.Random(7)
-    for number in range(160):
-        article_id, text = _article(number, rng)
-        (corpus / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    corpus = wire_corpus(root / "corpus", 160)
     settings = Settings(data_dir=root / "single", rate_limit_per_minute=0)
     ingest_directory(
         corpus,

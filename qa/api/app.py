@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
@@ -20,6 +20,7 @@ from qa.api.errors import install_error_handlers
 from qa.api.limits import InFlightLimit, RateLimit, RequestBody
 from qa.api.methods import HeadAsGet
 from qa.api.routes import DOCS_ASSETS, RATE_LIMITED_PATHS, WEB_DIR, router
+from qa.api.served import Served, ServedArchive
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.language import prepare_language
@@ -33,16 +34,16 @@ log = logging.getLogger(__name__)
 _status = logging.getLogger("uvicorn.error")
 
 
-def _load(app: FastAPI, settings: Settings) -> None:
+def _load(app: FastAPI, settings: Settings, open_served: Callable[[], Served]) -> None:
     try:
         prepare_dates()
         prepare_language()
-        archive = app.state.archive = Archive.open(settings)
-        counts = archive.store.catalogue.counts()
+        served = app.state.archive = open_served()
+        readiness = served.readiness()
         _status.info(
             "Dateline ready: %d articles, %d passages at http://%s:%d (widget: /widget.js)",
-            counts["articles"],
-            counts["passages"],
+            readiness.articles,
+            readiness.passages,
             settings.host,
             settings.port,
         )
@@ -54,18 +55,21 @@ def _load(app: FastAPI, settings: Settings) -> None:
         log.exception("loading the archive failed")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, open_served: Callable[[], Served] | None = None) -> FastAPI:
     """Build the app; model, store and indexes load once, in the lifespan, off the event loop.
 
     Loading in a thread lets ``/healthz`` answer at once and ``/readyz`` say 503 until ready.
+    It serves the archive folder of ``settings``, or what ``open_served`` opens (a cluster's
+    front opens its shards).
     """
+    opener = open_served or (lambda: ServedArchive(Archive.open(settings)))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.archive = None
         app.state.load_error = None
         loader = threading.Thread(
-            target=_load, args=(app, settings), name="archive-loader", daemon=True
+            target=_load, args=(app, settings, opener), name="archive-loader", daemon=True
         )
         loader.start()
         yield

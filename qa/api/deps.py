@@ -13,14 +13,14 @@ from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from qa.archive import Archive
+from qa.api.served import Served
 from qa.settings import Settings
 
 __all__ = ["AnsweringDep", "ArchiveDep", "SettingsDep", "TokenRequired"]
 
 
-async def _archive(request: Request) -> Archive:
-    archive: Archive | None = request.app.state.archive
+async def _archive(request: Request) -> Served:
+    archive: Served | None = request.app.state.archive
     if archive is None:
         reason = request.app.state.load_error or "the index is still loading"
         raise HTTPException(503, reason, headers={"Retry-After": "5"})
@@ -54,7 +54,8 @@ async def _require_token(
         )
 
 
-ArchiveDep = Annotated[Archive, Depends(_archive)]
+# One archive folder or a cluster's shards (qa.api.served).
+ArchiveDep = Annotated[Served, Depends(_archive)]
 AnsweringDep = Annotated[CapacityLimiter, Depends(_answering)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 TokenRequired = Depends(_require_token)

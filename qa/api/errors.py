@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from embeddings.errors import EmbeddingError
 from qa.api.pages import not_found_page
 from qa.articles import UnreadableArticleError
+from qa.cluster.coordinator import ShardUnavailableError
 from qa.errors import (
     ArticleNotFoundError,
+    ClusterReadOnlyError,
     DatelineError,
     DuplicateArticleError,
     EmptyQuestionError,
@@ -34,6 +36,8 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (EmptyQuestionError, 422),
     (UnreadableArticleError, 422),
     (DuplicateArticleError, 409),
+    (ClusterReadOnlyError, 409),
+    (ShardUnavailableError, 503),
     (ArticleNotFoundError, 404),
     (IndexNotBuiltError, 503),
     (StoreDamagedError, 503),

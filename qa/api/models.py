@@ -123,6 +123,12 @@ class SearchResponse(BaseModel):
     query: str
     hits: list[SearchHit]
     took_ms: float
+    partial: bool = Field(
+        False, description="True when some shards of a cluster did not answer: hits from the rest."
+    )
+    missing_shards: list[str] | None = Field(
+        None, description="The shards that did not answer, when partial; null otherwise."
+    )
 
 
 class ArticleSummary(BaseModel):

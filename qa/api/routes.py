@@ -39,10 +39,8 @@ from qa.api.models import (
 )
 from qa.api.pages import article_page, html_security_headers, not_found_page
 from qa.errors import ArticleNotFoundError
-from qa.feedback import record_feedback
 from qa.schema import Answer, SearchFilters
 from qa.store import Attributes
-from qa.suggestions import StarterQuestions
 
 __all__ = ["RATE_LIMITED_PATHS", "WEB_DIR", "router"]
 
@@ -84,27 +82,23 @@ async def chat(body: ChatRequest, archive: ArchiveDep, answering: AnsweringDep) 
     "/api/feedback",
     response_model=FeedbackRecorded,
     status_code=201,
-    responses={code: {"model": ErrorBody} for code in (408, 413, 422, 429, 503, 507)},
+    responses={code: {"model": ErrorBody} for code in (408, 409, 413, 422, 429, 503, 507)},
 )
 def feedback(body: FeedbackRequest, archive: ArchiveDep) -> FeedbackRecorded:
     """Keep a reader's verdict on an answer: the question, the cited passages, up or down.
 
-    Nothing about the reader is kept. 507 when the archive's folder takes no writes."""
+    Nothing about the reader is kept. 507 when the archive's folder takes no writes; 409 from
+    a cluster's server, which keeps none."""
     passages = [(p.article_id, p.paragraph) for p in body.passages]
-    number = record_feedback(archive.store, body.question, passages, body.verdict)
+    number = archive.record_feedback(body.question, passages, body.verdict)
     return FeedbackRecorded(id=number)
 
 
 @router.get("/api/suggestions", response_model=Suggestions, responses={503: {"model": ErrorBody}})
-async def suggestions(
-    request: Request, archive: ArchiveDep, answering: AnsweringDep
-) -> Suggestions:
+async def suggestions(archive: ArchiveDep, answering: AnsweringDep) -> Suggestions:
     """Three or four questions this archive answers, from its latest articles' speakers and
     datelines: starters for a reader who does not know what to ask. Made once per change."""
-    starters: StarterQuestions | None = getattr(request.app.state, "starters", None)
-    if starters is None or starters.archive is not archive:
-        starters = request.app.state.starters = StarterQuestions(archive)
-    made = await anyio.to_thread.run_sync(starters.current, limiter=answering)
+    made = await anyio.to_thread.run_sync(archive.suggestions, limiter=answering)
     return Suggestions(suggestions=made)
 
 
@@ -124,9 +118,13 @@ async def search(
         filters = SearchFilters(date_from=date_from, date_to=date_to, speaker=speaker)
     except ValidationError as exc:  # parameters valid alone, not together: a 422 like theirs
         raise RequestValidationError(exc.errors()) from exc
-    hits = await anyio.to_thread.run_sync(archive.search, q, k, filters, limiter=answering)
+    found = await anyio.to_thread.run_sync(archive.search, q, k, filters, limiter=answering)
     return SearchResponse(
-        query=q, hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2)
+        query=q,
+        hits=found.hits,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        partial=bool(found.missing_shards),
+        missing_shards=found.missing_shards or None,
     )
 
 
@@ -136,9 +134,9 @@ def list_articles(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ArticleList:
-    records = archive.store.catalogue.list_articles(offset, limit)
+    records = archive.catalogue.list_articles(offset, limit)
     return ArticleList(
-        total=archive.store.catalogue.counts()["articles"],
+        total=archive.catalogue.counts()["articles"],
         offset=offset,
         limit=limit,
         articles=[ArticleSummary.model_validate(r, from_attributes=True) for r in records],
@@ -172,7 +170,7 @@ def delete_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDeleted
 
 @router.get("/api/articles/{article_id}", response_model=ArticleDetail, responses=_ERRORS)
 def get_article(archive: ArchiveDep, article_id: ArticleId) -> ArticleDetail:
-    found = archive.store.catalogue.article(article_id)
+    found = archive.catalogue.article(article_id)
     if found is None:
         raise ArticleNotFoundError(article_id)
     article, paragraphs = found
@@ -195,7 +193,7 @@ def show_article(
 ) -> HTMLResponse:
     """The article as a page; citation urls open it at ``#p<paragraph>``. A reader who follows
     a stale or mistyped link gets a page too, not JSON."""
-    found = archive.store.catalogue.article(article_id)
+    found = archive.catalogue.article(article_id)
     return not_found_page() if found is None else article_page(*found)
 
 
@@ -212,17 +210,8 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     if archive is None:
         reason = request.app.state.load_error or "loading model and index"
         return JSONResponse({"detail": reason}, status_code=503, headers={"Retry-After": "5"})
-    counts = archive.store.catalogue.counts()
-    manifest = archive.index_folder.manifest()
-    return Readiness(
-        status="ready",
-        model=archive.encoder.name,
-        articles=counts["articles"],
-        passages=counts["passages"],
-        sentences=counts["sentences"],
-        generation=manifest.generation if manifest else 0,
-        warnings=archive.warnings(),
-    )
+    readiness: Readiness = archive.readiness()
+    return readiness
 
 
 # Where /docs takes Swagger UI's files from (qa.api.app mounts the package's folder there).

@@ -57,6 +57,9 @@ class ShardClient(Protocol):
     def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None: ...
 
 
+Client = TypeVar("Client", bound=ShardClient)
+
+
 class Coordinator:
     """The shards, the cluster's speakers and BM25 statistics, and the question encoder."""
 
@@ -72,14 +75,35 @@ class Coordinator:
         self.speakers = speakers
         self.vectors = vectors
         self.pool = ThreadPoolExecutor(max(1, len(self.shards)), "shard-call")
-        self.statistics = CorpusStatistics.merged(
-            self.pool.map(lambda shard: shard.statistics(), self.shards)
-        )
+        self.statistics = self._statistics()
+
+    def _statistics(self) -> CorpusStatistics:
+        return CorpusStatistics.merged(self.pool.map(lambda shard: shard.statistics(), self.shards))
+
+    def refresh(self, speakers: SpeakerIndex) -> None:
+        """The cluster changed (an ingest): its speakers, and its statistics asked anew of every
+        shard (ShardUnavailableError, and nothing changed, while one does not answer)."""
+        self.statistics = self._statistics()
+        self.speakers = speakers
 
     @contextmanager
     def reading(self) -> Iterator[ClusterPassages]:
         """The passages of one request; ``missing`` names the shards that did not answer it."""
         yield ClusterPassages(self)
+
+    def each(
+        self, call: Callable[[Client], Result], shards: Sequence[Client], missing: set[int]
+    ) -> dict[int, Result]:
+        """``call`` on the shards at once; a shard with no live replica is left out, its
+        number added to ``missing``."""
+        futures = {shard.number: self.pool.submit(call, shard) for shard in shards}
+        answers: dict[int, Result] = {}
+        for number, future in futures.items():
+            try:
+                answers[number] = future.result()
+            except ShardUnavailableError:
+                missing.add(number)
+        return answers
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -152,14 +176,5 @@ class ClusterPassages:
     def _each(
         self, call: Callable[[ShardClient], Result], shards: Sequence[ShardClient] | None = None
     ) -> dict[int, Result]:
-        """``call`` on the shards at once; a shard with no live replica is left out and named."""
         chosen = self.coordinator.shards if shards is None else shards
-        pool = self.coordinator.pool
-        futures = {shard.number: pool.submit(call, shard) for shard in chosen}
-        answers: dict[int, Result] = {}
-        for number, future in futures.items():
-            try:
-                answers[number] = future.result()
-            except ShardUnavailableError:
-                self.missing.add(number)
-        return answers
+        return self.coordinator.each(call, chosen, self.missing)

@@ -18,7 +18,7 @@ from qa.answer import Candidate
 from qa.archive import Archive
 from qa.lexical import CorpusStatistics
 from qa.retrieval import RankedPassage, Signals
-from qa.store import PassageFilters, PassageRecord
+from qa.store import ArticleRecord, ParagraphRecord, PassageFilters, PassageRecord
 
 __all__ = ["Shard", "ShardQuery"]
 
@@ -70,3 +70,17 @@ class Shard:
     def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
         with self.archive.reading() as snapshot:
             return snapshot.best_match(name, statistics)
+
+    # -- the catalogue: the article list and pages of a cluster's server ---------------------
+
+    def counts(self) -> dict[str, int]:
+        return self.archive.store.catalogue.counts()
+
+    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
+        return self.archive.store.catalogue.list_articles(offset, limit)
+
+    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
+        return self.archive.store.catalogue.article(article_id)
+
+    def close(self) -> None:
+        self.archive.close()

@@ -1,0 +1,275 @@
+"""A cluster on Ray Serve: one deployment per shard, its replicas copies of that shard, and a
+front serving today's routes and JSON (``qa.api``) over them.
+
+The front encodes each question once and asks every shard at once through their deployment
+handles (``RemoteShard``, a ``qa.cluster.coordinator.ShardClient``). A replica killed while it
+answers is retried once, on another replica; a shard that does not answer within
+``cluster_shard_timeout_seconds`` is left out, and the answer names it (``partial``).
+
+After an ingest, nothing needs telling: each shard replica and the front look at the cluster
+manifest's file at every query (one ``stat``), and once a new one is written, the replica loads
+its shard's new index files and the front the new speakers and statistics.
+
+Only ``dateline cluster serve`` and Ray's own workers import this module: the embedded default
+never imports Ray.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import urllib.request
+from collections.abc import Sequence
+from functools import partial
+from typing import Any, NoReturn, cast
+
+from fastapi import FastAPI
+from ray import serve
+from ray.exceptions import RayActorError, RayError
+from ray.serve import Application, Deployment
+from ray.serve.exceptions import RayServeException
+from ray.serve.handle import DeploymentHandle
+
+from embeddings.encoder import Encoder
+from qa.answer import Candidate
+from qa.api.app import create_app
+from qa.archive import Archive
+from qa.cluster.archive import ClusterArchive, manifest_stamp
+from qa.cluster.coordinator import ShardUnavailableError
+from qa.cluster.engine import ray_session
+from qa.cluster.manifest import load_manifest
+from qa.cluster.shard import Shard, ShardQuery
+from qa.errors import ClusterError
+from qa.factories import open_encoder
+from qa.lexical import CorpusStatistics
+from qa.reading import QuestionVectors
+from qa.retrieval import RankedPassage, Signals
+from qa.settings import Settings
+from qa.store import ArticleRecord, ParagraphRecord, PassageRecord
+
+__all__ = [
+    "APP_NAME",
+    "Front",
+    "RemoteShard",
+    "ShardReplica",
+    "build_app",
+    "cluster_app",
+    "front_deployment",
+    "open_front",
+    "serve_cluster",
+    "shard_deployment",
+]
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "dateline"
+# Requests a shard replica takes at once: each query of the front sends it one or two.
+_SHARD_REQUESTS = 32
+_READY_TIMEOUT_SECONDS = 600.0
+# Read by the raylet that a local Ray starts (Ray's RayConfig, from RAY_<name>).
+_WORKER_NICENESS = "RAY_worker_niceness"
+# A replica holds nothing to save: stopped, it waits this long for the calls it answers.
+_STOP_SECONDS = 5.0
+# Loads in a second where torch takes ten; the same model's name and dimension.
+_NAMING_BACKEND = "onnx-int8"
+
+
+class ShardReplica(Shard):
+    """One copy of one shard: its archive folder, opened in this replica."""
+
+    def __init__(self, settings: Settings, number: int, name: str) -> None:
+        self._cluster = settings.data_dir
+        self._stamp = manifest_stamp(self._cluster)
+        folder = load_manifest(self._cluster).shard_dir(self._cluster, name)
+        # A shard encodes nothing (the front sends vectors): the model, on its lightest
+        # runtime, only names the vectors its index holds.
+        mine = settings.model_copy(update={"data_dir": folder, "backend": _NAMING_BACKEND})
+        super().__init__(number, Archive.open(mine))
+
+    def _follow(self) -> None:
+        """A new cluster manifest vouches for new index files: load them before answering."""
+        stamp = manifest_stamp(self._cluster)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self.archive.catch_up()
+
+    # A query starts with one of these two: the replica that takes it loads the new index
+    # first. (A call after it may reach another replica, a moment behind while it loads.)
+    def statistics(self) -> CorpusStatistics:
+        self._follow()
+        return super().statistics()
+
+    def signals(self, query: ShardQuery) -> Signals:
+        self._follow()
+        return super().signals(query)
+
+
+class RemoteShard:
+    """A shard's deployment as the coordinator calls it: any of its replicas answers."""
+
+    def __init__(
+        self, number: int, name: str, handle: DeploymentHandle[Any], timeout: float
+    ) -> None:
+        self.number = number
+        self.name = name
+        self._handle = handle
+        self._timeout = timeout
+
+    def _call(self, method: str, *args: Any) -> Any:
+        """The replica's answer. Serve itself sends a request elsewhere when its replica died
+        before taking it; one that dies while answering is retried here, once. Whatever
+        else keeps the shard from answering in time makes it ShardUnavailableError."""
+        deadline = time.monotonic() + self._timeout
+        for attempt in (1, 2):
+            response = getattr(self._handle, method).remote(*args)
+            try:
+                return response.result(timeout_s=max(0.0, deadline - time.monotonic()))
+            except RayActorError as exc:  # ActorDiedError, ActorUnavailableError
+                log.warning("%s: a replica died answering (try %d): %s", self.name, attempt, exc)
+                failure: Exception = exc
+            except TimeoutError as exc:
+                response.cancel()
+                failure = exc
+                break
+            except (RayError, RayServeException) as exc:
+                log.error("%s could not answer %s", self.name, method, exc_info=exc)
+                failure = exc
+                break
+        said = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+        raise ShardUnavailableError(f"{self.name} did not answer: {said}")
+
+    def statistics(self) -> CorpusStatistics:
+        return cast(CorpusStatistics, self._call("statistics"))
+
+    def signals(self, query: ShardQuery) -> Signals:
+        return cast(Signals, self._call("signals", query))
+
+    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        return cast(list[Candidate], self._call("candidates", ranked, with_preceding))
+
+    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
+        return cast(list[tuple[RankedPassage, PassageRecord]], self._call("records", ranked))
+
+    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
+        return cast(tuple[float, bool] | None, self._call("best_match", name, statistics))
+
+    def counts(self) -> dict[str, int]:
+        return cast(dict[str, int], self._call("counts"))
+
+    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
+        return cast(list[ArticleRecord], self._call("list_articles", offset, limit))
+
+    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
+        found = self._call("article", article_id)
+        return cast(tuple[ArticleRecord, list[ParagraphRecord]] | None, found)
+
+    def close(self) -> None:
+        """Nothing: the replicas are Serve's."""
+
+
+def open_front(
+    settings: Settings, shards: Sequence[DeploymentHandle[Any]], encoder: Encoder | None = None
+) -> ClusterArchive:
+    """The front's archive over the shards' deployments, in the cluster manifest's order."""
+    manifest = load_manifest(settings.data_dir)
+    timeout = settings.cluster_shard_timeout_seconds
+    remote = [
+        RemoteShard(number, record.name, handle, timeout)
+        for number, (record, handle) in enumerate(zip(manifest.shards, shards, strict=True))
+    ]
+    return ClusterArchive(settings, remote, QuestionVectors(encoder or open_encoder(settings)))
+
+
+class Front:
+    """Today's routes over the shards; it loads (model, statistics) once its app has started,
+    and /readyz says 503 until then, as ``dateline serve`` does."""
+
+    def __init__(self, settings: Settings, shards: list[DeploymentHandle[Any]]) -> None:
+        self._settings = settings
+        self._shards = shards
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return create_app(self._settings, partial(open_front, self._settings, self._shards))
+
+
+shard_deployment: Deployment = serve.deployment(
+    max_ongoing_requests=_SHARD_REQUESTS, graceful_shutdown_timeout_s=_STOP_SECONDS
+)(ShardReplica)
+front_deployment: Deployment = serve.deployment(graceful_shutdown_timeout_s=_STOP_SECONDS)(
+    serve.ingress()(Front)
+)
+
+
+def cluster_app(settings: Settings) -> Application:
+    """The cluster in ``settings.data_dir`` as a Serve application: a deployment per shard of
+    ``cluster_replicas`` replicas, and the front; each replica of ``cluster_replica_cpus``."""
+    manifest = load_manifest(settings.data_dir)
+    cpus = {"num_cpus": settings.cluster_replica_cpus}
+    shards = [
+        shard_deployment.options(
+            name=record.name, num_replicas=settings.cluster_replicas, ray_actor_options=cpus
+        ).bind(settings, number, record.name)
+        for number, record in enumerate(manifest.shards)
+    ]
+    front = front_deployment.options(
+        name="front", max_ongoing_requests=settings.max_in_flight, ray_actor_options=cpus
+    )
+    return front.bind(settings, shards)
+
+
+def build_app(args: dict[str, str]) -> Application:
+    """Serve's application builder (``serve run qa.cluster.serve:build_app data_dir=DIR``, or a
+    KubeRay RayService's import path): settings from DATELINE_* and these arguments."""
+    return cluster_app(Settings(**args))  # type: ignore[arg-type]
+
+
+def _wait_ready(settings: Settings) -> None:
+    url = f"http://{settings.host}:{settings.port}/readyz"
+    deadline = time.monotonic() + _READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise ClusterError(f"the cluster's front did not get ready in {_READY_TIMEOUT_SECONDS:.0f} s")
+
+
+def _stop(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def serve_cluster(settings: Settings, address: str | None) -> None:
+    """``dateline cluster serve``: deploy, say where it answers, and serve until interrupted
+    (then the application is deleted; a local Ray is stopped too)."""
+    load_manifest(settings.data_dir)  # a folder that is no cluster is refused before Ray starts
+    if address is None:
+        # Ray runs its workers at niceness 15, behind every other process of the machine: a
+        # server's replicas must not answer only once everything else has had its turn.
+        os.environ.setdefault(_WORKER_NICENESS, "0")
+    with ray_session(address):
+        serve.start(http_options={"host": settings.host, "port": settings.port})
+        serve.run(
+            cluster_app(settings),
+            name=APP_NAME,
+            route_prefix="/",
+            logging_config={"enable_access_log": False},
+        )
+        try:
+            _wait_ready(settings)
+            print(
+                f"Dateline cluster ready at http://{settings.host}:{settings.port} "
+                f"(widget: /widget.js); Ctrl-C stops it",
+                flush=True,
+            )
+            signal.signal(signal.SIGTERM, _stop)
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if address is not None:  # a local Ray goes, and every replica with it
+                serve.delete(APP_NAME)

@@ -1,0 +1,422 @@
+"""A cluster on Ray Serve, over HTTP: /api/chat and /api/search answer as the single archive
+(1, 2 and 4 shards); a replica killed mid-query is retried on another; a shard with no live
+replica leaves its articles out, and the answer says so (200, ``partial``), until it is back.
+
+In Serve's local testing mode (shard deployments in this process, no Ray cluster): the routes
+read every shard's articles and refuse writes, and an ingest's new manifest is followed.
+
+One local Ray instance for the module; every cluster is made from one ingested archive by
+copying its rows (bench.shards), and every answer is compared with that archive's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+serve = pytest.importorskip("ray.serve", reason="needs the cluster extra (dateline[cluster])")
+
+import ray  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from ray.serve.api import RunTarget  # noqa: E402
+
+from bench.shards import split_archive  # noqa: E402
+from embeddings.encoder import Encoder  # noqa: E402
+from qa.api import create_app  # noqa: E402
+from qa.archive import Archive  # noqa: E402
+from qa.cluster.archive import ClusterArchive  # noqa: E402
+from qa.cluster.manifest import load_manifest, write_manifest  # noqa: E402
+from qa.cluster.serve import RemoteShard, cluster_app, open_front, shard_deployment  # noqa: E402
+from qa.cluster.shard import Shard  # noqa: E402
+from qa.factories import open_encoder, open_store  # noqa: E402
+from qa.ingest import ingest_directory  # noqa: E402
+from qa.lexical import LexicalIndex  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+from .cluster_kit import QUESTIONS, wire_corpus  # noqa: E402
+from .conftest import free_port, one_error_line, run_dateline  # noqa: E402
+
+AS_OF = date(2023, 7, 1)
+LAYOUTS = (1, 2, 4)  # shards; the 2-shard cluster runs 2 replicas of each
+TOKEN = "cluster-test-token"
+# A shard call waits this long for a replica before the answer leaves the shard out.
+SHARD_TIMEOUT = 5.0
+# The 12 replicas of all layouts fit 2 CPUs.
+REPLICA_CPUS = 0.1
+
+
+@dataclass(frozen=True)
+class Wire:
+    single: Settings  # the ingested archive every cluster is copied from
+    encoder: Encoder  # the fronts' encoder (the default backend), asking the single archive too
+    clusters: dict[int, Path]
+
+
+@pytest.fixture(scope="module")
+def wire(tmp_path_factory: pytest.TempPathFactory) -> Wire:
+    root = tmp_path_factory.mktemp("cluster-serve")
+    single = Settings(data_dir=root / "single", rate_limit_per_minute=0, api_token=TOKEN)
+    encoder = open_encoder(single)
+    corpus = wire_corpus(root / "corpus", 150)
+    ingest_directory(
+        corpus, open_store(single), encoder, single.data_dir, single.max_file_bytes, progress=False
+    )
+    clusters = {n: split_archive(single, n, root / f"cluster-{n}", encoder) for n in LAYOUTS}
+    return Wire(single, encoder, clusters)
+
+
+@pytest.fixture(scope="module")
+def reference(wire: Wire) -> Iterator[Archive]:
+    archive = Archive.open(wire.single, wire.encoder)
+    yield archive
+    archive.close()
+
+
+def _cluster_settings(wire: Wire, folder: Path, replicas: int = 1) -> Settings:
+    return wire.single.model_copy(
+        update={
+            "data_dir": folder,
+            "cluster_replicas": replicas,
+            "cluster_shard_timeout_seconds": SHARD_TIMEOUT,
+            "cluster_replica_cpus": REPLICA_CPUS,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def serving(wire: Wire) -> Iterator[str]:
+    """Every layout served at once by one local Ray, each under its own prefix (/c1, ...)."""
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        port = free_port()
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        serve.run_many(
+            [
+                RunTarget(
+                    cluster_app(_cluster_settings(wire, folder, replicas=2 if n == 2 else 1)),
+                    name=f"c{n}",
+                    route_prefix=f"/c{n}",
+                    logging_config={"enable_access_log": False},
+                )
+                for n, folder in wire.clusters.items()
+            ],
+            wait_for_applications_running=False,  # waited for below, for a limited time
+        )
+        base = f"http://127.0.0.1:{port}"
+        for n in LAYOUTS:
+            _until(lambda n=n: _ready(f"{base}/c{n}/readyz"), 300)
+        yield base
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+def _ready(url: str) -> bool:
+    """/readyz says 200; until the app's replicas run, Serve's proxy may hold the request."""
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.TimeoutException:
+        return False
+
+
+def _until(done: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.5)
+
+
+def _expected(reference: Archive, question: str) -> dict[str, Any]:
+    answer = reference.ask(question, as_of=AS_OF).model_dump(mode="json")
+    del answer["took_ms"]
+    return answer
+
+
+def _asked(client: httpx.Client | TestClient, prefix: str, question: str) -> dict[str, Any]:
+    response = client.post(
+        f"{prefix}/api/chat", json={"question": question, "as_of": AS_OF.isoformat()}
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    del answer["took_ms"]
+    return answer
+
+
+@pytest.mark.parametrize("shards", LAYOUTS)
+def test_chat_and_search_over_http_answer_as_the_single_archive(
+    serving: str, reference: Archive, shards: int
+) -> None:
+    with httpx.Client(base_url=f"{serving}/c{shards}", timeout=60) as client:
+        for question in QUESTIONS:
+            assert _asked(client, "", question) == _expected(reference, question), question
+            found = client.get("/api/search", params={"q": question, "k": 20})
+            assert found.status_code == 200, found.text
+            body = found.json()
+            expected = [hit.model_dump(mode="json") for hit in reference.search(question, 20)]
+            assert (body["hits"], body["partial"], body["missing_shards"]) == (
+                expected,
+                False,
+                None,
+            ), question
+
+
+def _replica_pids(app: str, shard: str) -> list[int]:
+    """The processes of a shard's replicas: Ray titles each ``ray::ServeReplica:APP:NAME``."""
+    title = f"ServeReplica:{app}:{shard}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and title in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return sorted(pids)
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _busiest(pids: list[int]) -> int:
+    """The process that works the most over half a second."""
+    before = {pid: _cpu_ticks(pid) for pid in pids}
+    time.sleep(0.5)
+    return max(pids, key=lambda pid: _cpu_ticks(pid) - before[pid])
+
+
+def _full_strength(app: str, shard: str, replicas: int) -> bool:
+    deployment = serve.status().applications[app].deployments[shard]
+    return dict(deployment.replica_states) == {"RUNNING": replicas}
+
+
+def test_a_replica_killed_mid_query_is_retried_on_another(
+    serving: str, wire: Wire, reference: Archive, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A replica of shard-000 is killed while it answers a long call (a name of 240,000
+    words to match) and clients ask and search without pause: the call is answered by the
+    other replica, as the shard in this process answers it, and every answer is whole."""
+    folder = wire.clusters[2]
+    remote = RemoteShard(0, "shard-000", serve.get_deployment_handle("shard-000", "c2"), 60)
+    name = " ".join(["training exercises for the armed forces"] * 40_000)
+    # The cluster's statistics are the single archive's (tests/test_cluster_answers.py).
+    statistics = reference.indexes.lexical.statistics().of_terms(LexicalIndex.terms(name))
+    shard_settings = wire.single.model_copy(update={"data_dir": folder / "shard-000"})
+    local = Shard(0, Archive.open(shard_settings, wire.encoder))
+    expected_match = local.best_match(name, statistics)
+    local.close()
+
+    matched: list[tuple[float, bool] | None] = []
+    answers: list[tuple[str, dict[str, Any]]] = []
+    searches: list[tuple[str, dict[str, Any]]] = []
+    stop = threading.Event()
+
+    def ask(first: int) -> None:
+        with httpx.Client(base_url=f"{serving}/c2", timeout=60) as client:
+            for turn in itertools.count(first):
+                if stop.is_set():
+                    return
+                question = QUESTIONS[turn % len(QUESTIONS)]
+                if turn % 2:
+                    answers.append((question, _asked(client, "", question)))
+                else:
+                    found = client.get("/api/search", params={"q": question, "k": 20})
+                    searches.append((question, found.json()))
+
+    matching = threading.Thread(target=lambda: matched.append(remote.best_match(name, statistics)))
+    clients = [threading.Thread(target=ask, args=(first,)) for first in range(4)]
+    for thread in (matching, *clients):
+        thread.start()
+    try:
+        time.sleep(0.5)  # the long call reaches its replica
+        os.kill(_busiest(_replica_pids("c2", "shard-000")), signal.SIGKILL)
+        matching.join()
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    assert matched == [expected_match]
+    retried = [r.getMessage() for r in caplog.records if r.name == "qa.cluster.serve"]
+    assert [m.split(":")[:2] for m in retried] == [
+        ["shard-000", " a replica died answering (try 1)"]
+    ]
+    expected = {q: _expected(reference, q) for q in QUESTIONS}
+    hits = {q: [h.model_dump(mode="json") for h in reference.search(q, 20)] for q in QUESTIONS}
+    assert answers and searches
+    assert [answer for question, answer in answers if answer != expected[question]] == []
+    whole = [(found["hits"], found["partial"]) == (hits[q], False) for q, found in searches]
+    assert all(whole)
+    _until(lambda: _full_strength("c2", "shard-000", 2), 180)  # for the tests after this one
+
+
+def test_a_shard_with_no_live_replica_is_left_out_and_named(
+    serving: str, wire: Wire, reference: Archive
+) -> None:
+    folder = wire.clusters[2]
+    manifest = load_manifest(folder)
+    question = QUESTIONS[0]
+    cited = [c["article_id"] for c in _expected(reference, question)["citations"]]
+    gone = manifest.shard_of(cited[0])
+    # Its replicas killed, and none can start again: its folder is away.
+    (folder / gone).rename(folder / f"{gone}.away")
+    try:
+        for actor in ray.util.list_named_actors(all_namespaces=True):
+            if actor["name"].startswith(f"SERVE_REPLICA::c2#{gone}#"):
+                ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]))
+        with httpx.Client(base_url=f"{serving}/c2", timeout=60) as client:
+            answer = _asked(client, "", question)
+            assert (answer["partial"], answer["missing_shards"]) == (True, [gone])
+            owners = {manifest.shard_of(c["article_id"]) for c in answer["citations"]}
+            assert gone not in owners
+            found = client.get("/api/search", params={"q": question, "k": 10}).json()
+            assert (found["partial"], found["missing_shards"]) == (True, [gone])
+            assert found["hits"]
+            assert gone not in {manifest.shard_of(hit["article_id"]) for hit in found["hits"]}
+            assert client.get("/readyz").status_code == 200
+    finally:
+        (folder / f"{gone}.away").rename(folder / gone)
+    with httpx.Client(base_url=f"{serving}/c2", timeout=60) as client:
+        _until(lambda: not _asked(client, "", question)["partial"], 180)
+        assert _asked(client, "", question) == _expected(reference, question)
+
+
+# -- Serve's local testing mode: the shard deployments in this process -----------------------
+
+
+def _served_locally(settings: Settings, encoder: Encoder) -> ClusterArchive:
+    """The cluster's shard deployments run in this process, and the front's archive over them."""
+    manifest = load_manifest(settings.data_dir)
+    handles = [
+        serve.run(
+            shard_deployment.options(name=record.name).bind(settings, number, record.name),
+            name=f"local-{settings.data_dir.name}-{record.name}",
+            route_prefix=None,
+            _local_testing_mode=True,
+        )
+        for number, record in enumerate(manifest.shards)
+    ]
+    return open_front(settings, handles, encoder)
+
+
+@pytest.fixture
+def local_client(wire: Wire) -> Iterator[TestClient]:
+    settings = _cluster_settings(wire, wire.clusters[2])
+    archive = _served_locally(settings, wire.encoder)
+    with TestClient(create_app(settings, lambda: archive)) as client:
+        _until(lambda: client.get("/readyz").status_code == 200, 60)
+        yield client
+
+
+def _unsigned(page: str) -> str:
+    """An article page without its CSP nonce, new at every request."""
+    return re.sub(r'nonce="[^"]*"', "", page)
+
+
+def test_the_article_list_and_pages_read_every_shard(
+    local_client: TestClient, reference: Archive
+) -> None:
+    with TestClient(create_app(reference.settings)) as single:
+        _until(lambda: single.get("/readyz").status_code == 200, 60)
+        listed = local_client.get("/api/articles", params={"offset": 5, "limit": 100})
+        assert listed.status_code == 200
+        assert listed.json() == single.get("/api/articles?offset=5&limit=100").json()
+        for article in listed.json()["articles"][::25]:
+            path = f"/api/articles/{article['article_id']}"
+            assert local_client.get(path).json() == single.get(path).json()
+            page = f"/articles/{article['article_id']}"
+            assert _unsigned(local_client.get(page).text) == _unsigned(single.get(page).text)
+        assert local_client.get("/api/articles/nowhere").status_code == 404
+        readiness = local_client.get("/readyz").json()
+        assert readiness == {**single.get("/readyz").json(), "generation": 1}
+
+
+def test_a_clusters_server_refuses_writes_with_the_reason(local_client: TestClient) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    added = local_client.post(
+        "/api/articles", json={"article_id": "x", "text": "A text."}, headers=auth
+    )
+    removed = local_client.delete("/api/articles/000_wire", headers=auth)
+    verdict = local_client.post(
+        "/api/feedback", json={"question": "Why?", "passages": [], "verdict": "up"}
+    )
+    ingest = "this server answers from a cluster: add or remove articles with `dateline cluster"
+    assert (added.status_code, removed.status_code, verdict.status_code) == (409, 409, 409)
+    assert added.json()["detail"].startswith(ingest)
+    assert removed.json()["detail"].startswith(ingest)
+    assert verdict.json() == {
+        "detail": "this server answers from a cluster, which keeps no readers' verdicts"
+    }
+    assert local_client.get("/api/suggestions").json() == {"suggestions": []}
+
+
+FERRY = (
+    "date 2023-06-30 BERGEN, June 30. /WIRE/. Harbour master Olav Lund said on Friday that the"
+    " new ferry terminal will open in August.\n"
+    '"The ferry terminal doubles what the harbour can take," Lund said.\n'
+)
+FERRY_QUESTION = "What did Lund say about the ferry terminal?"
+
+
+def test_an_ingest_is_followed_once_its_manifest_is_written(wire: Wire, tmp_path: Path) -> None:
+    """An article stored in its shard, then the new manifest: the next question is answered
+    with it, as a single archive holding it answers (the cluster's speakers and statistics
+    read anew)."""
+    folder = shutil.copytree(wire.clusters[2], tmp_path / "cluster")
+    single = wire.single.model_copy(update={"data_dir": tmp_path / "single"})
+    shutil.copytree(wire.single.data_dir, single.data_dir)
+    settings = _cluster_settings(wire, folder)
+    cluster = _served_locally(settings, wire.encoder)
+    with TestClient(create_app(settings, lambda: cluster)) as client:
+        _until(lambda: client.get("/readyz").status_code == 200, 60)
+        assert _asked(client, "", FERRY_QUESTION)["abstained"]
+
+        manifest = load_manifest(folder)
+        name = manifest.shard_of("ferry")
+        shard = Archive.open(settings.model_copy(update={"data_dir": folder / name}), wire.encoder)
+        shard.put_article("ferry", FERRY)
+        counts = shard.store.catalogue.counts()
+        aliases = set(shard.store.reads.speaker_aliases())
+        record = next(r for r in manifest.shards if r.name == name)
+        updated = record.model_copy(update={**counts, "data_generation": shard.indexes.generation})
+        shard.close()
+        write_manifest(
+            folder,
+            manifest.model_copy(
+                update={
+                    "generation": 2,
+                    "shards": [updated if r.name == name else r for r in manifest.shards],
+                    "speaker_aliases": sorted(aliases | set(manifest.speaker_aliases)),
+                }
+            ),
+        )
+        expected = Archive.open(single, wire.encoder)
+        expected.put_article("ferry", FERRY)
+        try:
+            for question in (FERRY_QUESTION, QUESTIONS[3]):
+                want = expected.ask(question, as_of=AS_OF).model_dump(mode="json")
+                del want["took_ms"]
+                assert _asked(client, "", question) == want, question
+            assert client.get("/readyz").json()["generation"] == 2
+        finally:
+            expected.close()
+
+
+def test_cluster_serve_refuses_a_folder_that_is_no_cluster(tmp_path: Path) -> None:
+    done = run_dateline("cluster", "serve", data_dir=tmp_path)
+    assert one_error_line(done) == (
+        f"error: {tmp_path} is not a cluster (no cluster.json): run `dateline cluster ingest`"
+        " to make one"
+    )
