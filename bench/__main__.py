@@ -1,7 +1,7 @@
 """``python -m bench [NAME ...]``: run the named benchmarks (all by default), one after another.
 
-Each name is a module of ``bench`` with a ``main()``. ``quality`` and ``news`` run several
-datasets' modules; each of those can also be named alone.
+Each name is a module of ``bench`` with a ``main()``. ``quality``, ``news`` and ``cluster`` run
+several modules; each of those can also be named alone.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ BENCHMARKS = (
     "language",
 )
 
-# Run by "quality" (squad, polnear, seeds) and "news" (realtimeqa, squad2), or by name; "delete"
-# (single-article deletes on Reuters against a rebuild at each), "plan" (10M articles) and
-# "cluster" and "cluster_serve" (sharded archives on Ray) by name only.
+# Run by "quality" (squad, polnear, seeds), "news" (realtimeqa, squad2) and "cluster"
+# (cluster_ingest, cluster_serve, plan), or by name; "cluster" and "delete" (single-article
+# deletes on Reuters against a rebuild at each) by name only.
 PARTS = (
     "squad",
     "polnear",
@@ -38,9 +38,10 @@ PARTS = (
     "realtimeqa",
     "squad2",
     "delete",
-    "plan",
     "cluster",
+    "cluster_ingest",
     "cluster_serve",
+    "plan",
 )
 
 

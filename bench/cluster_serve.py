@@ -38,7 +38,7 @@ __all__ = ["main"]
 
 ARTICLES = 3000
 LAYOUTS = (2, 4)
-WARM_UP, QUESTIONS = 20, 200
+WARM_UP, QUESTIONS = 20, 300
 BACKEND = "onnx-int8"
 TARGET_RATIO = 2.0
 WORK = reuters.CACHE / "cluster-serve"

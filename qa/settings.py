@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         description="CPUs Ray sets aside for each replica of a shard and of the front: the "
         "replicas that do not fit the cluster's CPUs wait, without an error.",
     )
+    cluster_pin_shards: bool = Field(
+        False,
+        description="Run each shard's replicas only on the Ray nodes that offer a custom "
+        "resource named after it (`ray start --resources '{\"dateline-shard-000\": 1}'`): "
+        "the nodes whose disk holds that shard's folder.",
+    )
     cluster_shard_timeout_seconds: float = Field(
         5.0,
         gt=0,

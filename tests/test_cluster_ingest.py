@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import ray
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive
+from qa.cluster.ingest import ingest_cluster
 from qa.cluster.manifest import MANIFEST_FILE, ClusterManifest, load_manifest
 from qa.cluster.routing import BUCKETS, bucket
 from qa.errors import ClusterError
@@ -29,10 +31,6 @@ from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
 from .conftest import PUTIN_ARTICLE, SEEDS, prepare_default_encoder
-
-ray = pytest.importorskip("ray")
-
-from qa.cluster.ingest import ingest_cluster  # noqa: E402  (needs Ray)
 
 GENERATED = 300
 _CITIES = ("OSLO", "BERGEN", "TROMSO", "STAVANGER", "BODO")

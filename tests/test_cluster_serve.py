@@ -26,28 +26,32 @@ from typing import Any
 
 import httpx
 import pytest
+import ray
+from fastapi.testclient import TestClient
+from ray import serve
+from ray.serve.api import RunTarget
 
-serve = pytest.importorskip("ray.serve", reason="needs the cluster extra (dateline[cluster])")
+from bench.shards import split_archive
+from embeddings.encoder import Encoder
+from qa.api import create_app
+from qa.archive import Archive
+from qa.cluster.archive import ClusterArchive
+from qa.cluster.manifest import load_manifest, write_manifest
+from qa.cluster.serve import (
+    RemoteShard,
+    cluster_app,
+    open_front,
+    shard_deployment,
+    shard_resource,
+)
+from qa.cluster.shard import Shard
+from qa.factories import open_encoder, open_store
+from qa.ingest import ingest_directory
+from qa.lexical import LexicalIndex
+from qa.settings import Settings
 
-import ray  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from ray.serve.api import RunTarget  # noqa: E402
-
-from bench.shards import split_archive  # noqa: E402
-from embeddings.encoder import Encoder  # noqa: E402
-from qa.api import create_app  # noqa: E402
-from qa.archive import Archive  # noqa: E402
-from qa.cluster.archive import ClusterArchive  # noqa: E402
-from qa.cluster.manifest import load_manifest, write_manifest  # noqa: E402
-from qa.cluster.serve import RemoteShard, cluster_app, open_front, shard_deployment  # noqa: E402
-from qa.cluster.shard import Shard  # noqa: E402
-from qa.factories import open_encoder, open_store  # noqa: E402
-from qa.ingest import ingest_directory  # noqa: E402
-from qa.lexical import LexicalIndex  # noqa: E402
-from qa.settings import Settings  # noqa: E402
-
-from .cluster_kit import QUESTIONS, wire_corpus  # noqa: E402
-from .conftest import free_port, one_error_line, run_dateline  # noqa: E402
+from .cluster_kit import QUESTIONS, wire_corpus
+from .conftest import free_port, one_error_line, run_dateline
 
 AS_OF = date(2023, 7, 1)
 LAYOUTS = (1, 2, 4)  # shards; the 2-shard cluster runs 2 replicas of each
@@ -85,28 +89,44 @@ def reference(wire: Wire) -> Iterator[Archive]:
     archive.close()
 
 
-def _cluster_settings(wire: Wire, folder: Path, replicas: int = 1) -> Settings:
+def _cluster_settings(
+    wire: Wire, folder: Path, replicas: int = 1, pinned: bool = False
+) -> Settings:
     return wire.single.model_copy(
         update={
             "data_dir": folder,
             "cluster_replicas": replicas,
             "cluster_shard_timeout_seconds": SHARD_TIMEOUT,
             "cluster_replica_cpus": REPLICA_CPUS,
+            "cluster_pin_shards": pinned,
         }
     )
+
+
+def _settings_served(wire: Wire, n: int, folder: Path) -> Settings:
+    """2 shards of 2 replicas each; 4 shards pinned to the node that offers their resources
+    (the only one here: a replica asking for a resource no node has would never start)."""
+    return _cluster_settings(wire, folder, replicas=2 if n == 2 else 1, pinned=n == 4)
 
 
 @pytest.fixture(scope="module")
 def serving(wire: Wire) -> Iterator[str]:
     """Every layout served at once by one local Ray, each under its own prefix (/c1, ...)."""
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    pinned = load_manifest(wire.clusters[4]).shards
+    ray.init(
+        address="local",
+        num_cpus=2,
+        resources={shard_resource(shard.name): 1 for shard in pinned},
+        include_dashboard=False,
+        logging_level="WARNING",
+    )
     try:
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         serve.run_many(
             [
                 RunTarget(
-                    cluster_app(_cluster_settings(wire, folder, replicas=2 if n == 2 else 1)),
+                    cluster_app(_settings_served(wire, n, folder)),
                     name=f"c{n}",
                     route_prefix=f"/c{n}",
                     logging_config={"enable_access_log": False},
@@ -171,6 +191,18 @@ def test_chat_and_search_over_http_answer_as_the_single_archive(
                 False,
                 None,
             ), question
+
+
+def test_pinned_shards_take_their_nodes_resource(serving: str, wire: Wire) -> None:
+    """Each replica of the pinned 4-shard layout holds a share of its shard's resource, so it
+    runs only where a node offers it; the other layouts' replicas of shard-000 and shard-001
+    hold none (their shares would show as more taken from those two)."""
+    available = ray.available_resources()  # type: ignore[no-untyped-call]
+    taken = {
+        shard.name: 1 - available.get(shard_resource(shard.name), 1)
+        for shard in load_manifest(wire.clusters[4]).shards
+    }
+    assert len(set(taken.values())) == 1 and taken["shard-000"] > 0, taken
 
 
 def _replica_pids(app: str, shard: str) -> list[int]:

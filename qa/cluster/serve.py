@@ -60,6 +60,7 @@ __all__ = [
     "open_front",
     "serve_cluster",
     "shard_deployment",
+    "shard_resource",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ _READY_TIMEOUT_SECONDS = 600.0
 _WORKER_NICENESS = "RAY_worker_niceness"
 # A replica holds nothing to save: stopped, it waits this long for the calls it answers.
 _STOP_SECONDS = 5.0
+# A shard replica's share of its shard's custom resource (``cluster_pin_shards``).
+_PINNED_SHARE = 0.001
 # Loads in a second where torch takes ten; the same model's name and dimension.
 _NAMING_BACKEND = "onnx-int8"
 
@@ -209,7 +212,9 @@ def cluster_app(settings: Settings) -> Application:
     cpus = {"num_cpus": settings.cluster_replica_cpus}
     shards = [
         shard_deployment.options(
-            name=record.name, num_replicas=settings.cluster_replicas, ray_actor_options=cpus
+            name=record.name,
+            num_replicas=settings.cluster_replicas,
+            ray_actor_options=cpus | _pinned(settings, record.name),
         ).bind(settings, number, record.name)
         for number, record in enumerate(manifest.shards)
     ]
@@ -217,6 +222,19 @@ def cluster_app(settings: Settings) -> Application:
         name="front", max_ongoing_requests=settings.max_in_flight, ray_actor_options=cpus
     )
     return front.bind(settings, shards)
+
+
+def shard_resource(name: str) -> str:
+    """The custom resource of the nodes that hold shard ``name`` (``cluster_pin_shards``)."""
+    return f"dateline-{name}"
+
+
+def _pinned(settings: Settings, name: str) -> dict[str, Any]:
+    """A shard replica's demand on its shard's resource when shards are pinned: a sliver of
+    a unit, so that a node offering 1 runs every replica of it that fits its CPUs."""
+    if not settings.cluster_pin_shards:
+        return {}
+    return {"resources": {shard_resource(name): _PINNED_SHARE}}
 
 
 def build_app(args: dict[str, str]) -> Application:
