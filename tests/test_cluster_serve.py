@@ -29,6 +29,7 @@ import pytest
 import ray
 from fastapi.testclient import TestClient
 from ray import serve
+from ray.serve import Application
 from ray.serve.api import RunTarget
 
 from bench.shards import split_archive
@@ -39,6 +40,7 @@ from qa.cluster.archive import ClusterArchive
 from qa.cluster.manifest import load_manifest, write_manifest
 from qa.cluster.serve import (
     RemoteShard,
+    build_app,
     cluster_app,
     open_front,
     shard_deployment,
@@ -109,6 +111,16 @@ def _settings_served(wire: Wire, n: int, folder: Path) -> Settings:
     return _cluster_settings(wire, folder, replicas=2 if n == 2 else 1, pinned=n == 4)
 
 
+def _application(settings: Settings, built: bool) -> Application:
+    """The app from settings, or built from the settings that differ from the defaults as
+    text, as ``serve run qa.cluster.serve:build_app key=value ...`` and a RayService give
+    them."""
+    if not built:
+        return cluster_app(settings)
+    given = settings.model_dump(exclude_defaults=True)
+    return build_app({name: str(value) for name, value in given.items()})
+
+
 @pytest.fixture(scope="module")
 def serving(wire: Wire) -> Iterator[str]:
     """Every layout served at once by one local Ray, each under its own prefix (/c1, ...)."""
@@ -126,7 +138,7 @@ def serving(wire: Wire) -> Iterator[str]:
         serve.run_many(
             [
                 RunTarget(
-                    cluster_app(_settings_served(wire, n, folder)),
+                    _application(_settings_served(wire, n, folder), built=n == 1),
                     name=f"c{n}",
                     route_prefix=f"/c{n}",
                     logging_config={"enable_access_log": False},
