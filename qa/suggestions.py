@@ -28,12 +28,12 @@ from datetime import date
 from qa.archive import Archive
 from qa.lexical import content_terms
 
-__all__ = ["StarterQuestions", "starter_questions"]
+__all__ = ["STARTER_QUESTIONS", "StarterQuestions", "starter_questions", "take_turns"]
 
 _RECENT_ARTICLES = 50
 _SPEAKERS = 3
 _SPEAKER_QUESTIONS = 3
-_QUESTIONS = 4
+STARTER_QUESTIONS = 4
 # Salient words asked about per speaker, and datelines tried.
 _TRIED = 5
 # Words a topic may be: letters only, in lower case where the text uses them (a proper name
@@ -154,7 +154,7 @@ def _dateline_question(archive: Archive) -> list[str]:
     return []
 
 
-def _take_turns(lists: Sequence[Sequence[str]]) -> list[str]:
+def take_turns(lists: Sequence[Sequence[str]]) -> list[str]:
     """The first of each list, then the second of each, and so on."""
     longest = max((len(found) for found in lists), default=0)
     return [found[i] for i in range(longest) for found in lists if i < len(found)]
@@ -163,9 +163,9 @@ def _take_turns(lists: Sequence[Sequence[str]]) -> list[str]:
 def starter_questions(archive: Archive) -> list[str]:
     """Up to four questions the archive answers, from its latest articles; none when empty."""
     quotes = archive.store.reads.recent_quotes(_RECENT_ARTICLES)
-    spoken = _take_turns(_speaker_questions(archive, quotes))
+    spoken = take_turns(_speaker_questions(archive, quotes))
     chosen = spoken[:_SPEAKER_QUESTIONS] + _dateline_question(archive)
-    return (chosen + spoken[_SPEAKER_QUESTIONS:])[:_QUESTIONS]
+    return (chosen + spoken[_SPEAKER_QUESTIONS:])[:STARTER_QUESTIONS]
 
 
 class StarterQuestions:

@@ -205,6 +205,21 @@ def test_chat_and_search_over_http_answer_as_the_single_archive(
             ), question
 
 
+def test_starter_questions_are_ones_the_whole_archive_answers(
+    serving: str, reference: Archive
+) -> None:
+    """Each shard proposes its own; the front offers those the cluster answers, which are
+    answered alike by the single archive (the chat test shows a cluster answers as it)."""
+    with httpx.Client(base_url=f"{serving}/c4", timeout=180) as client:
+        offered = client.get("/api/suggestions")
+        assert offered.status_code == 200, offered.text
+        questions = offered.json()["suggestions"]
+        assert 1 <= len(questions) <= 4 and len(set(questions)) == len(questions), questions
+        for question in questions:
+            assert not reference.ask(question).abstained, question
+        assert client.get("/api/suggestions").json()["suggestions"] == questions  # kept
+
+
 def test_pinned_shards_take_their_nodes_resource(serving: str, wire: Wire) -> None:
     """Each replica of the pinned 4-shard layout holds a share of its shard's resource, so it
     runs only where a node offers it; the other layouts' replicas of shard-000 and shard-001

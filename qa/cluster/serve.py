@@ -73,6 +73,8 @@ _READY_TIMEOUT_SECONDS = 600.0
 _WORKER_NICENESS = "RAY_worker_niceness"
 # A replica holds nothing to save: stopped, it waits this long for the calls it answers.
 _STOP_SECONDS = 5.0
+# How long a shard may take to make its starter questions (it asks itself a few dozen).
+_STARTERS_TIMEOUT_SECONDS = 120.0
 # A shard replica's share of its shard's custom resource (``cluster_pin_shards``).
 _PINNED_SHARE = 0.001
 # Loads in a second where torch takes ten; the same model's name and dimension.
@@ -120,11 +122,11 @@ class RemoteShard:
         self._handle = handle
         self._timeout = timeout
 
-    def _call(self, method: str, *args: Any) -> Any:
+    def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
         """The replica's answer. Serve itself sends a request elsewhere when its replica died
         before taking it; one that dies while answering is retried here, once. Whatever
         else keeps the shard from answering in time makes it ShardUnavailableError."""
-        deadline = time.monotonic() + self._timeout
+        deadline = time.monotonic() + (timeout or self._timeout)
         for attempt in (1, 2):
             response = getattr(self._handle, method).remote(*args)
             try:
@@ -167,6 +169,11 @@ class RemoteShard:
     def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
         found = self._call("article", article_id)
         return cast(tuple[ArticleRecord, list[ParagraphRecord]] | None, found)
+
+    def starters(self) -> list[str]:
+        """Made once a data generation and day, by asking the shard questions: it may take
+        longer than a query's shard timeout."""
+        return cast(list[str], self._call("starters", timeout=_STARTERS_TIMEOUT_SECONDS))
 
     def close(self) -> None:
         """Nothing: the replicas are Serve's."""

@@ -19,6 +19,7 @@ from qa.archive import Archive
 from qa.lexical import CorpusStatistics
 from qa.retrieval import RankedPassage, Signals
 from qa.store import ArticleRecord, ParagraphRecord, PassageFilters, PassageRecord
+from qa.suggestions import StarterQuestions
 
 __all__ = ["Shard", "ShardQuery"]
 
@@ -41,6 +42,7 @@ class Shard:
     def __init__(self, number: int, archive: Archive) -> None:
         self.number = number
         self.archive = archive
+        self._starters = StarterQuestions(archive)
 
     def statistics(self) -> CorpusStatistics:
         with self.archive.reading() as snapshot:
@@ -81,6 +83,11 @@ class Shard:
 
     def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
         return self.archive.store.catalogue.article(article_id)
+
+    def starters(self) -> list[str]:
+        """The starter questions of this shard's latest articles, which this shard answers:
+        the front offers those the whole cluster answers too."""
+        return self._starters.current()
 
     def close(self) -> None:
         self.archive.close()
