@@ -221,6 +221,51 @@ def test_a_writer_killed_mid_ingest_is_restarted_and_loses_nothing(
     _assert_indexes_match_their_stores(settings.data_dir, manifest)
 
 
+def _pids_titled(title: str) -> list[int]:
+    """The processes whose command line holds ``title`` (Ray titles its workers by their
+    actor: ``ray::MapWorker(MapBatches(_Encoding))``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and title.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
+    cluster_ray: str, corpus: tuple[Path, set[str]], tmp_path: Path
+) -> None:
+    """SIGKILL to the encoder actor's process once some blocks are stored: Ray Data starts
+    another and its blocks are encoded again; each article is stored once."""
+    folder, expected = corpus
+    data_dir = tmp_path / "cluster"
+    settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
+    killed: list[int] = []  # the articles committed when it was killed
+
+    def kill_the_encoder() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            encoders = _pids_titled("MapBatches(_Encoding)")
+            committed = _committed(data_dir)
+            if encoders and committed > 0:
+                os.kill(encoders[0], signal.SIGKILL)
+                killed.append(committed)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_the_encoder)
+    killer.start()
+    report, manifest = ingest_cluster(settings, shards=2)
+    killer.join()
+
+    assert killed and killed[0] < len(expected), killed  # killed with work left
+    assert sorted(report.added) == sorted(expected)
+    _assert_each_once_in_its_shard(data_dir, manifest, expected)
+    _assert_indexes_match_their_stores(data_dir, manifest)
+
+
 def _dateline(*args: str) -> subprocess.Popen[str]:
     """The CLI, committing a few articles at a time: a kill then finds some committed and
     some not."""
