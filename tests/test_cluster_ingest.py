@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from qa.cluster.manifest import MANIFEST_FILE, ClusterManifest, load_manifest
 from qa.cluster.routing import BUCKETS, bucket
 from qa.errors import ClusterError
 from qa.indexes import IndexFolder
+from qa.ingest import IngestReport
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
@@ -193,32 +194,52 @@ def test_a_rerun_updates_adds_and_removes_in_the_owning_shards(
         assert (new.data_generation > old.data_generation) == (new.name in touched)
 
 
+def _ingest_while(
+    settings: Settings, kill: Callable[[], int | None]
+) -> tuple[IngestReport, ClusterManifest, int]:
+    """A 2-shard ingest while a thread calls ``kill`` until it kills something; ``kill`` says
+    how many articles were committed then."""
+    killed: list[int] = []
+
+    def keep_trying() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            committed = kill()
+            if committed is not None:
+                killed.append(committed)
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=keep_trying)
+    killer.start()
+    report, manifest = ingest_cluster(settings, shards=2)
+    killer.join()
+    assert killed, "nothing was seen to kill"
+    return report, manifest, killed[0]
+
+
 def test_a_writer_killed_mid_ingest_is_restarted_and_loses_nothing(
     cluster_ray: str, corpus: tuple[Path, set[str]], tmp_path: Path
 ) -> None:
     folder, expected = corpus
-    settings = Settings(seeds_dir=folder, data_dir=tmp_path / "cluster")
-    killed: list[str] = []
+    data_dir = tmp_path / "cluster"
 
-    def kill_the_first_writer() -> None:
-        deadline = time.monotonic() + 120
-        while not killed and time.monotonic() < deadline:
-            for name in ray.util.list_named_actors():
-                if name.startswith("dateline-writer-"):
-                    ray.kill(ray.get_actor(name), no_restart=False)  # as a crash: Ray restarts it
-                    killed.append(name)
-                    return
-            time.sleep(0.02)
+    def kill_a_writer() -> int | None:
+        committed = _committed(data_dir)
+        if committed == 0:
+            return None
+        for name in ray.util.list_named_actors():
+            if name.startswith("dateline-writer-"):
+                ray.kill(ray.get_actor(name), no_restart=False)  # as a crash: Ray restarts it
+                return committed
+        return None
 
-    killer = threading.Thread(target=kill_the_first_writer)
-    killer.start()
-    report, manifest = ingest_cluster(settings, shards=2)
-    killer.join()
+    settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
+    report, manifest, committed = _ingest_while(settings, kill_a_writer)
 
-    assert killed, "no writer was seen to kill"
+    assert committed < len(expected)  # killed with work left
     assert sorted(report.added) == sorted(expected)
-    _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
-    _assert_indexes_match_their_stores(settings.data_dir, manifest)
+    _assert_each_once_in_its_shard(data_dir, manifest, expected)
+    _assert_indexes_match_their_stores(data_dir, manifest)
 
 
 def _pids_titled(title: str) -> list[int]:
@@ -241,26 +262,19 @@ def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
     another and its blocks are encoded again; each article is stored once."""
     folder, expected = corpus
     data_dir = tmp_path / "cluster"
+
+    def kill_the_encoder() -> int | None:
+        encoders = _pids_titled("MapBatches(_Encoding)")
+        committed = _committed(data_dir)
+        if not encoders or committed == 0:
+            return None
+        os.kill(encoders[0], signal.SIGKILL)
+        return committed
+
     settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
-    killed: list[int] = []  # the articles committed when it was killed
+    report, manifest, committed = _ingest_while(settings, kill_the_encoder)
 
-    def kill_the_encoder() -> None:
-        deadline = time.monotonic() + 120
-        while not killed and time.monotonic() < deadline:
-            encoders = _pids_titled("MapBatches(_Encoding)")
-            committed = _committed(data_dir)
-            if encoders and committed > 0:
-                os.kill(encoders[0], signal.SIGKILL)
-                killed.append(committed)
-                return
-            time.sleep(0.02)
-
-    killer = threading.Thread(target=kill_the_encoder)
-    killer.start()
-    report, manifest = ingest_cluster(settings, shards=2)
-    killer.join()
-
-    assert killed and killed[0] < len(expected), killed  # killed with work left
+    assert committed < len(expected)  # killed with work left
     assert sorted(report.added) == sorted(expected)
     _assert_each_once_in_its_shard(data_dir, manifest, expected)
     _assert_indexes_match_their_stores(data_dir, manifest)
