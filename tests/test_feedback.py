@@ -161,6 +161,7 @@ def test_the_endpoint_is_documented(client: TestClient) -> None:
     assert operation["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/FeedbackRequest"
     }
-    assert set(operation["responses"]) == {"201", "408", "413", "422", "429", "503", "507"}
+    # 409: a cluster's server keeps no verdicts
+    assert set(operation["responses"]) == {"201", "408", "409", "413", "422", "429", "503", "507"}
     created = operation["responses"]["201"]["content"]["application/json"]["schema"]
     assert created == {"$ref": "#/components/schemas/FeedbackRecorded"}
