@@ -193,7 +193,8 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         "--address",
         dest="cluster_address",
         metavar="ADDR",
-        help=f"Ray cluster to join, host:port of its head ({_setting('cluster_address')})",
+        help="Ray cluster to join, host:port of its head, or auto on one of its nodes"
+        " (DATELINE_CLUSTER_ADDRESS; unset: a local Ray, started and stopped)",
     )
     ingest = actions.add_parser(
         "ingest",
