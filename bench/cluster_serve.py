@@ -203,7 +203,7 @@ def main() -> None:
             )
         }
         for n, folder in clusters.items():
-            command = ("cluster", "serve")
+            command = ("cluster", "serve", "--data-dir", str(folder))
             log = logs / f"cluster-{n}.log"
             servers[f"{n} shards (Ray Serve)"] = running.enter_context(
                 running_server(folder, log, BACKEND, 600, command)

@@ -16,6 +16,7 @@ never imports Ray.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -81,8 +82,15 @@ _PINNED_SHARE = 0.001
 _NAMING_BACKEND = "onnx-int8"
 
 
-class ShardReplica(Shard):
-    """One copy of one shard: its archive folder, opened in this replica."""
+class ShardReplica:
+    """One copy of one shard: its archive folder, opened in this replica.
+
+    The calls of every query (``signals``, then ``candidates`` or ``records``) are coroutines:
+    Serve runs them on the replica's event loop, where it hands a plain method to a thread
+    pool first, a hop that cost ~8 ms of a 4-shard query's ~54 (two rounds of calls;
+    docs/benchmarks.md, cluster_serve). They are short (a few ms). The rest stays plain, on
+    Serve's threads, so that a long one (a name of many words to match) holds up no query.
+    """
 
     def __init__(self, settings: Settings, number: int, name: str) -> None:
         self._cluster = settings.data_dir
@@ -91,24 +99,47 @@ class ShardReplica(Shard):
         # A shard encodes nothing (the front sends vectors): the model, on its lightest
         # runtime, only names the vectors its index holds.
         mine = settings.model_copy(update={"data_dir": folder, "backend": _NAMING_BACKEND})
-        super().__init__(number, Archive.open(mine))
+        self._shard = Shard(number, Archive.open(mine))
 
-    def _follow(self) -> None:
-        """A new cluster manifest vouches for new index files: load them before answering."""
+    def _is_behind(self) -> bool:
+        """Whether a new cluster manifest vouches for new index files (taken as seen)."""
         stamp = manifest_stamp(self._cluster)
-        if stamp != self._stamp:
-            self._stamp = stamp
-            self.archive.catch_up()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        return True
 
     # A query starts with one of these two: the replica that takes it loads the new index
     # first. (A call after it may reach another replica, a moment behind while it loads.)
     def statistics(self) -> CorpusStatistics:
-        self._follow()
-        return super().statistics()
+        if self._is_behind():
+            self._shard.archive.catch_up()
+        return self._shard.statistics()
 
-    def signals(self, query: ShardQuery) -> Signals:
-        self._follow()
-        return super().signals(query)
+    async def signals(self, query: ShardQuery) -> Signals:
+        if self._is_behind():  # loading takes a while: the loop answers other calls meanwhile
+            await asyncio.to_thread(self._shard.archive.catch_up)
+        return self._shard.signals(query)
+
+    async def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
+        return self._shard.candidates(ranked, with_preceding)
+
+    async def records(
+        self, ranked: list[RankedPassage]
+    ) -> list[tuple[RankedPassage, PassageRecord]]:
+        return self._shard.records(ranked)
+
+    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
+        return self._shard.best_match(name, statistics)
+
+    def counts(self) -> dict[str, int]:
+        return self._shard.counts()
+
+    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
+        return self._shard.list_articles(offset, limit)
+
+    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
+        return self._shard.article(article_id)
 
 
 class RemoteShard:
