@@ -141,6 +141,9 @@ class ShardReplica:
     def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
         return self._shard.article(article_id)
 
+    def starters(self) -> list[str]:
+        return self._shard.starters()
+
 
 class RemoteShard:
     """A shard's deployment as the coordinator calls it: any of its replicas answers."""
