@@ -78,7 +78,7 @@ def main() -> None:
     print(f"  INTERCEPT = {round(float(model.intercept_[0]), 4)}")
     emit(
         {
-            "bench": "calibrate",
+            "benchmark": "calibrate",
             "questions": len(questions),
             "features": names,
             "coefficients": coefficients,

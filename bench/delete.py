@@ -143,7 +143,7 @@ def main() -> None:
     )
     emit(
         {
-            "bench": "delete",
+            "benchmark": "delete",
             "archive": counts,
             "deletes": DELETES,
             "replaces": REPLACES,

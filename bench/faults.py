@@ -532,7 +532,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dateline-faults-") as tmp:
         work = Path(tmp)
         report = {
-            "bench": "faults",
+            "benchmark": "faults",
             "kill_ingest": kill_ingest(encoder, work),
             "corruption": corrupt_index(encoder, work),
             "readers_writer": readers_and_writer(encoder, work),

@@ -198,7 +198,7 @@ def main() -> None:
     )
     emit(
         {
-            "bench": "plan",
+            "benchmark": "plan",
             "layout": layout,
             "cpu_texts_per_s": cpu_rate,
             "gpu_texts_per_s": gpu_rate,

@@ -227,7 +227,7 @@ def bench_speakers(encoder: Encoder) -> dict[str, Any]:
     )
     routed = _routed_questions(encoder)
     return {
-        "bench": "polnear_speakers",
+        "benchmark": "polnear_speakers",
         "split": "dev",
         "articles": dev.articles,
         "quoted_paragraphs": dev.judged,

@@ -195,7 +195,7 @@ def bench_realtimeqa(settings: Settings) -> dict[str, Any]:
     for miss in misses[:40]:
         print(f"  miss: {miss}")
     return {
-        "bench": "realtimeqa",
+        "benchmark": "realtimeqa",
         "questions": n,
         "articles": len(texts),
         **tallies["chat"].shares(max(n, 1)),

@@ -139,7 +139,7 @@ def bench_seeds(encoder: Encoder, settings: Settings) -> dict[str, Any]:
     if not_right:
         print(f"  not right: {', '.join(not_right)}")
     return {
-        "bench": "seed_questions",
+        "benchmark": "seed_questions",
         "questions": len(outcomes),
         "answerable": n,
         "top1_paragraph": round(top1 / max(n, 1), 4),

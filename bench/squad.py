@@ -194,7 +194,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
     abstention = _abstention_sweep(answerable_confidence, unanswerable_confidence, settings)
     return [
         {
-            "bench": "squad_retrieval",
+            "benchmark": "squad_retrieval",
             "paragraphs": len(squad.contexts),
             "questions": n,
             "shipped_lexical_weight": settings.lexical_weight,
@@ -202,7 +202,7 @@ def bench_squad(encoder: Encoder, settings: Settings) -> list[dict[str, Any]]:
             "ours": rows[str(settings.lexical_weight)],
         },
         {
-            "bench": "squad_extraction",
+            "benchmark": "squad_extraction",
             "questions": n,
             "share": round(extracted / n, 4),
             "share_without_abstention": round(extracted_any / n, 4),
@@ -236,7 +236,7 @@ def _abstention_sweep(
     recall = float((positive < settings.min_confidence).mean())
     false_rate = float((negative < settings.min_confidence).mean())
     return {
-        "bench": "squad_abstention",
+        "benchmark": "squad_abstention",
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "min_confidence": settings.min_confidence,

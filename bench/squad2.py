@@ -111,7 +111,7 @@ def bench_squad2(settings: Settings) -> dict[str, Any]:
         ("threshold", "abstention precision", "recall", "answerable refused", "answer-hit"),
         rows,
     )
-    return {"bench": "squad2_abstention", "questions": len(questions), **shipped}
+    return {"benchmark": "squad2_abstention", "questions": len(questions), **shipped}
 
 
 def main() -> None:

@@ -342,7 +342,7 @@ def _median_ms(call: Callable[[], object], runs: int = 5) -> float:
 
 def main() -> None:
     encoder = Encoder("all-MiniLM-L6-v2")
-    report: dict[str, Any] = {"bench": "storage"}
+    report: dict[str, Any] = {"benchmark": "storage"}
     with tempfile.TemporaryDirectory(prefix="dateline-storage-") as tmp:
         work = Path(tmp)
         parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [

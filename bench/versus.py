@@ -105,7 +105,7 @@ def main() -> None:
     ref_p50, tree_p50 = medians[f"ref {commit}"], medians["working tree"]
     emit(
         {
-            "bench": "versus",
+            "benchmark": "versus",
             "ref": commit,
             "ref_p50_ms": ref_p50,
             "tree_p50_ms": tree_p50,
