@@ -23,15 +23,28 @@ import ray
 from embeddings.encoder import Encoder
 from qa.archive import Archive
 from qa.cluster.ingest import ingest_cluster
-from qa.cluster.manifest import MANIFEST_FILE, ClusterManifest, load_manifest
-from qa.cluster.routing import BUCKETS, bucket
+from qa.cluster.manifest import (
+    MANIFEST_FILE,
+    ClusterManifest,
+    ShardRecord,
+    load_manifest,
+    write_manifest,
+)
+from qa.cluster.routing import BUCKETS, bucket, spread
 from qa.errors import ClusterError
 from qa.indexes import IndexFolder
 from qa.ingest import IngestReport
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
-from .conftest import PUTIN_ARTICLE, SEEDS, prepare_default_encoder
+from .conftest import (
+    PUTIN_ARTICLE,
+    SEEDS,
+    free_port,
+    one_error_line,
+    prepare_default_encoder,
+    run_dateline,
+)
 
 GENERATED = 300
 _CITIES = ("OSLO", "BERGEN", "TROMSO", "STAVANGER", "BODO")
@@ -388,3 +401,39 @@ def test_ids_route_as_crc32_of_their_utf8_modulo_1024() -> None:
     in the wrong shard."""
     assert bucket("hello") == 0x3610A686 % BUCKETS == 646
     assert bucket("Ålesund-1") == zlib.crc32("Ålesund-1".encode()) % BUCKETS
+
+
+@pytest.mark.parametrize("command", ["ingest", "serve"])
+def test_an_address_where_no_cluster_listens_is_one_line_at_once(
+    command: str, tmp_path: Path
+) -> None:
+    """Ray itself would retry it for minutes; the command says so in seconds."""
+    address = f"127.0.0.1:{free_port()}"  # closed as soon as it was found free
+    if command == "serve":  # a cluster to serve, so that only the address is wrong
+        cluster = tmp_path / "cluster"
+        cluster.mkdir()
+        shard = ShardRecord(
+            name="shard-000", data_generation=1, articles=0, passages=0, sentences=0
+        )
+        manifest = ClusterManifest(
+            model="all-MiniLM-L6-v2",
+            dimension=384,
+            generation=1,
+            shards=[shard],
+            buckets=spread([shard.name]),
+            speaker_aliases=[],
+            content_hashes={},
+        )
+        write_manifest(cluster, manifest)
+        args: tuple[str, ...] = ("cluster", "serve", "--address", address)
+    else:
+        cluster = tmp_path / "new"
+        args = ("cluster", "ingest", "--shards", "2", "--seeds", str(SEEDS), "--address", address)
+    started = time.monotonic()
+    done = run_dateline(*args, data_dir=cluster)
+    assert one_error_line(done) == (
+        f"error: cannot join the Ray cluster at {address} (Connection refused): check the"
+        " address (host:port of its head, as `ray start --head` printed it)"
+    )
+    assert time.monotonic() - started < 30
+    assert not (cluster / "shard-000").exists()

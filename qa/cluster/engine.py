@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +20,8 @@ __all__ = ["ray_session", "use_token_auth"]
 _AUTH_MODE = "RAY_AUTH_MODE"
 # Ray's own log lines below this level stay in its session's log files.
 _RAY_LOG_LEVEL = logging.WARNING
+# How long a cluster's head may take to accept a connection before it is said to be absent.
+_CONNECT_SECONDS = 5.0
 
 
 def use_token_auth() -> None:
@@ -27,6 +30,19 @@ def use_token_auth() -> None:
     or in ``RAY_AUTH_TOKEN``. Without it, Ray 2.60 joins such a cluster with no token and is
     refused."""
     os.environ.setdefault(_AUTH_MODE, "token")
+
+
+def _unreachable(address: str) -> str | None:
+    """Why nothing answers at a ``host:port`` address, or None (also for Ray's other forms,
+    ``auto`` and ``ray://``). Ray itself retries a wrong address for minutes."""
+    host, _, port = address.rpartition(":")
+    if not host or "://" in address or not port.isdigit():
+        return None
+    try:
+        socket.create_connection((host, int(port)), timeout=_CONNECT_SECONDS).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return None
 
 
 @contextmanager
@@ -39,6 +55,12 @@ def ray_session(address: str | None, cpus: int | None = None) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    unreachable = None if address is None else _unreachable(address)
+    if unreachable is not None:
+        raise ClusterError(
+            f"cannot join the Ray cluster at {address} ({unreachable}): check the address"
+            " (host:port of its head, as `ray start --head` printed it)"
+        )
     try:
         if address is None:
             ray.init(
