@@ -207,7 +207,8 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         "--shards",
         type=_positive,
         metavar="N",
-        help="shards of a new cluster (an existing one keeps its own)",
+        help="shards of a new cluster; an existing one moves its buckets to this many (its rows are"
+        " copied, nothing is encoded again)",
     )
     ingest.add_argument(
         "--encoders",

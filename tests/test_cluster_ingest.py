@@ -15,13 +15,16 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
 
 from embeddings.encoder import Encoder
 from qa.archive import Archive
+from qa.cluster.archive import ClusterArchive
 from qa.cluster.ingest import ingest_cluster
 from qa.cluster.manifest import (
     MANIFEST_FILE,
@@ -116,6 +119,63 @@ def _assert_each_once_in_its_shard(
     assert set(manifest.content_hashes) == expected
 
 
+def _answers(settings: Settings, encoder: Encoder, questions: list[str]) -> list[dict[str, Any]]:
+    """The cluster's answers, in process, without their timings."""
+    cluster = ClusterArchive.open(settings, encoder)
+    try:
+        return [
+            cluster.ask(q, as_of=date(2024, 4, 1)).model_dump(exclude={"took_ms"})
+            for q in questions
+        ]
+    finally:
+        cluster.close()
+
+
+def test_buckets_move_to_another_number_of_shards_without_encoding(
+    cluster_ray: str, corpus: tuple[Path, set[str]], tmp_path: Path, encoder: Encoder
+) -> None:
+    """2 shards become 4, then 1: every article lands in the shard its bucket now names, its
+    rows copied (nothing added, nothing encoded), the emptied shards' folders go, and the
+    cluster answers as before. A move stopped midway is finished by the next ingest."""
+    folder, expected = corpus
+    settings = Settings(seeds_dir=folder, data_dir=tmp_path / "cluster")
+    ingest_cluster(settings, shards=2)
+    questions = [
+        "What did Putin say about training?",
+        "What did Sigrid Berg say about ferries?",
+        "How many boats did Fjord Works 12 sell?",
+    ]
+    answers = _answers(settings, encoder, questions)
+    assert all(answer["citations"] for answer in answers)
+
+    for shards in (4, 1):
+        report, manifest = ingest_cluster(settings, shards=shards)
+        assert (report.added, report.updated, report.removed) == ([], [], [])
+        assert report.unchanged == len(expected) and len(manifest.shards) == shards
+        _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
+        _assert_indexes_match_their_stores(settings.data_dir, manifest)
+        folders = sorted(p.name for p in settings.data_dir.glob("shard-*"))
+        assert folders == [shard.name for shard in manifest.shards]
+        assert _answers(settings, encoder, questions) == answers
+
+    # Stopped midway from 1 shard to 3: the manifest says so, some articles are in two shards.
+    single = load_manifest(settings.data_dir)
+    write_manifest(settings.data_dir, single.model_copy(update={"resharding_to": 3}))
+    target = spread(["shard-000", "shard-001", "shard-002"])
+    copied = [a for a in sorted(expected) if target[bucket(a)] == "shard-002"][:20]
+    (settings.data_dir / "shard-002").mkdir()
+    halfway = Store(settings.data_dir / "shard-002" / STORE_FILE)
+    halfway.writes.copy_articles(settings.data_dir / "shard-000" / STORE_FILE, copied)
+    halfway.close()
+    with pytest.raises(ClusterError, match="moving its buckets to 3 shards"):
+        ingest_cluster(settings, shards=2)
+    _, manifest = ingest_cluster(settings)
+    assert len(manifest.shards) == 3 and manifest.resharding_to is None
+    _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
+    _assert_indexes_match_their_stores(settings.data_dir, manifest)
+    assert _answers(settings, encoder, questions) == answers
+
+
 def _assert_indexes_match_their_stores(data_dir: Path, manifest: ClusterManifest) -> None:
     for shard in manifest.shards:
         store = Store(manifest.shard_dir(data_dir, shard.name) / STORE_FILE)
@@ -182,8 +242,6 @@ def test_a_rerun_updates_adds_and_removes_in_the_owning_shards(
     expected = _write_corpus(folder, 40)
     settings = Settings(seeds_dir=folder, data_dir=tmp_path / "cluster")
     _, before = ingest_cluster(settings, shards=2)
-    with pytest.raises(ClusterError, match="is a cluster of 2 shards, not 3"):
-        ingest_cluster(settings, shards=3)
 
     changed = folder / "wire-0007.txt"
     changed.write_text(changed.read_text() + "The ferries enter service in May, she said.\n")

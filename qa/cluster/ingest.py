@@ -7,7 +7,8 @@ was quicker. Ray does the work: CPU tasks read, parse, split and attribute the c
 whose size or mtime changed, a block of them a task; an actor pool encodes them
 (``map_batches``); one writer actor per shard, on the driver's machine, where the cluster
 folder is, stores them through the store's own code and then builds the shard's indexes. The
-cluster manifest is written last, atomically.
+cluster manifest is written last, atomically. Given another number of shards than it has, an
+ingest first moves whole buckets to them (``qa.cluster.moves``), copying rows, never encoding.
 
 A killed task or encoder actor is retried by Ray Data; a killed writer is restarted and its
 call retried (storing an article replaces it whole, so a retry stores it once). A killed
@@ -20,6 +21,7 @@ import json
 import logging
 import math
 import pickle
+import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from embeddings.encoder import Encoder
 from embeddings.index import IndexConfig
 from qa.articles import UnreadableArticleError
 from qa.cluster.manifest import ClusterManifest, ShardRecord, read_manifest, write_manifest
+from qa.cluster.moves import move_buckets
 from qa.cluster.routing import bucket, shard_names, spread
 from qa.errors import ClusterError
 from qa.factories import index_config, open_encoder
@@ -375,19 +378,25 @@ class _Run:
 def _layout(
     data_dir: Path, shards: int | None
 ) -> tuple[ClusterManifest | None, list[str], list[str]]:
-    """The cluster's manifest (None before its first ingest finished), its shards' names and
-    its bucket map: as the manifest says, else made for ``shards`` shards."""
+    """The cluster's manifest (None before its first ingest finished), and the shards' names
+    and bucket map this ingest writes to: the manifest's, else those of ``shards`` shards (a
+    new cluster, or one whose buckets move to another number of shards)."""
     if shards is not None and shards < 1:
         raise ClusterError("a cluster has one shard or more")
     previous = read_manifest(data_dir)
     if previous is not None:
         names = [shard.name for shard in previous.shards]
-        if shards is not None and shards != len(names):
+        moving_to = previous.resharding_to
+        if moving_to is not None and shards not in (None, moving_to):
             raise ClusterError(
-                f"{data_dir} is a cluster of {len(names)} shards, not {shards}: moving its"
-                " buckets to other shards is not supported yet"
+                f"{data_dir} is moving its buckets to {moving_to} shards: run the ingest again"
+                f" with --shards {moving_to} to finish that first"
             )
-        return previous, names, previous.buckets
+        wanted = shards or moving_to or len(names)
+        if wanted == len(names) and moving_to is None:
+            return previous, names, previous.buckets
+        target = shard_names(wanted)
+        return previous, target, spread(target)
     if (data_dir / STORE_FILE).exists():
         raise ClusterError(f"{data_dir} holds a single archive: make the cluster in another folder")
     begun = sorted(p.name for p in data_dir.glob("shard-*") if p.is_dir())
@@ -404,6 +413,18 @@ def _layout(
             f" shards: run it again with --shards {len(begun)}"
         )
     return None, names, spread(names)
+
+
+def _move(
+    data_dir: Path, previous: ClusterManifest, stores: dict[str, Store], buckets: list[str]
+) -> None:
+    """Move the buckets whose shard changed, the manifest saying so meanwhile: an ingest
+    stopped midway leaves it so, and the next one to as many shards finishes the move."""
+    if previous.resharding_to is None:
+        marked = previous.model_copy(update={"resharding_to": len(set(buckets))})
+        write_manifest(data_dir, marked)
+    moved = move_buckets(data_dir, stores, buckets)
+    log.info("moved %d articles to the shards their buckets now map to", moved)
 
 
 def _shard_record(name: str, store: Store) -> ShardRecord:
@@ -457,19 +478,25 @@ def ingest_cluster(
     encoder = open_encoder(settings)
     model = _Model(encoder.name, encoder.dimension)
     del encoder
+    dropped = [s.name for s in previous.shards if s.name not in names] if previous else []
     for name in names:
         (data_dir / name).mkdir(parents=True, exist_ok=True)
-    stores = {name: Store(data_dir / name / STORE_FILE) for name in names}
+    stores = {name: Store(data_dir / name / STORE_FILE) for name in [*names, *dropped]}
     try:
         for name, store in stores.items():
             IndexFolder(store, data_dir / name, model=model).check_model()
-        report = _bring_in(settings, stores, model, buckets, jsonl, follow_links, progress)
-        manifest = _manifest(previous, model, buckets, stores)
+        if previous is not None and buckets != previous.buckets:
+            _move(data_dir, previous, stores, buckets)
+        kept = {name: stores[name] for name in names}
+        report = _bring_in(settings, kept, model, buckets, jsonl, follow_links, progress)
+        manifest = _manifest(previous, model, buckets, kept)
     finally:
         for store in stores.values():
             store.close()
     if manifest != previous:
         write_manifest(data_dir, manifest)
+    for name in dropped:  # emptied by the move, and named by no manifest now
+        shutil.rmtree(data_dir / name)
     return report, manifest
 
 

@@ -59,6 +59,9 @@ class ClusterManifest(_Record):
     speaker_aliases: list[tuple[str, str]]
     # Article id -> content hash across every shard: one text is stored once, under one id.
     content_hashes: dict[str, str]
+    # Set while an ingest moves buckets to this many shards: the shards named here, under this
+    # map, may not hold all of their articles until an ingest to as many shards finishes it.
+    resharding_to: int | None = None
 
     @model_validator(mode="after")
     def _buckets_name_shards(self) -> Self:
