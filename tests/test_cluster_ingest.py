@@ -36,7 +36,6 @@ from qa.cluster.manifest import (
 from qa.cluster.routing import BUCKETS, bucket, spread
 from qa.errors import ClusterError
 from qa.indexes import IndexFolder
-from qa.ingest import IngestReport
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
@@ -265,11 +264,13 @@ def test_a_rerun_updates_adds_and_removes_in_the_owning_shards(
         assert (new.data_generation > old.data_generation) == (new.name in touched)
 
 
-def _ingest_while(
-    settings: Settings, kill: Callable[[], int | None]
-) -> tuple[IngestReport, ClusterManifest, int]:
-    """A 2-shard ingest while a thread calls ``kill`` until it kills something; ``kill`` says
-    how many articles were committed then."""
+def _survives(
+    corpus: tuple[Path, set[str]], data_dir: Path, kill: Callable[[], int | None]
+) -> None:
+    """A 2-shard ingest, a few articles a block, while a thread calls ``kill`` until it kills
+    something (it says how many articles were committed then): killed with work left, the
+    ingest still stores every article once, in its shard, with indexes to match."""
+    folder, expected = corpus
     killed: list[int] = []
 
     def keep_trying() -> None:
@@ -282,16 +283,19 @@ def _ingest_while(
 
     killer = threading.Thread(target=keep_trying)
     killer.start()
+    settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
     report, manifest = ingest_cluster(settings, shards=2)
     killer.join()
-    assert killed, "nothing was seen to kill"
-    return report, manifest, killed[0]
+
+    assert killed and killed[0] < len(expected), killed
+    assert sorted(report.added) == sorted(expected)
+    _assert_each_once_in_its_shard(data_dir, manifest, expected)
+    _assert_indexes_match_their_stores(data_dir, manifest)
 
 
 def test_a_writer_killed_mid_ingest_is_restarted_and_loses_nothing(
     cluster_ray: str, corpus: tuple[Path, set[str]], tmp_path: Path
 ) -> None:
-    folder, expected = corpus
     data_dir = tmp_path / "cluster"
 
     def kill_a_writer() -> int | None:
@@ -304,13 +308,7 @@ def test_a_writer_killed_mid_ingest_is_restarted_and_loses_nothing(
                 return committed
         return None
 
-    settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
-    report, manifest, committed = _ingest_while(settings, kill_a_writer)
-
-    assert committed < len(expected)  # killed with work left
-    assert sorted(report.added) == sorted(expected)
-    _assert_each_once_in_its_shard(data_dir, manifest, expected)
-    _assert_indexes_match_their_stores(data_dir, manifest)
+    _survives(corpus, data_dir, kill_a_writer)
 
 
 def _pids_titled(title: str) -> list[int]:
@@ -331,7 +329,6 @@ def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
 ) -> None:
     """SIGKILL to the encoder actor's process once some blocks are stored: Ray Data starts
     another and its blocks are encoded again; each article is stored once."""
-    folder, expected = corpus
     data_dir = tmp_path / "cluster"
 
     def kill_the_encoder() -> int | None:
@@ -342,13 +339,7 @@ def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
         os.kill(encoders[0], signal.SIGKILL)
         return committed
 
-    settings = Settings(seeds_dir=folder, data_dir=data_dir, cluster_block_articles=16)
-    report, manifest, committed = _ingest_while(settings, kill_the_encoder)
-
-    assert committed < len(expected)  # killed with work left
-    assert sorted(report.added) == sorted(expected)
-    _assert_each_once_in_its_shard(data_dir, manifest, expected)
-    _assert_indexes_match_their_stores(data_dir, manifest)
+    _survives(corpus, data_dir, kill_the_encoder)
 
 
 def _dateline(*args: str) -> subprocess.Popen[str]:
