@@ -524,6 +524,17 @@ def _cluster_status(args: argparse.Namespace) -> int:
                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))
             )
         )
+    if manifest.resharding_to is not None:
+        print(
+            f"moving its buckets to {manifest.resharding_to} shards, unfinished: run `dateline"
+            f" cluster ingest --shards {manifest.resharding_to}` to finish"
+        )
+    named = {shard.name for shard in manifest.shards}
+    for stray in sorted(p.name for p in data_dir.glob("shard-*") if p.name not in named):
+        print(
+            f"{stray}: a folder the manifest names no shard for (a move of buckets made or"
+            " emptied it)"
+        )
     return 0
 
 

@@ -168,6 +168,15 @@ def test_buckets_move_to_another_number_of_shards_without_encoding(
     halfway.close()
     with pytest.raises(ClusterError, match="moving its buckets to 3 shards"):
         ingest_cluster(settings, shards=2)
+    status = _dateline("cluster", "status", "--data-dir", str(settings.data_dir))
+    out, err = status.communicate(timeout=60)
+    assert status.returncode == 0 and not err
+    assert out.splitlines()[-2:] == [
+        "moving its buckets to 3 shards, unfinished: run `dateline cluster ingest --shards 3`"
+        " to finish",
+        "shard-002: a folder the manifest names no shard for (a move of buckets made or"
+        " emptied it)",
+    ]
     _, manifest = ingest_cluster(settings)
     assert len(manifest.shards) == 3 and manifest.resharding_to is None
     _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
