@@ -87,9 +87,9 @@ class ShardReplica:
 
     The calls of every query (``signals``, then ``candidates`` or ``records``) are coroutines:
     Serve runs them on the replica's event loop, where it hands a plain method to a thread
-    pool first, a hop that cost ~8 ms of a 4-shard query's ~54 (two rounds of calls;
-    docs/benchmarks.md, cluster_serve). They are short (a few ms). The rest stays plain, on
-    Serve's threads, so that a long one (a name of many words to match) holds up no query.
+    pool first, a hop a query pays in each of its two rounds of calls (docs/benchmarks.md,
+    cluster_serve). They are short. The rest stays plain, on Serve's threads, so that a long
+    one (a name of many words to match, starter questions) holds up no query.
     """
 
     def __init__(self, settings: Settings, number: int, name: str) -> None:
