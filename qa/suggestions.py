@@ -22,7 +22,7 @@ import math
 import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from qa.archive import Archive
@@ -169,16 +169,30 @@ def starter_questions(archive: Archive) -> list[str]:
 
 
 class StarterQuestions:
-    """The starter questions of one archive, made again when its data or the day changes."""
+    """Starter questions, made again when the data (its generation) or the day changes.
 
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
+    ``make`` gives the questions and whether they are whole: questions made while part of a
+    cluster did not answer are offered, but made again at the next request."""
+
+    def __init__(
+        self, generation: Callable[[], int], make: Callable[[], tuple[list[str], bool]]
+    ) -> None:
+        self._generation = generation
+        self._make = make
         self._lock = threading.Lock()
         self._made: tuple[tuple[int, date], list[str]] | None = None
 
+    @classmethod
+    def of(cls, archive: Archive) -> StarterQuestions:
+        """The starter questions of one archive."""
+        return cls(lambda: archive.indexes.generation, lambda: (starter_questions(archive), True))
+
     def current(self) -> list[str]:
         with self._lock:  # asked at once, they are made once
-            key = (self.archive.indexes.generation, date.today())
-            if self._made is None or self._made[0] != key:
-                self._made = (key, starter_questions(self.archive))
-            return list(self._made[1])
+            key = (self._generation(), date.today())
+            if self._made is not None and self._made[0] == key:
+                return list(self._made[1])
+            made, whole = self._make()
+            if whole:
+                self._made = (key, made)
+            return list(made)

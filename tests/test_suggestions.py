@@ -79,7 +79,7 @@ def writable(seeded_settings: Settings, encoder: Encoder, tmp_path: Path) -> Ite
 
 
 def test_made_again_when_the_archive_changes(writable: Archive) -> None:
-    starters = StarterQuestions(writable)
+    starters = StarterQuestions.of(writable)
     before = starters.current()
     assert starters.current() == before and not any("Hansen" in q for q in before)
     writable.put_article("bergen_1", BERGEN_ARTICLE)
@@ -93,7 +93,7 @@ def test_an_empty_archive_has_none(writable: Archive) -> None:
     for article_id in (PUTIN_ARTICLE, SHOIGU_ARTICLE):
         writable.delete_article(article_id)
     assert starter_questions(writable) == []
-    assert StarterQuestions(writable).current() == []
+    assert StarterQuestions.of(writable).current() == []
 
 
 def test_the_endpoint_is_documented(seeded_settings: Settings) -> None:

@@ -69,7 +69,7 @@ class ServedArchive:
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        self._starters = StarterQuestions(archive)
+        self._starters = StarterQuestions.of(archive)
 
     @property
     def catalogue(self) -> Catalogue:

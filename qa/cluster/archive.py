@@ -32,7 +32,7 @@ from qa.reading import QuestionVectors
 from qa.schema import Answer, HistoryTurn, SearchFilters
 from qa.settings import Settings
 from qa.store import ArticleRecord, ParagraphRecord
-from qa.suggestions import STARTER_QUESTIONS, take_turns
+from qa.suggestions import STARTER_QUESTIONS, StarterQuestions, take_turns
 
 __all__ = ["CatalogueShard", "ClusterArchive", "ClusterCatalogue", "manifest_stamp"]
 
@@ -118,8 +118,7 @@ class ClusterArchive:
         self.catalogue = ClusterCatalogue(self)
         self._following = threading.Lock()
         self._behind: str | None = None  # why a newer manifest is not served yet
-        self._starting = threading.Lock()
-        self._starters: tuple[tuple[int, date], list[str]] | None = None
+        self._starters = StarterQuestions(lambda: self.manifest.generation, self._starter_questions)
 
     @classmethod
     def open(cls, settings: Settings, encoder: Encoder) -> ClusterArchive:
@@ -174,22 +173,17 @@ class ClusterArchive:
         return Searched(hits, [self.names[number] for number in sorted(passages.missing)])
 
     def suggestions(self) -> list[str]:
-        """The shards' starter questions, a shard's at a time, that the whole cluster answers
-        too. Made again for each new manifest or day; not kept while a shard did not answer,
-        so that the next request asks it again."""
         self._follow()
-        with self._starting:
-            key = (self.manifest.generation, date.today())
-            if self._starters is not None and self._starters[0] == key:
-                return list(self._starters[1])
-            missing: set[int] = set()
-            proposed = self.coordinator.each(lambda shard: shard.starters(), self.shards, missing)
-            offered = dict.fromkeys(take_turns([proposed[n] for n in sorted(proposed)]))
-            made = [question for question in offered if not self.ask(question).abstained]
-            made = made[:STARTER_QUESTIONS]
-            if not missing:
-                self._starters = (key, made)
-            return made
+        return self._starters.current()
+
+    def _starter_questions(self) -> tuple[list[str], bool]:
+        """The shards' starter questions, a shard's at a time, that the whole cluster answers
+        too; whole when every shard answered."""
+        missing: set[int] = set()
+        proposed = self.coordinator.each(lambda shard: shard.starters(), self.shards, missing)
+        offered = dict.fromkeys(take_turns([proposed[n] for n in sorted(proposed)]))
+        made = [question for question in offered if not self.ask(question).abstained]
+        return made[:STARTER_QUESTIONS], not missing
 
     def readiness(self) -> Readiness:
         self._follow()

@@ -42,7 +42,7 @@ class Shard:
     def __init__(self, number: int, archive: Archive) -> None:
         self.number = number
         self.archive = archive
-        self._starters = StarterQuestions(archive)
+        self._starters = StarterQuestions.of(archive)
 
     def statistics(self) -> CorpusStatistics:
         with self.archive.reading() as snapshot:
