@@ -434,25 +434,19 @@ def _cluster(args: argparse.Namespace) -> int:
     return action[args.action](args)
 
 
-def _cluster_imports(module: str) -> Any:
-    """A module of the cluster commands, or None once the user is told to install Ray.
+def _without_ray() -> bool:
+    """Whether Ray is missing, the user then told how to install it.
 
     Token authentication is chosen first: Ray reads the mode once, as it is imported."""
-    import importlib
+    import importlib.util
 
     from qa.cluster.engine import use_token_auth
 
     use_token_auth()
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or exc.name.split(".")[0] != "ray":
-            raise
-        print(
-            "error: the cluster commands need Ray: pip install 'dateline[cluster]'",
-            file=sys.stderr,
-        )
-        return None
+    if importlib.util.find_spec("ray") is not None:
+        return False
+    print("error: the cluster commands need Ray: pip install 'dateline[cluster]'", file=sys.stderr)
+    return True
 
 
 def _cluster_ingest(args: argparse.Namespace) -> int:
@@ -461,13 +455,13 @@ def _cluster_ingest(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    cluster_ingest = _cluster_imports("qa.cluster.ingest")
-    if cluster_ingest is None:
+    if _without_ray():
         return EXIT_ERROR
     from qa.cluster.engine import ray_session
+    from qa.cluster.ingest import ingest_cluster
 
     with ray_session(settings.cluster_address):
-        report, manifest = cluster_ingest.ingest_cluster(
+        report, manifest = ingest_cluster(
             settings,
             shards=args.shards,
             jsonl=args.jsonl,
@@ -487,11 +481,12 @@ def _cluster_ingest(args: argparse.Namespace) -> int:
 
 
 def _cluster_serve(args: argparse.Namespace) -> int:
-    cluster_serve = _cluster_imports("qa.cluster.serve")
-    if cluster_serve is None:
+    if _without_ray():
         return EXIT_ERROR
+    from qa.cluster.serve import serve_cluster
+
     settings = _settings(args)
-    cluster_serve.serve_cluster(settings, settings.cluster_address)
+    serve_cluster(settings, settings.cluster_address)
     return 0
 
 
