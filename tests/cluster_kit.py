@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .conftest import SEEDS
 
-__all__ = ["QUESTIONS", "wire_corpus"]
+__all__ = ["QUESTIONS", "pids_titled", "wire_corpus"]
 
 CITIES = ["Geneva", "Nairobi", "Lima", "Oslo", "Hanoi", "Cairo", "Quito", "Riga", "Accra"]
 OFFICIALS = [
@@ -75,3 +75,16 @@ def wire_corpus(folder: Path, stories: int) -> Path:
         article_id, text = _article(number, rng)
         (folder / f"{article_id}.txt").write_text(text, encoding="utf-8")
     return folder
+
+
+def pids_titled(title: str) -> list[int]:
+    """The processes whose command line holds ``title``, in order: Ray titles its workers by
+    their actor (``ray::ServeReplica:APP:NAME``, ``ray::MapWorker(MapBatches(_Encoding))``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and title.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return sorted(found)

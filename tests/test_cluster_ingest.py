@@ -39,6 +39,7 @@ from qa.indexes import IndexFolder
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
+from .cluster_kit import pids_titled
 from .conftest import (
     PUTIN_ARTICLE,
     SEEDS,
@@ -320,19 +321,6 @@ def test_a_writer_killed_mid_ingest_is_restarted_and_loses_nothing(
     _survives(corpus, data_dir, kill_a_writer)
 
 
-def _pids_titled(title: str) -> list[int]:
-    """The processes whose command line holds ``title`` (Ray titles its workers by their
-    actor: ``ray::MapWorker(MapBatches(_Encoding))``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and title.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:  # gone meanwhile
-            continue
-    return found
-
-
 def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
     cluster_ray: str, corpus: tuple[Path, set[str]], tmp_path: Path
 ) -> None:
@@ -341,7 +329,7 @@ def test_an_encoder_killed_mid_ingest_is_replaced_and_loses_nothing(
     data_dir = tmp_path / "cluster"
 
     def kill_the_encoder() -> int | None:
-        encoders = _pids_titled("MapBatches(_Encoding)")
+        encoders = pids_titled("MapBatches(_Encoding)")
         committed = _committed(data_dir)
         if not encoders or committed == 0:
             return None

@@ -52,7 +52,7 @@ from qa.ingest import ingest_directory
 from qa.lexical import LexicalIndex
 from qa.settings import Settings
 
-from .cluster_kit import QUESTIONS, wire_corpus
+from .cluster_kit import QUESTIONS, pids_titled, wire_corpus
 from .conftest import free_port, one_error_line, run_dateline
 
 AS_OF = date(2023, 7, 1)
@@ -232,19 +232,6 @@ def test_pinned_shards_take_their_nodes_resource(serving: str, wire: Wire) -> No
     assert len(set(taken.values())) == 1 and taken["shard-000"] > 0, taken
 
 
-def _replica_pids(app: str, shard: str) -> list[int]:
-    """The processes of a shard's replicas: Ray titles each ``ray::ServeReplica:APP:NAME``."""
-    title = f"ServeReplica:{app}:{shard}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and title in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:  # gone meanwhile
-            continue
-    return sorted(pids)
-
-
 def _cpu_ticks(pid: int) -> int:
     fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -301,7 +288,7 @@ def test_a_replica_killed_mid_query_is_retried_on_another(
         thread.start()
     try:
         time.sleep(0.5)  # the long call reaches its replica
-        os.kill(_busiest(_replica_pids("c2", "shard-000")), signal.SIGKILL)
+        os.kill(_busiest(pids_titled("ServeReplica:c2:shard-000")), signal.SIGKILL)
         matching.join()
     finally:
         stop.set()
