@@ -30,7 +30,8 @@ BENCHMARKS = (
 
 # Run by "quality" (squad, polnear, seeds), "news" (realtimeqa, squad2) and "cluster"
 # (cluster_ingest, cluster_serve, plan), or by name; "cluster" and "delete" (single-article
-# deletes on Reuters against a rebuild at each) by name only.
+# deletes on Reuters against a rebuild at each) and "encoder" (texts/s by device, for the plan)
+# by name only.
 PARTS = (
     "squad",
     "polnear",
@@ -42,6 +43,7 @@ PARTS = (
     "cluster_ingest",
     "cluster_serve",
     "plan",
+    "encoder",
 )
 
 

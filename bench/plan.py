@@ -12,7 +12,7 @@ node), and hours of encoding on CPU nodes and on GPU nodes.
 
 The encoder's rate is assumed to grow with cores, which a CPU node of more cores only
 approaches. No GPU is lent to every session: the GPU rate is ``DATELINE_PLAN_GPU_TEXTS_PER_S``
-when measured, else sbert.net's published figure for this model on a V100, labelled as such.
+when given, else the rate ``bench.encoder`` measured on a lent H200, labelled as such.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ PLAN_NODE_CORES = int(os.environ.get("DATELINE_PLAN_NODE_CORES", "16"))
 PLAN_MEMORY_SHARE = 0.6  # of a node's memory for index replicas: the rest for the OS cache, Ray
 SAMPLE_VECTORS = 50_000
 ENCODE_TEXTS = 2_000
-# sbert.net, "Pretrained Models": all-MiniLM-L6-v2 encodes 14,200 sentences/s on a V100 GPU.
-PUBLISHED_GPU_TEXTS_PER_S = 14_200.0
+# bench.encoder on a lent NVIDIA H200, 2026-11-28: Encoder on cuda, batch 512, 20,000 Reuters
+# passages (docs/benchmarks.md, "encoder").
+H200_TEXTS_PER_S = 2_716.0
 GIB = 1 << 30
 
 
@@ -142,8 +143,8 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cpu_rate = _encoder_rate(data_dir)
-    measured_gpu = os.environ.get("DATELINE_PLAN_GPU_TEXTS_PER_S")
-    gpu_rate = float(measured_gpu) if measured_gpu else PUBLISHED_GPU_TEXTS_PER_S
+    given_gpu = os.environ.get("DATELINE_PLAN_GPU_TEXTS_PER_S")
+    gpu_rate = float(given_gpu) if given_gpu else H200_TEXTS_PER_S
     plan = _plan(layout, cpu_rate, gpu_rate)
     table(
         f"Measured here (Reuters archive, {layout['articles']:,} articles)",
@@ -161,7 +162,7 @@ def main() -> None:
             (f"encoder texts/s on {os.cpu_count()} cores (default backend)", cpu_rate),
             (
                 "GPU texts/s ("
-                + ("measured" if measured_gpu else "sbert.net, V100; not measured")
+                + ("DATELINE_PLAN_GPU_TEXTS_PER_S" if given_gpu else "H200, bench encoder")
                 + ")",
                 gpu_rate,
             ),

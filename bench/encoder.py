@@ -1,0 +1,179 @@
+"""The encoder's rate on this machine: texts a second by device, CPU threads and batch size.
+
+The 10M-article plan (``bench/plan.py``) needs a GPU's rate and a many-core CPU node's, and
+this VM has two cores and no GPU. This module runs wherever torch does, a lent GPU machine
+included, and its rates feed the plan (``DATELINE_PLAN_GPU_TEXTS_PER_S``). Each rate is the
+median of ``PASSES`` timed encodes of the same texts after a warm-up, through ``Encoder``, the
+ingest's own path (texts sorted by length into batches, fp32, normalised).
+
+The texts are Reuters passages as the ingest stored them. A machine without the evaluation
+data reads them from ``DATELINE_BENCH_TEXTS``, one passage a line, written where the data is
+by ``python -m bench.encoder --write-texts FILE``. ``DATELINE_MODEL`` names the model (a folder
+is read as is), else the bundled one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.report import emit, table
+from embeddings.encoder import Encoder
+from embeddings.errors import ModelLoadError
+from embeddings.models import BUNDLED_MODEL
+from embeddings.threads import threads_limited
+
+__all__ = ["main", "write_texts"]
+
+PASSES = 3
+CPU_TEXTS = 2_000
+GPU_TEXTS = 20_000
+CPU_BATCH = 32  # the settings' default
+GPU_BATCHES = (32, 128, 512)
+VM_CORES = 2  # this project's VMs: the CPU rate the other benchmarks measure
+
+
+def write_texts(path: Path) -> int:
+    """Write the Reuters archive's passages, one a line, for a machine without the data."""
+    from bench import reuters
+    from qa.factories import open_store
+    from qa.settings import Settings
+
+    data_dir = reuters.ingested(
+        reuters.article_files(), reuters.CACHE / "reuters" / "data-torch", "torch"
+    )
+    store = open_store(Settings(data_dir=data_dir))
+    _, texts = store.reads.passage_texts()
+    store.close()
+    lines = [" ".join(text.split()) for text in texts[:GPU_TEXTS]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def _texts() -> list[str]:
+    named = os.environ.get("DATELINE_BENCH_TEXTS")
+    if named:
+        return Path(named).read_text(encoding="utf-8").splitlines()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "texts.txt"
+        write_texts(path)
+        return path.read_text(encoding="utf-8").splitlines()
+
+
+@contextmanager
+def _cpu_threads(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``threads`` for the block (all cores when None)."""
+    import torch
+
+    if threads is None:
+        yield
+        return
+    with threads_limited(torch.get_num_threads, torch.set_num_threads, threads):
+        yield
+
+
+def _rate(encoder: Encoder, texts: Sequence[str]) -> float:
+    encoder.encode(texts[: encoder.batch_size * 4])  # warm: kernels, allocator, thread pool
+    seconds = []
+    for _ in range(PASSES):
+        started = time.perf_counter()
+        encoder.encode(texts)
+        seconds.append(time.perf_counter() - started)
+    return len(texts) / statistics.median(seconds)
+
+
+def _device_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+
+
+def _measured(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
+    """Keep a row and print it at once: a run cut short by a lent machine's limit keeps it."""
+    rows.append(row)
+    print("measured:", row, flush=True)
+
+
+def main() -> None:
+    import torch
+
+    model = os.environ.get("DATELINE_MODEL", BUNDLED_MODEL)
+    texts = _texts()
+    cores = os.cpu_count() or 1
+    rows: list[dict[str, Any]] = []
+    cpu_threads: list[int | None] = [None] if cores <= VM_CORES else [VM_CORES, None]
+    for threads in cpu_threads:
+        encoder = Encoder(model, CPU_BATCH, "torch")
+        with _cpu_threads(threads):
+            rate = _rate(encoder, texts[:CPU_TEXTS])
+        _measured(
+            rows,
+            {
+                "device": "cpu",
+                "threads": threads or torch.get_num_threads(),
+                "batch": CPU_BATCH,
+                "texts": min(CPU_TEXTS, len(texts)),
+                "texts_per_s": rate,
+            },
+        )
+    if torch.cuda.is_available():
+        for batch in GPU_BATCHES:
+            encoder = Encoder(model, batch, "torch", device="cuda")
+            rate = _rate(encoder, texts[:GPU_TEXTS])
+            _measured(
+                rows,
+                {
+                    "device": "cuda",
+                    "threads": torch.get_num_threads(),
+                    "batch": batch,
+                    "texts": min(GPU_TEXTS, len(texts)),
+                    "texts_per_s": rate,
+                },
+            )
+    try:
+        onnx = Encoder(model, CPU_BATCH, "onnx-int8")
+    except ModelLoadError as error:
+        print(f"onnx-int8 not measured: {error}")
+    else:
+        _measured(
+            rows,
+            {
+                "device": "cpu (onnx-int8)",
+                "threads": cores,
+                "batch": CPU_BATCH,
+                "texts": min(CPU_TEXTS, len(texts)),
+                "texts_per_s": _rate(onnx, texts[:CPU_TEXTS]),
+            },
+        )
+    table(
+        f"Encoder texts/s, torch fp32 unless named ({model}; {cores} cores; GPU: {_device_name()})",
+        ("device", "threads", "batch", "texts", "texts/s"),
+        [tuple(row.values()) for row in rows],
+    )
+    emit(
+        {
+            "benchmark": "encoder",
+            "model": model,
+            "cores": cores,
+            "gpu": _device_name(),
+            "rows": rows,
+        }
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-texts", type=Path, help="write Reuters passages here and stop")
+    arguments = parser.parse_args()
+    if arguments.write_texts:
+        print(f"{write_texts(arguments.write_texts):,} passages written")
+    else:
+        main()
