@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,20 +136,27 @@ class LiveServer:
     process: subprocess.Popen[bytes]
 
 
-def start_server(data_dir: Path, log: Path, **env: str) -> LiveServer:
-    """``dateline serve`` in its own process, waited on until /readyz says 200."""
+def start_server(
+    data_dir: Path,
+    log: Path,
+    command: Sequence[str] = ("serve",),
+    ready_seconds: float = 60,
+    **env: str,
+) -> LiveServer:
+    """``dateline serve`` (or ``command``) in its own process, waited on until /readyz says
+    200."""
     prepare_default_encoder()
     port = free_port()
     environment = {**os.environ, "DATELINE_DATA_DIR": str(data_dir), **env}
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "qa", *command, "--host", "127.0.0.1", "--port", str(port)],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
@@ -160,13 +167,13 @@ def start_server(data_dir: Path, log: Path, **env: str) -> LiveServer:
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"server not ready in 60 s: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"server not ready in {ready_seconds:.0f} s: {log.read_text()[-2000:]}")
 
 
-def stop_server(server: LiveServer) -> None:
+def stop_server(server: LiveServer, seconds: float = 10) -> None:
     server.process.terminate()
     try:
-        server.process.wait(timeout=10)
+        server.process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         server.process.kill()
 

@@ -14,6 +14,7 @@ import pytest
 
 from embeddings.encoder import Encoder
 from qa import reading
+from qa.answer import Candidate
 from qa.archive import Archive
 from qa.cluster.coordinator import Coordinator
 from qa.cluster.shard import Shard
@@ -23,7 +24,7 @@ from qa.questions import SpeakerIndex
 from qa.reading import QuestionVectors
 from qa.schema import SearchFilters
 from qa.settings import Settings
-from qa.store import STORE_FILE
+from qa.store import STORE_FILE, PassageFilters
 
 from .cluster_kit import QUESTIONS, wire_corpus
 
@@ -70,12 +71,11 @@ def test_a_cluster_answers_and_searches_as_the_single_archive(
         assert coordinator.statistics == single.indexes.lexical.statistics()
         as_of = date(2023, 7, 1)
         for question in QUESTIONS:
-            with coordinator.reading() as passages:
-                got = reading.ask(passages, question, as_of=as_of)
-            expected = single.ask(question, as_of=as_of)
-            assert got.model_dump(exclude={"took_ms"}) == expected.model_dump(
-                exclude={"took_ms"}
-            ), question
+            expected = single.ask(question, as_of=as_of).model_dump(exclude={"took_ms"})
+            for prefetch in (False, True):
+                with coordinator.reading(prefetch) as passages:
+                    got = reading.ask(passages, question, as_of=as_of)
+                assert got.model_dump(exclude={"took_ms"}) == expected, (question, prefetch)
             with coordinator.reading() as passages:
                 hits = reading.search(passages, question, 20)
             assert hits == single.search(question, 20), question
@@ -83,6 +83,48 @@ def test_a_cluster_answers_and_searches_as_the_single_archive(
         with coordinator.reading() as passages:
             hits = reading.search(passages, "interest rates", 10, filters)
         assert hits and hits == single.search("interest rates", 10, filters)
+    finally:
+        coordinator.close()
+        for shard in coordinator.shards:
+            assert isinstance(shard, Shard)
+            shard.archive.close()
+
+
+def _seen(candidates: list[Candidate]) -> list[tuple[object, ...]]:
+    return [
+        (
+            c.ranked,
+            c.passage.id,
+            [sentence.id for sentence in c.sentences],
+            c.preceding.passage.id if c.preceding else None,
+        )
+        for c in candidates
+    ]
+
+
+def test_candidates_sent_ahead_are_the_ones_asked_for_and_the_rest_are_fetched(
+    single: Archive, tmp_path: Path, encoder: Encoder
+) -> None:
+    """With prefetch, each shard sends its own best passages with its signals; whatever the
+    answer needs beyond them (a winner not sent, or sent without the passage before it) is
+    asked for. Both kinds occur here, and the candidates are the same as without."""
+    coordinator = _coordinator(single, 4, tmp_path, encoder)
+    kinds = {"sent": 0, "fetched": 0}
+    try:
+        for question in QUESTIONS:
+            vector = encoder.encode([question])[0]
+            for with_preceding in (0, 12, 50):
+                with coordinator.reading() as plain:
+                    ranked = plain.rank(vector, question, 50, PassageFilters(), date.max)
+                    expected = _seen(plain.candidates(ranked, with_preceding))
+                with coordinator.reading(prefetch=True) as ahead:
+                    assert ahead.rank(vector, question, 50, PassageFilters(), date.max) == ranked
+                    for position, r in enumerate(ranked):
+                        sent, preceded = ahead.sent.get((r.shard, r.id), (None, False))
+                        usable = sent is not None and (position >= with_preceding or preceded)
+                        kinds["sent" if usable else "fetched"] += 1
+                    assert _seen(ahead.candidates(ranked, with_preceding)) == expected, question
+        assert kinds["sent"] > kinds["fetched"] > 0, kinds
     finally:
         coordinator.close()
         for shard in coordinator.shards:

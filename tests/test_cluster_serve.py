@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ from qa.lexical import LexicalIndex
 from qa.settings import Settings
 
 from .cluster_kit import QUESTIONS, pids_titled, wire_corpus
-from .conftest import free_port, one_error_line, run_dateline
+from .conftest import free_port, one_error_line, run_dateline, start_server, stop_server
 
 AS_OF = date(2023, 7, 1)
 LAYOUTS = (1, 2, 4)  # shards; the 2-shard cluster runs 2 replicas of each
@@ -465,3 +466,48 @@ def test_cluster_serve_refuses_a_folder_that_is_no_cluster(tmp_path: Path) -> No
         f"error: {tmp_path} is not a cluster (no cluster.json): run `dateline cluster ingest`"
         " to make one"
     )
+
+
+def test_cluster_serve_answers_on_its_port_from_the_fronts_replica(
+    wire: Wire, reference: Archive, tmp_path: Path
+) -> None:
+    """``dateline cluster serve`` on a local Ray of its own: the front's replica answers on
+    the port asked for (Serve's direct ingress, Serve's proxy elsewhere), as the single
+    archive does; stopped, it leaves no Ray behind."""
+    log = tmp_path / "serve.log"
+    folder = wire.clusters[2]
+    server = start_server(
+        folder,
+        log,
+        ("cluster", "serve", "--data-dir", str(folder)),
+        240,
+        DATELINE_RATE_LIMIT_PER_MINUTE="0",
+        DATELINE_CLUSTER_REPLICA_CPUS="0.1",
+    )
+    try:
+        for question in QUESTIONS[:3]:
+            got = httpx.post(
+                f"{server.url}/api/chat",
+                json={"question": question, "as_of": AS_OF.isoformat()},
+                timeout=60,
+            ).json()
+            want = reference.ask(question, as_of=AS_OF).model_dump(mode="json")
+            del got["took_ms"], want["took_ms"]
+            assert got == want, question
+    finally:
+        stop_server(server, 60)
+    said = log.read_text()
+    assert server.process.returncode == 0, said[-2000:]
+    port = server.url.rsplit(":", 1)[1]
+    assert re.search(rf"ServeReplica:dateline:front .* Started HTTP server on port {port}\b", said)
+
+
+def test_cluster_serve_on_a_taken_port_says_so_before_starting_ray(wire: Wire) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        address = ("--host", "127.0.0.1", "--port", str(port))
+        done = run_dateline("cluster", "serve", *address, data_dir=wire.clusters[1])
+    said = f"error: cannot serve on 127.0.0.1:{port}: Address already in use"
+    assert one_error_line(done) == said

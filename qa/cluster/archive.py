@@ -102,9 +102,17 @@ class ClusterArchive:
     """Answers, hits and articles from every shard of a cluster; build it with ``open``."""
 
     def __init__(
-        self, settings: Settings, shards: Sequence[CatalogueShard], vectors: QuestionVectors
+        self,
+        settings: Settings,
+        shards: Sequence[CatalogueShard],
+        vectors: QuestionVectors,
+        *,
+        prefetch: bool = False,
     ) -> None:
+        """``prefetch``: the shards are across a hop, so each answer's candidates come with
+        its first round of calls where they can (``ClusterPassages``)."""
         self.settings = settings
+        self.prefetch = prefetch
         self._stamp = manifest_stamp(settings.data_dir)
         self.manifest = load_manifest(settings.data_dir)
         if len(shards) != len(self.manifest.shards):
@@ -159,7 +167,7 @@ class ClusterArchive:
         as_of: date | None = None,
     ) -> Answer:
         self._follow()
-        with self.coordinator.reading() as passages:
+        with self.coordinator.reading(self.prefetch) as passages:
             answer = reading.ask(passages, question, top_k, history, filters, as_of)
         if not passages.missing:
             return answer

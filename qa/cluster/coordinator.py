@@ -10,23 +10,24 @@ text to ``compose_answer``, unchanged. Normalising within each shard instead ran
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from qa.answer import Candidate
-from qa.cluster.shard import ShardQuery
+from qa.answer import POOL_PER_CITATION, Candidate
+from qa.cluster.shard import ShardQuery, ShardSignals
 from qa.errors import DatelineError
 from qa.lexical import CorpusStatistics, LexicalIndex
 from qa.questions import SpeakerIndex
 from qa.reading import QuestionVectors
-from qa.retrieval import RankedPassage, Signals, fuse
+from qa.retrieval import RankedPassage, fuse
 from qa.settings import Settings
 from qa.store import PassageFilters, PassageRecord
 
@@ -34,6 +35,10 @@ __all__ = ["ClusterPassages", "Coordinator", "ShardClient", "ShardUnavailableErr
 
 Result = TypeVar("Result")
 Vector = npt.NDArray[np.float32]
+
+# More sent ahead means fewer questions needing a second round, and more reads in the first:
+# see docs/benchmarks.md, cluster_serve.
+PREFETCH_SHARES = 3
 
 
 class ShardUnavailableError(DatelineError):
@@ -48,7 +53,7 @@ class ShardClient(Protocol):
 
     def statistics(self) -> CorpusStatistics: ...
 
-    def signals(self, query: ShardQuery) -> Signals: ...
+    def signals(self, query: ShardQuery) -> ShardSignals: ...
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]: ...
 
@@ -87,9 +92,11 @@ class Coordinator:
         self.speakers = speakers
 
     @contextmanager
-    def reading(self) -> Iterator[ClusterPassages]:
-        """The passages of one request; ``missing`` names the shards that did not answer it."""
-        yield ClusterPassages(self)
+    def reading(self, prefetch: bool = False) -> Iterator[ClusterPassages]:
+        """The passages of one request; ``missing`` names the shards that did not answer it.
+        With ``prefetch``, shards send their likely winners with their signals (for shards
+        across a hop, where a round of calls costs more than the reads)."""
+        yield ClusterPassages(self, prefetch)
 
     def each(
         self, call: Callable[[Client], Result], shards: Sequence[Client], missing: set[int]
@@ -111,10 +118,20 @@ class Coordinator:
 
 @dataclass
 class ClusterPassages:
-    """``qa.reading.Passages`` over a cluster's shards, for one request."""
+    """``qa.reading.Passages`` over a cluster's shards, for one request.
+
+    With ``prefetch``, a query is fetched with its first round where it can be (Elasticsearch's
+    query-and-fetch beside its query-then-fetch): each shard sends candidates of its own best
+    passages with its signals, and ``candidates`` asks the shards only for the winners they did
+    not send. The answer is the same either way; only the rounds of calls differ.
+    """
 
     coordinator: Coordinator
+    prefetch: bool = False
     missing: set[int] = field(default_factory=set)
+    # Candidates the shards sent ahead, by (shard, id), each with whether its preceding
+    # passage was asked for.
+    sent: dict[tuple[int, int], tuple[Candidate, bool]] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
@@ -133,19 +150,48 @@ class ClusterPassages:
     ) -> list[RankedPassage]:
         n = max(self.settings.candidates, k)
         statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
-        query = ShardQuery(vector, text, n, filters, as_of, statistics)
+        sent, preceded = self._prefetch(k) if self.prefetch else (0, 0)
+        query = ShardQuery(vector, text, n, filters, as_of, statistics, sent, preceded)
         parts = self._each(lambda shard: shard.signals(query))
-        return fuse(list(parts.values()), n, k, self.settings.lexical_weight)
+        for part in parts.values():
+            for candidate in part.prefetched:
+                key = (candidate.ranked.shard, candidate.ranked.id)
+                self.sent[key] = (candidate, candidate.ranked.id in part.preceded)
+        return fuse([part.signals for part in parts.values()], n, k, self.settings.lexical_weight)
+
+    def _prefetch(self, k: int) -> tuple[int, int]:
+        """What each shard sends ahead: ``PREFETCH_SHARES`` times its even share of the ``k``
+        ranked, the first as many times its share of a default answer's pool with their
+        preceding passage. A shard's own fusion orders its passages nearly as the cluster's
+        does, so its winners are mostly among those; the rest ``candidates`` asks for. One
+        shard sends every winner."""
+        shards = len(self.coordinator.shards)
+        pool = self.settings.top_k * POOL_PER_CITATION
+        return (
+            min(k, math.ceil(PREFETCH_SHARES * k / shards)),
+            min(pool, math.ceil(PREFETCH_SHARES * pool / shards)),
+        )
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
-        preceding = ranked[:with_preceding]
+        found: dict[tuple[int, int], Candidate] = {}
+        wanted: list[RankedPassage] = []  # in ranked order: those wanted with preceding first
+        wanted_with_preceding = 0
+        for position, r in enumerate(ranked):
+            candidate, with_its_preceding = self.sent.get((r.shard, r.id), (None, False))
+            if candidate is None or (position < with_preceding and not with_its_preceding):
+                wanted.append(r)
+                wanted_with_preceding += position < with_preceding
+                continue
+            before = candidate.preceding if position < with_preceding else None
+            found[r.shard, r.id] = replace(candidate, ranked=r, preceding=before)
+        preceding = wanted[:wanted_with_preceding]
         answers = self._owners(
-            ranked,
+            wanted,
             lambda shard, mine: shard.candidates(
                 mine, sum(r.shard == shard.number for r in preceding)
             ),
         )
-        found = {(c.ranked.shard, c.ranked.id): c for c in itertools.chain(*answers.values())}
+        found |= {(c.ranked.shard, c.ranked.id): c for c in itertools.chain(*answers.values())}
         return [found[r.shard, r.id] for r in ranked if (r.shard, r.id) in found]
 
     def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:

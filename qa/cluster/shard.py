@@ -17,11 +17,11 @@ import numpy.typing as npt
 from qa.answer import Candidate
 from qa.archive import Archive
 from qa.lexical import CorpusStatistics
-from qa.retrieval import RankedPassage, Signals
+from qa.retrieval import RankedPassage, Signals, fuse
 from qa.store import ArticleRecord, ParagraphRecord, PassageFilters, PassageRecord
 from qa.suggestions import StarterQuestions
 
-__all__ = ["Shard", "ShardQuery"]
+__all__ = ["Shard", "ShardQuery", "ShardSignals"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,20 @@ class ShardQuery:
     filters: PassageFilters
     as_of: date
     statistics: CorpusStatistics  # the cluster's, for the query's terms
+    # The shard's own best passages (its own fusion of its signals) to send as candidates
+    # with the signals, the first ``prefetch_preceding`` with the passage before them.
+    prefetch: int = 0
+    prefetch_preceding: int = 0
+
+
+@dataclass(frozen=True)
+class ShardSignals:
+    """A shard's signals for a query, and the candidates it sent ahead of the fusion: across
+    a hop, a query's winners then mostly arrive with its first round of calls."""
+
+    signals: Signals
+    prefetched: list[Candidate]
+    preceded: frozenset[int]  # the ids whose candidates were asked with their preceding passage
 
 
 class Shard:
@@ -48,10 +62,11 @@ class Shard:
         with self.archive.reading() as snapshot:
             return snapshot.indexes.lexical.statistics()
 
-    def signals(self, query: ShardQuery) -> Signals:
+    def signals(self, query: ShardQuery) -> ShardSignals:
         with self.archive.reading() as snapshot:
             allowed = snapshot.allowed(query.filters, query.as_of)
-            return snapshot.ranker.signals(
+            ranker = snapshot.ranker
+            signals = ranker.signals(
                 query.vector,
                 query.text,
                 query.n,
@@ -59,6 +74,14 @@ class Shard:
                 allowed,
                 query.statistics,
                 self.number,
+            )
+            if not query.prefetch:
+                return ShardSignals(signals, [], frozenset())
+            best = fuse([signals], query.n, query.prefetch, ranker.lexical_weight)
+            return ShardSignals(
+                signals,
+                snapshot.candidates(best, query.prefetch_preceding),
+                frozenset(r.id for r in best[: query.prefetch_preceding]),
             )
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
