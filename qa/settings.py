@@ -152,6 +152,14 @@ class Settings(BaseSettings):
         description="How long a cluster's front waits for a shard (a replica killed meanwhile "
         "is retried once) before it answers from the others, saying which are missing.",
     )
+    cluster_prefetch_shares: float = Field(
+        3.0,
+        ge=0,
+        le=64,
+        description="What each shard of a served cluster sends with its signals, in even "
+        "shares of an answer's candidates: the candidates of its own best passages, so that a "
+        "question mostly needs one round of calls to the shards (0: two rounds, always).",
+    )
 
     @field_validator("answer_languages")
     @classmethod

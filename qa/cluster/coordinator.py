@@ -36,10 +36,6 @@ __all__ = ["ClusterPassages", "Coordinator", "ShardClient", "ShardUnavailableErr
 Result = TypeVar("Result")
 Vector = npt.NDArray[np.float32]
 
-# More sent ahead means fewer questions needing a second round, and more reads in the first:
-# see docs/benchmarks.md, cluster_serve.
-PREFETCH_SHARES = 3
-
 
 class ShardUnavailableError(DatelineError):
     """No replica of a shard answered; the answer comes from the others."""
@@ -160,17 +156,15 @@ class ClusterPassages:
         return fuse([part.signals for part in parts.values()], n, k, self.settings.lexical_weight)
 
     def _prefetch(self, k: int) -> tuple[int, int]:
-        """What each shard sends ahead: ``PREFETCH_SHARES`` times its even share of the ``k``
-        ranked, the first as many times its share of a default answer's pool with their
+        """What each shard sends ahead: ``cluster_prefetch_shares`` times its even share of the
+        ``k`` ranked, the first as many times its share of a default answer's pool with their
         preceding passage. A shard's own fusion orders its passages nearly as the cluster's
-        does, so its winners are mostly among those; the rest ``candidates`` asks for. One
-        shard sends every winner."""
-        shards = len(self.coordinator.shards)
+        does, so its winners are mostly among those; the rest ``candidates`` asks for. More
+        sent means fewer second rounds and more reads in the first (docs/benchmarks.md,
+        cluster_serve)."""
+        shares = self.settings.cluster_prefetch_shares / len(self.coordinator.shards)
         pool = self.settings.top_k * POOL_PER_CITATION
-        return (
-            min(k, math.ceil(PREFETCH_SHARES * k / shards)),
-            min(pool, math.ceil(PREFETCH_SHARES * pool / shards)),
-        )
+        return min(k, math.ceil(shares * k)), min(pool, math.ceil(shares * pool))
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
         found: dict[tuple[int, int], Candidate] = {}
