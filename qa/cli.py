@@ -524,11 +524,10 @@ def _cluster_status(args: argparse.Namespace) -> int:
             f"moving its buckets to {manifest.resharding_to} shards, unfinished: run `dateline"
             f" cluster ingest --shards {manifest.resharding_to}` to finish"
         )
-    named = {shard.name for shard in manifest.shards}
-    for stray in sorted(p.name for p in data_dir.glob("shard-*") if p.name not in named):
+    for stray in manifest.stray_folders(data_dir):
         print(
-            f"{stray}: a folder the manifest names no shard for (a move of buckets made or"
-            " emptied it)"
+            f"{stray.name}: a folder the manifest names no shard for (a move of buckets made or"
+            " emptied it; the next `dateline cluster ingest` finishes the move or removes it)"
         )
     return 0
 

@@ -176,12 +176,23 @@ def test_buckets_move_to_another_number_of_shards_without_encoding(
         "moving its buckets to 3 shards, unfinished: run `dateline cluster ingest --shards 3`"
         " to finish",
         "shard-002: a folder the manifest names no shard for (a move of buckets made or"
-        " emptied it)",
+        " emptied it; the next `dateline cluster ingest` finishes the move or removes it)",
     ]
     _, manifest = ingest_cluster(settings)
     assert len(manifest.shards) == 3 and manifest.resharding_to is None
     _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
     _assert_indexes_match_their_stores(settings.data_dir, manifest)
+    assert _answers(settings, encoder, questions) == answers
+
+    # A move to fewer shards stopped after its manifest, before the emptied folder went: the
+    # next ingest removes it and changes nothing else.
+    (settings.data_dir / "shard-003").mkdir()
+    emptied = Store(settings.data_dir / "shard-003" / STORE_FILE)
+    emptied.close()
+    report, after = ingest_cluster(settings)
+    assert not (settings.data_dir / "shard-003").exists()
+    assert (report.added, report.updated, report.removed) == ([], [], [])
+    assert after == manifest
     assert _answers(settings, encoder, questions) == answers
 
 

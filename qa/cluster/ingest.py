@@ -474,6 +474,9 @@ def ingest_cluster(
     """
     data_dir = settings.data_dir
     previous, names, buckets = _layout(data_dir, shards)
+    if previous is not None and previous.resharding_to is None:
+        for stray in previous.stray_folders(data_dir):  # no move under way: left by one
+            shutil.rmtree(stray)
     # Loaded here first: the actors then find an ONNX export made, not each their own.
     encoder = open_encoder(settings)
     model = _Model(encoder.name, encoder.dimension)

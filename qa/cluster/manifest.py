@@ -80,6 +80,13 @@ class ClusterManifest(_Record):
         """A shard's archive folder: open it as an archive with ``data_dir`` set to it."""
         return data_dir / name
 
+    def stray_folders(self, data_dir: Path) -> list[Path]:
+        """Shard folders this manifest names no shard for: made by a move of buckets to more
+        shards (until its new manifest names them), or emptied by one to fewer shards and
+        stopped after its manifest was written, before they were removed."""
+        named = {shard.name for shard in self.shards}
+        return sorted(p for p in data_dir.glob("shard-*") if p.is_dir() and p.name not in named)
+
     def bucket_counts(self) -> dict[str, int]:
         """How many buckets each shard holds, by shard name."""
         held = Counter(self.buckets)
