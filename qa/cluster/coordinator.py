@@ -146,8 +146,8 @@ class ClusterPassages:
     ) -> list[RankedPassage]:
         n = max(self.settings.candidates, k)
         statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
-        sent, preceded = self._prefetch(k) if self.prefetch else (0, 0)
-        query = ShardQuery(vector, text, n, filters, as_of, statistics, sent, preceded)
+        ahead, ahead_preceded = self._prefetch(k) if self.prefetch else (0, 0)
+        query = ShardQuery(vector, text, n, filters, as_of, statistics, ahead, ahead_preceded)
         parts = self._each(lambda shard: shard.signals(query))
         for part in parts.values():
             for candidate in part.prefetched:

@@ -89,7 +89,7 @@ class ShardReplica:
 
     The calls of every query (``signals``, then ``candidates`` or ``records``) are coroutines:
     Serve runs them on the replica's event loop, where it hands a plain method to a thread
-    pool first, a hop a query pays in each of its two rounds of calls (docs/benchmarks.md,
+    pool first, a hop a query pays in each round of calls (docs/benchmarks.md,
     cluster_serve). They are short. The rest stays plain, on Serve's threads, so that a long
     one (a name of many words to match, starter questions) holds up no query.
     """
@@ -350,21 +350,23 @@ def serve_cluster(settings: Settings, address: str | None) -> None:
         environment, proxy_port = _local_serving(settings)
         os.environ.update(environment)
     with ray_session(address):
-        serve.start(http_options={"host": settings.host, "port": proxy_port})
-        serve.run(
-            cluster_app(settings),
-            name=APP_NAME,
-            route_prefix="/",
-            logging_config={"enable_access_log": False},
-        )
+        # Ray's driver exits at once on SIGTERM (status 15): a stop while the replicas start
+        # must clean up as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _stop)
         try:
+            serve.start(http_options={"host": settings.host, "port": proxy_port})
+            serve.run(
+                cluster_app(settings),
+                name=APP_NAME,
+                route_prefix="/",
+                logging_config={"enable_access_log": False},
+            )
             _wait_ready(settings)
             print(
                 f"Dateline cluster ready at http://{settings.host}:{settings.port} "
                 f"(widget: /widget.js); Ctrl-C stops it",
                 flush=True,
             )
-            signal.signal(signal.SIGTERM, _stop)
             signal.pause()
         except KeyboardInterrupt:
             pass
