@@ -39,19 +39,21 @@ GPU_BATCHES = (32, 128, 512)
 VM_CORES = 2  # this project's VMs: the CPU rate the other benchmarks measure
 
 
-def write_texts(path: Path) -> int:
-    """Write the Reuters archive's passages, one a line, for a machine without the data."""
+def _reuters_passages() -> list[str]:
+    """The Reuters archive's passages (the first ``GPU_TEXTS``), each on one line."""
     from bench import reuters
     from qa.factories import open_store
     from qa.settings import Settings
 
-    data_dir = reuters.ingested(
-        reuters.article_files(), reuters.CACHE / "reuters" / "data-torch", "torch"
-    )
-    store = open_store(Settings(data_dir=data_dir))
+    store = open_store(Settings(data_dir=reuters.ingested_archive("torch")))
     _, texts = store.reads.passage_texts()
     store.close()
-    lines = [" ".join(text.split()) for text in texts[:GPU_TEXTS]]
+    return [" ".join(text.split()) for text in texts[:GPU_TEXTS]]
+
+
+def write_texts(path: Path) -> int:
+    """Write the Reuters archive's passages, one a line, for a machine without the data."""
+    lines = _reuters_passages()
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(lines)
 
@@ -60,12 +62,7 @@ def _texts() -> list[str]:
     named = os.environ.get("DATELINE_BENCH_TEXTS")
     if named:
         return Path(named).read_text(encoding="utf-8").splitlines()
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as work:
-        path = Path(work) / "texts.txt"
-        write_texts(path)
-        return path.read_text(encoding="utf-8").splitlines()
+    return _reuters_passages()
 
 
 @contextmanager

@@ -134,9 +134,7 @@ def _plan(layout: dict[str, Any], cpu_rate: float, gpu_rate: float) -> dict[str,
 
 
 def main() -> None:
-    data_dir = reuters.ingested(
-        reuters.article_files(), reuters.CACHE / "reuters" / "data-torch", "torch"
-    )
+    data_dir = reuters.ingested_archive("torch")
     work = Path(tempfile.mkdtemp(prefix="dateline-plan-"))
     try:
         layout = _archive_layout(data_dir, work)

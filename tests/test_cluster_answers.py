@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -47,8 +48,12 @@ def single(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Iterat
     archive.close()
 
 
-def _coordinator(single: Archive, shards: int, root: Path, encoder: Encoder) -> Coordinator:
-    """``shards`` archives holding the single archive's articles by bucket, rows copied."""
+@contextmanager
+def _coordinator(
+    single: Archive, shards: int, root: Path, encoder: Encoder
+) -> Iterator[Coordinator]:
+    """``shards`` archives holding the single archive's articles by bucket, rows copied;
+    closed afterwards."""
     ids = [record.article_id for record in single.store.catalogue.list_articles(0, 10_000)]
     opened = []
     for number in range(shards):
@@ -59,15 +64,22 @@ def _coordinator(single: Archive, shards: int, root: Path, encoder: Encoder) -> 
         store.close()
         opened.append(Shard(number, Archive.open(settings, encoder)))
     aliases = sorted({a for s in opened for a in s.archive.store.reads.speaker_aliases()})
-    return Coordinator(single.settings, opened, SpeakerIndex(aliases), QuestionVectors(encoder))
+    coordinator = Coordinator(
+        single.settings, opened, SpeakerIndex(aliases), QuestionVectors(encoder)
+    )
+    try:
+        yield coordinator
+    finally:
+        coordinator.close()
+        for shard in opened:
+            shard.archive.close()
 
 
 @pytest.mark.parametrize("shards", [1, 2, 4])
 def test_a_cluster_answers_and_searches_as_the_single_archive(
     single: Archive, shards: int, tmp_path: Path, encoder: Encoder
 ) -> None:
-    coordinator = _coordinator(single, shards, tmp_path, encoder)
-    try:
+    with _coordinator(single, shards, tmp_path, encoder) as coordinator:
         assert coordinator.statistics == single.indexes.lexical.statistics()
         as_of = date(2023, 7, 1)
         for question in QUESTIONS:
@@ -83,11 +95,6 @@ def test_a_cluster_answers_and_searches_as_the_single_archive(
         with coordinator.reading() as passages:
             hits = reading.search(passages, "interest rates", 10, filters)
         assert hits and hits == single.search("interest rates", 10, filters)
-    finally:
-        coordinator.close()
-        for shard in coordinator.shards:
-            assert isinstance(shard, Shard)
-            shard.archive.close()
 
 
 def _seen(candidates: list[Candidate]) -> list[tuple[object, ...]]:
@@ -108,9 +115,8 @@ def test_candidates_sent_ahead_are_the_ones_asked_for_and_the_rest_are_fetched(
     """With prefetch, each shard sends its own best passages with its signals; whatever the
     answer needs beyond them (a winner not sent, or sent without the passage before it) is
     asked for. Both kinds occur here, and the candidates are the same as without."""
-    coordinator = _coordinator(single, 4, tmp_path, encoder)
     kinds = {"sent": 0, "fetched": 0}
-    try:
+    with _coordinator(single, 4, tmp_path, encoder) as coordinator:
         for question in QUESTIONS:
             vector = encoder.encode([question])[0]
             for with_preceding in (0, 12, 50):
@@ -125,8 +131,3 @@ def test_candidates_sent_ahead_are_the_ones_asked_for_and_the_rest_are_fetched(
                         kinds["sent" if usable else "fetched"] += 1
                     assert _seen(ahead.candidates(ranked, with_preceding)) == expected, question
         assert kinds["sent"] > kinds["fetched"] > 0, kinds
-    finally:
-        coordinator.close()
-        for shard in coordinator.shards:
-            assert isinstance(shard, Shard)
-            shard.archive.close()
