@@ -18,7 +18,7 @@ from qa import reading
 from qa.answer import Candidate
 from qa.archive import Archive
 from qa.cluster.coordinator import Coordinator
-from qa.cluster.shard import Shard
+from qa.cluster.shard import LocalShard, Shard
 from qa.factories import open_store
 from qa.ingest import ingest_directory
 from qa.questions import SpeakerIndex
@@ -62,17 +62,16 @@ def _coordinator(
         store = open_store(settings)
         store.writes.copy_articles(single.settings.data_dir / STORE_FILE, mine)
         store.close()
-        opened.append(Shard(number, Archive.open(settings, encoder)))
-    aliases = sorted({a for s in opened for a in s.archive.store.reads.speaker_aliases()})
+        opened.append(LocalShard(Shard(number, Archive.open(settings, encoder))))
+    aliases = sorted({a for s in opened for a in s.shard.archive.store.reads.speaker_aliases()})
     coordinator = Coordinator(
         single.settings, opened, SpeakerIndex(aliases), QuestionVectors(encoder)
     )
     try:
         yield coordinator
     finally:
-        coordinator.close()
         for shard in opened:
-            shard.archive.close()
+            shard.close()
 
 
 @pytest.mark.parametrize("shards", [1, 2, 4])

@@ -283,7 +283,9 @@ def test_a_replica_killed_mid_query_is_retried_on_another(
                     found = client.get("/api/search", params={"q": question, "k": 20})
                     searches.append((question, found.json()))
 
-    matching = threading.Thread(target=lambda: matched.append(remote.best_match(name, statistics)))
+    matching = threading.Thread(
+        target=lambda: matched.append(remote.best_match(name, statistics).result())
+    )
     clients = [threading.Thread(target=ask, args=(first,)) for first in range(4)]
     for thread in (matching, *clients):
         thread.start()

@@ -1,6 +1,6 @@
 """A cluster's shards served as one archive: what a server's routes ask (``qa.api.served``).
 
-The shards are clients (``qa.cluster.shard.Shard`` in this process, or a Ray Serve deployment
+The shards are clients (``qa.cluster.shard.LocalShard`` in this process, or a Ray Serve deployment
 each, ``qa.cluster.serve``) in the order of the cluster manifest's shards. Answers and hits
 carry the names of the shards that did not answer (``partial``); writes are refused, since a
 cluster takes articles through its ingest. After an ingest has written a new cluster manifest,
@@ -22,9 +22,9 @@ from qa import reading
 from qa.api.models import Readiness
 from qa.api.served import Searched
 from qa.archive import Archive
-from qa.cluster.coordinator import Coordinator, ShardClient
+from qa.cluster.coordinator import Coordinator, Reply, ShardClient
 from qa.cluster.manifest import MANIFEST_FILE, load_manifest
-from qa.cluster.shard import Shard
+from qa.cluster.shard import LocalShard, Shard
 from qa.errors import ClusterReadOnlyError, DatelineError
 from qa.feedback import Verdict
 from qa.questions import SpeakerIndex
@@ -60,13 +60,15 @@ def manifest_stamp(data_dir: Path) -> Stamp:
 class CatalogueShard(ShardClient, Protocol):
     """A shard as a cluster's server calls it: its read path and its articles."""
 
-    def counts(self) -> dict[str, int]: ...
+    def counts(self) -> Reply[dict[str, int]]: ...
 
-    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]: ...
+    def list_articles(self, offset: int, limit: int) -> Reply[list[ArticleRecord]]: ...
 
-    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None: ...
+    def article(
+        self, article_id: str
+    ) -> Reply[tuple[ArticleRecord, list[ParagraphRecord]] | None]: ...
 
-    def starters(self) -> list[str]: ...
+    def starters(self) -> Reply[list[str]]: ...
 
     def close(self) -> None: ...
 
@@ -95,7 +97,7 @@ class ClusterCatalogue:
 
     def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
         """Asked of the one shard its bucket maps it to."""
-        return self._cluster.owner(article_id).article(article_id)
+        return self._cluster.owner(article_id).article(article_id).result()
 
 
 class ClusterArchive:
@@ -137,7 +139,7 @@ class ClusterArchive:
             for number, record in enumerate(manifest.shards):
                 folder = manifest.shard_dir(settings.data_dir, record.name)
                 opened = Archive.open(settings.model_copy(update={"data_dir": folder}), encoder)
-                shards.append(Shard(number, opened))
+                shards.append(LocalShard(Shard(number, opened)))
             return cls(settings, shards, QuestionVectors(encoder))
         except BaseException:
             for shard in shards:
@@ -148,7 +150,7 @@ class ClusterArchive:
     def names(self) -> list[str]:
         return [shard.name for shard in self.manifest.shards]
 
-    def each(self, call: Callable[[CatalogueShard], Result]) -> dict[int, Result]:
+    def each(self, call: Callable[[CatalogueShard], Reply[Result]]) -> dict[int, Result]:
         """``call`` on every shard at once; those that do not answer are left out."""
         self._follow()
         return self.coordinator.each(call, self.shards, set())
@@ -241,6 +243,5 @@ class ClusterArchive:
         raise ClusterReadOnlyError(_KEEPS_NO_VERDICTS)
 
     def close(self) -> None:
-        self.coordinator.close()
         for shard in self.shards:
             shard.close()

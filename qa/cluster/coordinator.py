@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -31,9 +30,10 @@ from qa.retrieval import RankedPassage, fuse
 from qa.settings import Settings
 from qa.store import PassageFilters, PassageRecord
 
-__all__ = ["ClusterPassages", "Coordinator", "ShardClient", "ShardUnavailableError"]
+__all__ = ["ClusterPassages", "Coordinator", "Reply", "ShardClient", "ShardUnavailableError"]
 
 Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
 Vector = npt.NDArray[np.float32]
 
 
@@ -41,21 +41,34 @@ class ShardUnavailableError(DatelineError):
     """No replica of a shard answered; the answer comes from the others."""
 
 
+class Reply(Protocol[Result_co]):
+    """A shard's answer on its way: every shard is asked first, then each answer waited for.
+    ``result`` raises ShardUnavailableError when no replica of the shard answered."""
+
+    def result(self) -> Result_co: ...
+
+
 class ShardClient(Protocol):
-    """A shard as the coordinator calls it: in this process (``qa.cluster.shard.Shard``) or
-    through a Ray Serve handle."""
+    """A shard as the coordinator calls it: in this process (``qa.cluster.shard.LocalShard``)
+    or through a Ray Serve handle (``qa.cluster.serve.RemoteShard``)."""
 
     number: int
 
-    def statistics(self) -> CorpusStatistics: ...
+    def statistics(self) -> Reply[CorpusStatistics]: ...
 
-    def signals(self, query: ShardQuery) -> ShardSignals: ...
+    def signals(self, query: ShardQuery) -> Reply[ShardSignals]: ...
 
-    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]: ...
+    def candidates(
+        self, ranked: list[RankedPassage], with_preceding: int
+    ) -> Reply[list[Candidate]]: ...
 
-    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]: ...
+    def records(
+        self, ranked: list[RankedPassage]
+    ) -> Reply[list[tuple[RankedPassage, PassageRecord]]]: ...
 
-    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None: ...
+    def best_match(
+        self, name: str, statistics: CorpusStatistics
+    ) -> Reply[tuple[float, bool] | None]: ...
 
 
 Client = TypeVar("Client", bound=ShardClient)
@@ -75,11 +88,11 @@ class Coordinator:
         self.shards = list(shards)
         self.speakers = speakers
         self.vectors = vectors
-        self.pool = ThreadPoolExecutor(max(1, len(self.shards)), "shard-call")
         self.statistics = self._statistics()
 
     def _statistics(self) -> CorpusStatistics:
-        return CorpusStatistics.merged(self.pool.map(lambda shard: shard.statistics(), self.shards))
+        replies = [shard.statistics() for shard in self.shards]
+        return CorpusStatistics.merged(reply.result() for reply in replies)
 
     def refresh(self, speakers: SpeakerIndex) -> None:
         """The cluster changed (an ingest): its speakers, and its statistics asked anew of every
@@ -95,21 +108,18 @@ class Coordinator:
         yield ClusterPassages(self, prefetch)
 
     def each(
-        self, call: Callable[[Client], Result], shards: Sequence[Client], missing: set[int]
+        self, call: Callable[[Client], Reply[Result]], shards: Sequence[Client], missing: set[int]
     ) -> dict[int, Result]:
         """``call`` on the shards at once; a shard with no live replica is left out, its
         number added to ``missing``."""
-        futures = {shard.number: self.pool.submit(call, shard) for shard in shards}
+        replies = {shard.number: call(shard) for shard in shards}
         answers: dict[int, Result] = {}
-        for number, future in futures.items():
+        for number, reply in replies.items():
             try:
-                answers[number] = future.result()
+                answers[number] = reply.result()
             except ShardUnavailableError:
                 missing.add(number)
         return answers
-
-    def close(self) -> None:
-        self.pool.shutdown()
 
 
 @dataclass
@@ -205,7 +215,7 @@ class ClusterPassages:
     def _owners(
         self,
         ranked: list[RankedPassage],
-        call: Callable[[ShardClient, list[RankedPassage]], Result],
+        call: Callable[[ShardClient, list[RankedPassage]], Reply[Result]],
     ) -> dict[int, Result]:
         """``call`` on each shard that owns some of ``ranked``, with those it owns."""
         owners = [s for s in self.coordinator.shards if any(r.shard == s.number for r in ranked)]
@@ -214,7 +224,9 @@ class ClusterPassages:
         )
 
     def _each(
-        self, call: Callable[[ShardClient], Result], shards: Sequence[ShardClient] | None = None
+        self,
+        call: Callable[[ShardClient], Reply[Result]],
+        shards: Sequence[ShardClient] | None = None,
     ) -> dict[int, Result]:
         chosen = self.coordinator.shards if shards is None else shards
         return self.coordinator.each(call, chosen, self.missing)

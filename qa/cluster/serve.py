@@ -25,7 +25,7 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from functools import partial
-from typing import Any, NoReturn, cast
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import grpc
 from fastapi import FastAPI
@@ -33,7 +33,7 @@ from ray import serve
 from ray.exceptions import RayActorError, RayError
 from ray.serve import Application, Deployment
 from ray.serve.exceptions import RayServeException
-from ray.serve.handle import DeploymentHandle
+from ray.serve.handle import DeploymentHandle, DeploymentResponse
 
 from embeddings.encoder import Encoder
 from qa.answer import Candidate
@@ -55,6 +55,7 @@ from qa.store import ArticleRecord, ParagraphRecord, PassageRecord
 __all__ = [
     "APP_NAME",
     "Front",
+    "RemoteReply",
     "RemoteShard",
     "ShardReplica",
     "build_app",
@@ -68,12 +69,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+Answered = TypeVar("Answered")
+
 APP_NAME = "dateline"
 # Requests a shard replica takes at once: each query of the front sends it one or two.
 _SHARD_REQUESTS = 32
 _READY_TIMEOUT_SECONDS = 600.0
 # Read by the raylet that a local Ray starts (Ray's RayConfig, from RAY_<name>).
 _WORKER_NICENESS = "RAY_worker_niceness"
+# Replies are collected one after another: one already come is taken even when another
+# shard used up the time a query gives its shards.
+_COLLECT_SECONDS = 0.5
 # A replica holds nothing to save: stopped, it waits this long for the calls it answers.
 _STOP_SECONDS = 5.0
 # How long a shard may take to make its starter questions (it asks itself a few dozen).
@@ -147,6 +153,49 @@ class ShardReplica:
         return self._shard.starters()
 
 
+class RemoteReply(Generic[Answered]):
+    """A call to a shard's deployment, sent when made and waited for in ``result``: the
+    coordinator sends a round's calls to every shard from one thread, then collects them."""
+
+    def __init__(self, shard: RemoteShard, method: str, args: tuple[Any, ...], timeout: float):
+        self._shard = shard
+        self._method = method
+        self._args = args
+        self._deadline = time.monotonic() + timeout
+        self._response = self._sent()
+
+    def _sent(self) -> DeploymentResponse[Any]:
+        response: DeploymentResponse[Any] = getattr(self._shard.handle, self._method).remote(
+            *self._args
+        )
+        return response
+
+    def result(self) -> Answered:
+        """The replica's answer. Serve itself sends a request elsewhere when its replica died
+        before taking it; one that dies while answering is sent again here, once. Whatever
+        else keeps the shard from answering in time makes it ShardUnavailableError."""
+        name = self._shard.name
+        for attempt in (1, 2):
+            try:
+                remaining = max(_COLLECT_SECONDS, self._deadline - time.monotonic())
+                return cast(Answered, self._response.result(timeout_s=remaining))
+            except RayActorError as exc:  # ActorDiedError, ActorUnavailableError
+                log.warning("%s: a replica died answering (try %d): %s", name, attempt, exc)
+                failure: Exception = exc
+                if attempt == 1:
+                    self._response = self._sent()
+            except TimeoutError as exc:
+                self._response.cancel()  # type: ignore[no-untyped-call]
+                failure = exc
+                break
+            except (RayError, RayServeException, grpc.RpcError) as exc:
+                log.error("%s could not answer %s", name, self._method, exc_info=exc)
+                failure = exc
+                break
+        said = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+        raise ShardUnavailableError(f"{name} did not answer: {said}")
+
+
 class RemoteShard:
     """A shard's deployment as the coordinator calls it: any of its replicas answers."""
 
@@ -155,63 +204,54 @@ class RemoteShard:
     ) -> None:
         self.number = number
         self.name = name
-        # Over the replicas' own gRPC channel rather than as Ray actor tasks (Serve's default):
-        # a round of calls to the shards costs less (docs/benchmarks.md, cluster_serve).
-        self._handle = handle.options(_by_reference=False)
+        # Over the replicas' own gRPC channel rather than as Ray actor tasks (Serve's default),
+        # and pickled rather than cloudpickled (every value sent is plain data of importable
+        # classes): a round of calls to the shards costs less (docs/benchmarks.md,
+        # cluster_serve).
+        self.handle = handle.options(
+            _by_reference=False, request_serialization="pickle", response_serialization="pickle"
+        )
         self._timeout = timeout
 
-    def _call(self, method: str, *args: Any, timeout: float | None = None) -> Any:
-        """The replica's answer. Serve itself sends a request elsewhere when its replica died
-        before taking it; one that dies while answering is retried here, once. Whatever
-        else keeps the shard from answering in time makes it ShardUnavailableError."""
-        deadline = time.monotonic() + (timeout or self._timeout)
-        for attempt in (1, 2):
-            response = getattr(self._handle, method).remote(*args)
-            try:
-                return response.result(timeout_s=max(0.0, deadline - time.monotonic()))
-            except RayActorError as exc:  # ActorDiedError, ActorUnavailableError
-                log.warning("%s: a replica died answering (try %d): %s", self.name, attempt, exc)
-                failure: Exception = exc
-            except TimeoutError as exc:
-                response.cancel()
-                failure = exc
-                break
-            except (RayError, RayServeException, grpc.RpcError) as exc:
-                log.error("%s could not answer %s", self.name, method, exc_info=exc)
-                failure = exc
-                break
-        said = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
-        raise ShardUnavailableError(f"{self.name} did not answer: {said}")
+    def _send(self, method: str, *args: Any, timeout: float | None = None) -> RemoteReply[Any]:
+        return RemoteReply(self, method, args, timeout or self._timeout)
 
-    def statistics(self) -> CorpusStatistics:
-        return cast(CorpusStatistics, self._call("statistics"))
+    def statistics(self) -> RemoteReply[CorpusStatistics]:
+        return self._send("statistics")
 
-    def signals(self, query: ShardQuery) -> ShardSignals:
-        return cast(ShardSignals, self._call("signals", query))
+    def signals(self, query: ShardQuery) -> RemoteReply[ShardSignals]:
+        return self._send("signals", query)
 
-    def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
-        return cast(list[Candidate], self._call("candidates", ranked, with_preceding))
+    def candidates(
+        self, ranked: list[RankedPassage], with_preceding: int
+    ) -> RemoteReply[list[Candidate]]:
+        return self._send("candidates", ranked, with_preceding)
 
-    def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
-        return cast(list[tuple[RankedPassage, PassageRecord]], self._call("records", ranked))
+    def records(
+        self, ranked: list[RankedPassage]
+    ) -> RemoteReply[list[tuple[RankedPassage, PassageRecord]]]:
+        return self._send("records", ranked)
 
-    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
-        return cast(tuple[float, bool] | None, self._call("best_match", name, statistics))
+    def best_match(
+        self, name: str, statistics: CorpusStatistics
+    ) -> RemoteReply[tuple[float, bool] | None]:
+        return self._send("best_match", name, statistics)
 
-    def counts(self) -> dict[str, int]:
-        return cast(dict[str, int], self._call("counts"))
+    def counts(self) -> RemoteReply[dict[str, int]]:
+        return self._send("counts")
 
-    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
-        return cast(list[ArticleRecord], self._call("list_articles", offset, limit))
+    def list_articles(self, offset: int, limit: int) -> RemoteReply[list[ArticleRecord]]:
+        return self._send("list_articles", offset, limit)
 
-    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
-        found = self._call("article", article_id)
-        return cast(tuple[ArticleRecord, list[ParagraphRecord]] | None, found)
+    def article(
+        self, article_id: str
+    ) -> RemoteReply[tuple[ArticleRecord, list[ParagraphRecord]] | None]:
+        return self._send("article", article_id)
 
-    def starters(self) -> list[str]:
+    def starters(self) -> RemoteReply[list[str]]:
         """Made once a data generation and day, by asking the shard questions: it may take
         longer than a query's shard timeout."""
-        return cast(list[str], self._call("starters", timeout=_STARTERS_TIMEOUT_SECONDS))
+        return self._send("starters", timeout=_STARTERS_TIMEOUT_SECONDS)
 
     def close(self) -> None:
         """Nothing: the replicas are Serve's."""

@@ -8,6 +8,7 @@ replica; everything it takes and gives is plain data.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +22,10 @@ from qa.retrieval import RankedPassage, Signals, fuse
 from qa.store import ArticleRecord, ParagraphRecord, PassageFilters, PassageRecord
 from qa.suggestions import StarterQuestions
 
-__all__ = ["Shard", "ShardQuery", "ShardSignals"]
+__all__ = ["LocalShard", "Shard", "ShardQuery", "ShardSignals"]
+
+# Calls a shard in this process answers at once (a query sends it one at a time).
+_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -114,3 +118,52 @@ class Shard:
 
     def close(self) -> None:
         self.archive.close()
+
+
+class LocalShard:
+    """A shard in this process as the coordinator calls it: each call on a thread of its own
+    pool, so that every shard of a query works at once, and answered as a future."""
+
+    def __init__(self, shard: Shard) -> None:
+        self.shard = shard
+        self.number = shard.number
+        self._pool = ThreadPoolExecutor(_THREADS, f"shard-{shard.number}")
+
+    def statistics(self) -> Future[CorpusStatistics]:
+        return self._pool.submit(self.shard.statistics)
+
+    def signals(self, query: ShardQuery) -> Future[ShardSignals]:
+        return self._pool.submit(self.shard.signals, query)
+
+    def candidates(
+        self, ranked: list[RankedPassage], with_preceding: int
+    ) -> Future[list[Candidate]]:
+        return self._pool.submit(self.shard.candidates, ranked, with_preceding)
+
+    def records(
+        self, ranked: list[RankedPassage]
+    ) -> Future[list[tuple[RankedPassage, PassageRecord]]]:
+        return self._pool.submit(self.shard.records, ranked)
+
+    def best_match(
+        self, name: str, statistics: CorpusStatistics
+    ) -> Future[tuple[float, bool] | None]:
+        return self._pool.submit(self.shard.best_match, name, statistics)
+
+    def counts(self) -> Future[dict[str, int]]:
+        return self._pool.submit(self.shard.counts)
+
+    def list_articles(self, offset: int, limit: int) -> Future[list[ArticleRecord]]:
+        return self._pool.submit(self.shard.list_articles, offset, limit)
+
+    def article(
+        self, article_id: str
+    ) -> Future[tuple[ArticleRecord, list[ParagraphRecord]] | None]:
+        return self._pool.submit(self.shard.article, article_id)
+
+    def starters(self) -> Future[list[str]]:
+        return self._pool.submit(self.shard.starters)
+
+    def close(self) -> None:
+        self._pool.shutdown()
+        self.shard.close()
