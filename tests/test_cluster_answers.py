@@ -87,13 +87,15 @@ def test_a_cluster_answers_and_searches_as_the_single_archive(
                 with coordinator.reading(prefetch) as passages:
                     got = reading.ask(passages, question, as_of=as_of)
                 assert got.model_dump(exclude={"took_ms"}) == expected, (question, prefetch)
-            with coordinator.reading() as passages:
-                hits = reading.search(passages, question, 20)
-            assert hits == single.search(question, 20), question
+            for prefetch in (False, True):
+                with coordinator.reading(prefetch, quoting=False) as passages:
+                    hits = reading.search(passages, question, 20)
+                assert hits == single.search(question, 20), (question, prefetch)
         filters = SearchFilters(date_from=date(2023, 3, 1), date_to=date(2023, 4, 30))
-        with coordinator.reading() as passages:
-            hits = reading.search(passages, "interest rates", 10, filters)
-        assert hits and hits == single.search("interest rates", 10, filters)
+        for prefetch in (False, True):
+            with coordinator.reading(prefetch, quoting=False) as passages:
+                hits = reading.search(passages, "interest rates", 10, filters)
+            assert hits and hits == single.search("interest rates", 10, filters), prefetch
 
 
 def _seen(candidates: list[Candidate]) -> list[tuple[object, ...]]:
@@ -129,4 +131,28 @@ def test_candidates_sent_ahead_are_the_ones_asked_for_and_the_rest_are_fetched(
                         usable = sent is not None and (position >= with_preceding or preceded)
                         kinds["sent" if usable else "fetched"] += 1
                     assert _seen(ahead.candidates(ranked, with_preceding)) == expected, question
+        assert kinds["sent"] > kinds["fetched"] > 0, kinds
+
+
+def test_records_sent_ahead_for_a_search_are_the_ones_asked_for(
+    single: Archive, tmp_path: Path, encoder: Encoder
+) -> None:
+    """A search's shards send their best passages without the passage before them (a search
+    quotes nothing); its records are the same as those fetched after the fusion. Each shard
+    sends its even share of them only, so that winners not sent occur too."""
+    kinds = {"sent": 0, "fetched": 0}
+    with _coordinator(single, 4, tmp_path, encoder) as coordinator:
+        coordinator.settings = single.settings.model_copy(update={"cluster_prefetch_shares": 1})
+        for question in QUESTIONS:
+            vector = encoder.encode([question])[0]
+            for k in (3, 10, 40):
+                with coordinator.reading() as plain:
+                    ranked = plain.rank(vector, question, k, PassageFilters(), date.max)
+                    expected = plain.records(ranked)
+                with coordinator.reading(prefetch=True, quoting=False) as ahead:
+                    assert ahead.rank(vector, question, k, PassageFilters(), date.max) == ranked
+                    assert not any(preceded for _, preceded in ahead.sent.values())
+                    for r in ranked:
+                        kinds["sent" if (r.shard, r.id) in ahead.sent else "fetched"] += 1
+                    assert ahead.records(ranked) == expected, (question, k)
         assert kinds["sent"] > kinds["fetched"] > 0, kinds

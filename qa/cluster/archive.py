@@ -178,7 +178,7 @@ class ClusterArchive:
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> Searched:
         self._follow()
-        with self.coordinator.reading() as passages:
+        with self.coordinator.reading(self.prefetch, quoting=False) as passages:
             hits = reading.search(passages, query, k, filters)
         return Searched(hits, [self.names[number] for number in sorted(passages.missing)])
 

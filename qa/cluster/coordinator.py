@@ -101,11 +101,13 @@ class Coordinator:
         self.speakers = speakers
 
     @contextmanager
-    def reading(self, prefetch: bool = False) -> Iterator[ClusterPassages]:
+    def reading(self, prefetch: bool = False, quoting: bool = True) -> Iterator[ClusterPassages]:
         """The passages of one request; ``missing`` names the shards that did not answer it.
         With ``prefetch``, shards send their likely winners with their signals (for shards
-        across a hop, where a round of calls costs more than the reads)."""
-        yield ClusterPassages(self, prefetch)
+        across a hop, where a round of calls costs more than the reads); ``quoting``: an
+        answer will quote them (a search only lists them), so some come with the passage
+        before them."""
+        yield ClusterPassages(self, prefetch, quoting)
 
     def each(
         self, call: Callable[[Client], Reply[Result]], shards: Sequence[Client], missing: set[int]
@@ -128,12 +130,14 @@ class ClusterPassages:
 
     With ``prefetch``, a query is fetched with its first round where it can be (Elasticsearch's
     query-and-fetch beside its query-then-fetch): each shard sends candidates of its own best
-    passages with its signals, and ``candidates`` asks the shards only for the winners they did
-    not send. The answer is the same either way; only the rounds of calls differ.
+    passages with its signals, and ``candidates`` and ``records`` ask the shards only for the
+    winners they did not send. The answer and the hits are the same either way; only the
+    rounds of calls differ.
     """
 
     coordinator: Coordinator
     prefetch: bool = False
+    quoting: bool = True
     missing: set[int] = field(default_factory=set)
     # Candidates the shards sent ahead, by (shard, id), each with whether its preceding
     # passage was asked for.
@@ -156,8 +160,7 @@ class ClusterPassages:
     ) -> list[RankedPassage]:
         n = max(self.settings.candidates, k)
         statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
-        ahead, ahead_preceded = self._prefetch(k) if self.prefetch else (0, 0)
-        query = ShardQuery(vector, text, n, filters, as_of, statistics, ahead, ahead_preceded)
+        query = ShardQuery(vector, text, n, filters, as_of, statistics, *self._prefetch(k))
         parts = self._each(lambda shard: shard.signals(query))
         for part in parts.values():
             for candidate in part.prefetched:
@@ -166,14 +169,17 @@ class ClusterPassages:
         return fuse([part.signals for part in parts.values()], n, k, self.settings.lexical_weight)
 
     def _prefetch(self, k: int) -> tuple[int, int]:
-        """What each shard sends ahead: ``cluster_prefetch_shares`` times its even share of the
-        ``k`` ranked, the first as many times its share of a default answer's pool with their
-        preceding passage. A shard's own fusion orders its passages nearly as the cluster's
-        does, so its winners are mostly among those; the rest ``candidates`` asks for. More
-        sent means fewer second rounds and more reads in the first (docs/benchmarks.md,
+        """What each shard sends ahead (none without ``prefetch``): ``cluster_prefetch_shares``
+        times its even share of the ``k`` ranked, and, for an answer that quotes them, the
+        first as many times its share of a default answer's pool with their preceding passage.
+        A shard's own fusion orders its passages nearly as the cluster's does, so its winners
+        are mostly among those; the rest ``candidates`` and ``records`` ask for. More sent
+        means fewer second rounds and more reads in the first (docs/benchmarks.md,
         cluster_serve)."""
+        if not self.prefetch:
+            return 0, 0
         shares = self.settings.cluster_prefetch_shares / len(self.coordinator.shards)
-        pool = self.settings.top_k * POOL_PER_CITATION
+        pool = self.settings.top_k * POOL_PER_CITATION if self.quoting else 0
         return min(k, math.ceil(shares * k)), min(pool, math.ceil(shares * pool))
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
@@ -199,8 +205,14 @@ class ClusterPassages:
         return [found[r.shard, r.id] for r in ranked if (r.shard, r.id) in found]
 
     def records(self, ranked: list[RankedPassage]) -> list[tuple[RankedPassage, PassageRecord]]:
-        answers = self._owners(ranked, lambda shard, mine: shard.records(mine))
-        found = {(r.shard, r.id): (r, record) for r, record in itertools.chain(*answers.values())}
+        found = {
+            (r.shard, r.id): (r, sent[0].passage)
+            for r in ranked
+            if (sent := self.sent.get((r.shard, r.id))) is not None
+        }
+        wanted = [r for r in ranked if (r.shard, r.id) not in found]
+        answers = self._owners(wanted, lambda shard, mine: shard.records(mine))
+        found |= {(r.shard, r.id): (r, record) for r, record in itertools.chain(*answers.values())}
         return [found[r.shard, r.id] for r in ranked if (r.shard, r.id) in found]
 
     def mentioned(self, name: str) -> bool:
