@@ -11,6 +11,9 @@ Four decisions, measured by bench/squad.py, bench/realtimeqa.py and bench/squad2
 - **Which passages.** By the ranker's score and their own relevance together, but diverse:
   maximal marginal relevance over the chosen sentences' vectors, and near-duplicate quotes
   (the same quote in two wire stories) dropped.
+- **Which passage leads.** When the first citation's quote lacks the kind of thing asked for
+  (it restates the question), a nearly as relevant passage of the same story that supplies it
+  leads instead.
 - **How many.** A later citation far less relevant than the first is padding, and is dropped.
 - **When to abstain.** Relevance (the best sentence's cosine plus ``COVERAGE_WEIGHT`` times the
   share of the question's content words the passage holds) and the other signals of
@@ -58,6 +61,9 @@ _TERM_BONUS = 0.03
 _KIND_BONUS = 0.05
 # A later citation is kept only this close to the first one's relevance: padding is noise.
 _CITATION_MARGIN = 0.3
+# A passage of the first citation's story that supplies what its quote lacks leads when its
+# relevance is this close to the first citation's (bench/realtimeqa.py measured 0.3 to 0.5).
+_SAME_STORY_MARGIN = 0.5
 # Citations are chosen by the ranker's fused score plus this share of the passage's relevance:
 # the fused score ranks a passage by its best part (a sentence, its words), relevance by the
 # sentence that would be quoted and the question's words around it.
@@ -282,6 +288,7 @@ def compose_answer(
     first = chosen[0]
     if not everything:
         chosen = [p for p in chosen if p.relevance >= first.relevance - _CITATION_MARGIN]
+        chosen = _answer_first(chosen, pool, query.expected)
     runner_up = max((p.relevance for p in pool if p is not first), default=0.0)
     signals = Signals(
         relevance=first.relevance,
@@ -349,6 +356,31 @@ def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
             break
         chosen.append(remaining.pop(best[1]))
     return chosen
+
+
+def _answer_first(chosen: list[_Pick], pool: list[_Pick], expected: Expectation) -> list[_Pick]:
+    """The first citation, when its quote lacks what the question asks for (it restates the
+    question: "Millions of baby swings ... have been recalled"), gives the lead to the best
+    passage of the same story that supplies it ("The recall affects 2 million MamaRoo swings"),
+    if that passage is nearly as relevant. The story is the one the ranking chose; only the
+    paragraph quoted from it changes."""
+    first = chosen[0]
+    if expected.kind is Kind.ANY or first.picked.supplied:
+        return chosen
+    story = first.candidate.passage.article_id
+    supplying = next(
+        (
+            p
+            for p in pool
+            if p.picked.supplied
+            and p.candidate.passage.article_id == story
+            and p.relevance >= first.relevance - _SAME_STORY_MARGIN
+        ),
+        None,
+    )
+    if supplying is None:
+        return chosen
+    return [supplying, *(p for p in chosen if p is not supplying)][: len(chosen)]
 
 
 def _repeats(pick: _Pick, chosen: list[_Pick]) -> bool:

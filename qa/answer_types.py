@@ -14,7 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Expectation", "Kind", "expectation", "negates", "words"]
+from qa.attribution_lexicon import TITLE_WORDS
+from qa.lexicon import GROUP_WORDS, OPENING_WORDS, ORGANISATION_WORDS
+from qa.people import NAME_RUN, bare_word
+from qa.places import is_place
+
+__all__ = [
+    "Expectation",
+    "Kind",
+    "expectation",
+    "name_runs",
+    "negates",
+    "people",
+    "places",
+    "words",
+]
 
 
 class Kind(Enum):
@@ -58,7 +72,25 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no|none|neither|nor|without|cannot)\b|n[’']t\b", re.IGNORECASE
 )
 _NUMBER = re.compile(r"\d[\d,.]*")
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS.split("|"))
+# A figure ("13.1", "4,000") or a word: how a sentence's amounts are read with their units.
+_AMOUNT_TOKEN = re.compile(r"\b\d(?:[\d,.]*\d)?\b|[^\W\d]+")
+# "Millions of baby swings" is no figure for "how many".
+_VAGUE_NUMBERS = frozenset("hundreds thousands millions billions trillions dozens".split())
+# Units a figure must name to answer "how many minutes": "three hours" does not.
+_DURATIONS = frozenset("second minute hour day week month year decade century".split())
+_UNIT_WORDS = 3
+_UNIT_QUESTION = re.compile(r"\bhow\s+(?:many|much)\s+(\w+)", re.IGNORECASE)
 _QUOTED_TITLE = re.compile(r"[“\"][^”\"]{1,80}[”\"]")
+_NAME_RUNS = re.compile(NAME_RUN)
+_POSSESSIVE = re.compile(r"[’']s?$")
+_EDGE_PUNCTUATION = ",.;:!?“”\"‘’'()"
+_CALENDAR_WORDS = frozenset(f"{_MONTHS}|{_DAYS}".split("|"))
+_ACRONYM = re.compile(r"[A-Z]{2,}")
+# Places are named in at most this many words ("Democratic Republic of the Congo" aside).
+_PLACE_WORDS = 3
+# "in Whitewood", "near Yosemite": a name after these is a place unless it is an organisation.
+_LOCATIVE = re.compile(rf"\b(?:in|near|at|from|across|into|outside|off)\s+(?:the\s+)?({NAME_RUN})")
 _WORD = re.compile(r"\w+")
 
 # Head nouns after "which"/"what" that ask for each kind (singular; a final "s" is dropped).
@@ -79,7 +111,9 @@ _HEADS = {
         "company firm brand team club band airline carrier network channel show series movie "
         "film book novel song album game app platform website organization organisation agency "
         "party newspaper magazine ship university college school tournament award prize mission "
-        "storm hurricane"
+        "storm hurricane virus disease variant vaccine drug bill law treaty festival holiday "
+        "summit retailer automaker manufacturer startup studio streamer league franchise "
+        "character"
     ),
     Kind.PERSON: (
         "person man woman actor actress singer player athlete leader official politician "
@@ -123,6 +157,7 @@ class Expectation:
     described: frozenset[str]  # the words after "which"/"what": how the question describes it
     specifics: frozenset[str]  # its names and numbers, lower case: what a passage must hold
     negated: bool  # "Who did not ...": a sentence can hardly quote an absence
+    unit: str = ""  # "how many minutes": what the figure counts, singular
 
     def supplied_by(self, sentence: str) -> bool:
         """Whether ``sentence`` holds something of the asked kind that the question lacks."""
@@ -131,15 +166,32 @@ class Expectation:
         if self.kind is Kind.TIME:
             return self._new(match.group(0) for match in _TIME.finditer(sentence))
         if self.kind is Kind.QUANTITY:
-            return self._new(match.group(0) for match in _QUANTITY.finditer(sentence))
+            return self._new(self._amounts(sentence))
         if self._describes(sentence):
             return False
+        if self.kind is Kind.PLACE:
+            return self._new(places(sentence))
+        if self.kind is Kind.PERSON:
+            return self._new(people(sentence))
         names = [m.group(0) for m in _QUOTED_TITLE.finditer(sentence)]
-        names += [m.group(0) for m in _CAPITALISED.finditer(sentence) if m.start() > 0]
-        first = _CAPITALISED.match(sentence)
-        if first and first.group(0).lower() not in _NOT_NAMES:
-            names.append(first.group(0))
-        return self._new(n for n in names if n.lower() not in _NOT_NAMES)
+        return self._new([*names, *name_runs(sentence)])
+
+    def _amounts(self, sentence: str) -> list[str]:
+        """The sentence's figures, each with the words after it; "how many minutes" takes only
+        a figure of minutes, and "millions" alone is no figure for "how many"."""
+        tokens = _AMOUNT_TOKEN.findall(sentence)
+        found = []
+        for i, token in enumerate(tokens):
+            lowered = token.lower()
+            if not token[0].isdigit() and lowered not in _NUMBER_WORD_SET:
+                continue
+            if lowered in _VAGUE_NUMBERS:
+                continue
+            after = {_singular(w.lower()) for w in tokens[i + 1 : i + 1 + _UNIT_WORDS]}
+            if self.unit in _DURATIONS and self.unit not in after:
+                continue
+            found.append(token)
+        return found
 
     def refers_back(self, sentence: str) -> bool:
         """Whether the sentence opens with a pronoun ("It will ...") or names the asked-for thing
@@ -175,6 +227,58 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+def name_runs(sentence: str) -> list[str]:
+    """The sentence's runs of capitalised words, less what is capitalised but names nothing:
+    the word that opens the sentence ("But", "On Monday"), weekdays and months, and the "’s"
+    of a possessive."""
+    runs: list[list[str]] = []
+    for match in _NAME_RUNS.finditer(sentence):
+        tokens = match.group(0).split()
+        if not sentence[: match.start()].strip(_EDGE_PUNCTUATION + " "):
+            while tokens and bare_word(tokens[0]) in _NOT_NAMES | OPENING_WORDS:
+                tokens = tokens[1:]
+        run: list[str] = []
+        runs.append(run)
+        for token in tokens:
+            word = _POSSESSIVE.sub("", token.strip(_EDGE_PUNCTUATION))
+            if word and bare_word(word) not in _CALENDAR_WORDS:
+                run.append(word)
+            if word != token.strip(_EDGE_PUNCTUATION) or bare_word(word) in _CALENDAR_WORDS:
+                run = []  # a possessive or a date ends the name: "NFL’s | Cleveland Browns"
+                runs.append(run)
+    return [" ".join(run) for run in runs if run]
+
+
+def places(sentence: str) -> list[str]:
+    """The places a sentence names: a name run, or up to its first three words, that is a
+    known place, and the name run after "in", "near", "from" and the like ("in Whitewood")."""
+    found = [
+        " ".join(tokens[start:end])
+        for tokens in map(str.split, name_runs(sentence))
+        for start in range(len(tokens))
+        for end in range(start + 1, min(len(tokens), start + _PLACE_WORDS) + 1)
+        if is_place(" ".join(tokens[start:end]))
+    ]
+    for match in _LOCATIVE.finditer(sentence):
+        tokens = match.group(1).split()
+        if not {bare_word(t) for t in tokens} & (ORGANISATION_WORDS | _CALENDAR_WORDS):
+            found.append(match.group(1))
+    return found
+
+
+def people(sentence: str) -> list[str]:
+    """The people a sentence may name: name runs, their titles set aside, that are no place,
+    organisation or group ("Rob Gronkowski", "Adele"; not "Cleveland", "NFL", "Democrats")."""
+    found = []
+    for run in name_runs(sentence):
+        tokens = [t for t in run.split() if bare_word(t) not in TITLE_WORDS]
+        bare = {bare_word(t) for t in tokens}
+        if tokens and not bare & (ORGANISATION_WORDS | GROUP_WORDS) and not is_place(run):
+            if not _ACRONYM.fullmatch(tokens[-1]):
+                found.append(" ".join(tokens))
+    return found
+
+
 def negates(text: str) -> bool:
     """Whether a text says "not", "never", "no" or the like."""
     return _NEGATION.search(text) is not None
@@ -195,12 +299,14 @@ def expectation(question: str) -> Expectation:
         for word in match.group(2).split()
         if word.lower() not in _NOT_HEADS
     }
+    unit = _UNIT_QUESTION.search(question)
     return Expectation(
         _kind(question),
         words(question),
         frozenset(described),
         frozenset(w.lower() for s in specifics for w in _WORD.findall(s)) - _NOT_NAMES,
         negates(question),
+        _singular(unit.group(1).lower()) if unit else "",
     )
 
 

@@ -248,3 +248,26 @@ def test_a_negated_question_the_quote_does_not_negate_is_less_certain() -> None:
         [candidate], _query({"grain", "export"}), 3, min_confidence=plain.confidence + 0.01
     )
     assert refused.abstained and refused.confidence == plain.confidence
+
+
+def test_a_paragraph_of_the_same_story_that_holds_the_asked_figure_leads() -> None:
+    """The best match restates "how many" without a figure ("Millions of baby swings"); the
+    story's paragraph with the figure leads, and the restatement follows it."""
+    restating = _candidate(
+        1, "Millions of baby swings were recalled this week.", [_unit(1.0)], score=1.0
+    )
+    figure = _candidate(2, "The recall affects 2 million swings.", [_unit(1.0, 0.6)], score=0.8)
+    elsewhere = _candidate(
+        3, "Another 40,000 swings were recalled.", [_unit(1.0, 0.5)], article_id="b", score=0.9
+    )
+    question = "How many baby swings were recalled this week?"
+    query = _query({"baby", "swing", "recal", "week"}, question)
+    answer = compose_answer([restating, elsewhere, figure], query, 2, 0.0)
+    assert [(c.article_id, c.paragraph) for c in answer.citations][:2] == [("a", 2), ("a", 1)]
+
+
+def test_without_a_kind_asked_for_the_best_match_leads() -> None:
+    best = _candidate(1, "Grain exports rose in May.", [_unit(1.0)])
+    other = _candidate(2, "Exports of grain reached 2 million tonnes.", [_unit(1.0, 0.6)])
+    answer = compose_answer([best, other], _query({"grain", "export"}), 2, 0.0)
+    assert answer.citations[0].paragraph == 1

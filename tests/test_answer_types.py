@@ -83,3 +83,43 @@ def test_a_sentence_opening_with_a_pronoun_refers_back_yet_may_name_the_answer()
     lead = "It was a good morning for the cast of “Succession” and “Ted Lasso.”"
     assert expected.refers_back(lead) and expected.supplied_by(lead)
     assert expected.refers_back("The shows on Tuesday earned several nominations.")
+
+
+def test_a_place_is_a_known_place_or_a_name_after_in_or_near() -> None:
+    """ "Which country": a capitalised word is no place ("JMA"); a country, a state, a
+    nationality, or a name after "in" is."""
+    country = expectation("A volcano eruption in which country prompted a Level 5 alert?")
+    assert country.kind is Kind.PLACE
+    assert not country.supplied_by("JMA announced a Level 5 alert – the highest level.")
+    assert country.supplied_by("Japan’s Sakurajima volcano erupted on Sunday.")
+    assert country.supplied_by("Japanese officials raised the alert.")
+    assert country.supplied_by("Rescuers were sent to Whitewood on Monday.") is False
+    assert country.supplied_by("Crews worked through the night in Whitewood.")
+    state = expectation("Severe flooding hit which state?")
+    assert state.supplied_by("Floods tore through a rural Virginia county.")
+    assert not state.supplied_by("Buchanan County Sheriff Eric Breeding said crews searched.")
+
+
+def test_a_person_is_a_name_that_is_no_place_organisation_or_group() -> None:
+    who = expectation("Which NFL star announced his retirement?")
+    assert who.supplied_by("Tight end Rob Gronkowski retired on Tuesday.")
+    assert not who.supplied_by("The State Department said Democrats in Congress objected.")
+    assert not who.supplied_by("The NFL said Wednesday that Japan hosts a game.")
+
+
+def test_names_are_capitalised_runs_less_openers_dates_and_possessives() -> None:
+    from qa.answer_types import name_runs
+
+    assert name_runs("On Monday, the NFL’s Cleveland Browns met in March.") == [
+        "NFL",
+        "Cleveland Browns",
+    ]
+
+
+def test_how_many_of_a_unit_takes_a_figure_of_that_unit() -> None:
+    minutes = expectation("How many minutes did the riot go on before the video?")
+    assert not minutes.supplied_by("The riot lasted a little more than three hours.")
+    assert minutes.supplied_by("Exactly 187 minutes later, a video was posted.")
+    swings = expectation("How many baby swings were recalled?")
+    assert not swings.supplied_by("Millions of baby swings were recalled.")
+    assert not swings.supplied_by("The statement from 4moms urged parents to stop.")
