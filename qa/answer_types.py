@@ -87,6 +87,8 @@ _POSSESSIVE = re.compile(r"[’']s?$")
 _EDGE_PUNCTUATION = ",.;:!?“”\"‘’'()"
 _CALENDAR_WORDS = frozenset(f"{_MONTHS}|{_DAYS}".split("|"))
 _ACRONYM = re.compile(r"[A-Z]{2,}")
+_NO_PLACE = ORGANISATION_WORDS | _CALENDAR_WORDS  # "in the Commerce Department", "in May"
+_NO_PERSON = ORGANISATION_WORDS | GROUP_WORDS
 # Places are named in at most this many words ("Democratic Republic of the Congo" aside).
 _PLACE_WORDS = 3
 # "in Whitewood", "near Yosemite": a name after these is a place unless it is an organisation.
@@ -146,6 +148,7 @@ _NOT_NAMES = frozenset(
     "but and or so yet in on at of for by with from as after before when while if though "
     "although because since until there here what which who how why where".split()
 )
+_OPENERS = _NOT_NAMES | OPENING_WORDS
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ def name_runs(sentence: str) -> list[str]:
     for match in _NAME_RUNS.finditer(sentence):
         tokens = match.group(0).split()
         if not sentence[: match.start()].strip(_EDGE_PUNCTUATION + " "):
-            while tokens and bare_word(tokens[0]) in _NOT_NAMES | OPENING_WORDS:
+            while tokens and bare_word(tokens[0]) in _OPENERS:
                 tokens = tokens[1:]
         run: list[str] = []
         runs.append(run)
@@ -261,7 +264,7 @@ def places(sentence: str) -> list[str]:
     ]
     for match in _LOCATIVE.finditer(sentence):
         tokens = match.group(1).split()
-        if not {bare_word(t) for t in tokens} & (ORGANISATION_WORDS | _CALENDAR_WORDS):
+        if _NO_PLACE.isdisjoint(bare_word(t) for t in tokens):
             found.append(match.group(1))
     return found
 
@@ -273,7 +276,7 @@ def people(sentence: str) -> list[str]:
     for run in name_runs(sentence):
         tokens = [t for t in run.split() if bare_word(t) not in TITLE_WORDS]
         bare = {bare_word(t) for t in tokens}
-        if tokens and not bare & (ORGANISATION_WORDS | GROUP_WORDS) and not is_place(run):
+        if tokens and _NO_PERSON.isdisjoint(bare) and not is_place(run):
             if not _ACRONYM.fullmatch(tokens[-1]):
                 found.append(" ".join(tokens))
     return found
