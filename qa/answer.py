@@ -368,19 +368,17 @@ def _answer_first(chosen: list[_Pick], pool: list[_Pick], expected: Expectation)
     if expected.kind is Kind.ANY or first.picked.supplied:
         return chosen
     story = first.candidate.passage.article_id
-    supplying = next(
-        (
-            p
-            for p in pool
-            if p.picked.supplied
-            and p.candidate.passage.article_id == story
-            and p.relevance >= first.relevance - _SAME_STORY_MARGIN
-        ),
-        None,
-    )
-    if supplying is None:
+    supplying = [
+        p
+        for p in pool
+        if p.picked.supplied
+        and p.candidate.passage.article_id == story
+        and p.relevance >= first.relevance - _SAME_STORY_MARGIN
+    ]
+    if not supplying:
         return chosen
-    return [supplying, *(p for p in chosen if p is not supplying)][: len(chosen)]
+    best = max(supplying, key=lambda p: p.relevance)
+    return [best, *(p for p in chosen if p is not best)][: len(chosen)]
 
 
 def _repeats(pick: _Pick, chosen: list[_Pick]) -> bool:

@@ -80,6 +80,8 @@ _VAGUE_NUMBERS = frozenset("hundreds thousands millions billions trillions dozen
 # Units a figure must name to answer "how many minutes": "three hours" does not.
 _DURATIONS = frozenset("second minute hour day week month year decade century".split())
 _UNIT_WORDS = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
 _UNIT_QUESTION = re.compile(r"\bhow\s+(?:many|much)\s+(\w+)", re.IGNORECASE)
 _QUOTED_TITLE = re.compile(r"[“\"][^”\"]{1,80}[”\"]")
 _NAME_RUNS = re.compile(NAME_RUN)
@@ -308,9 +310,16 @@ def expectation(question: str) -> Expectation:
         words(question),
         frozenset(described),
         frozenset(w.lower() for s in specifics for w in _WORD.findall(s)) - _NOT_NAMES,
-        negates(question),
+        negates(_asking_sentence(question)),
         _singular(unit.group(1).lower()) if unit else "",
     )
+
+
+def _asking_sentence(question: str) -> str:
+    """The sentence that asks, after any background ("A few reforms were not included in the
+    deal. Which measure did lawmakers leave out?"): the background's "not" is no question's."""
+    sentences = _SENTENCE_END.split(question.strip())
+    return next((s for s in reversed(sentences) if _WH_WORD.search(s)), question)
 
 
 def _kind(question: str) -> Kind:

@@ -123,3 +123,10 @@ def test_how_many_of_a_unit_takes_a_figure_of_that_unit() -> None:
     swings = expectation("How many baby swings were recalled?")
     assert not swings.supplied_by("Millions of baby swings were recalled.")
     assert not swings.supplied_by("The statement from 4moms urged parents to stop.")
+
+
+def test_a_negation_in_the_background_before_the_question_is_not_the_questions() -> None:
+    background = "A few major reforms were not included in the deal."
+    assert not expectation(f"{background} Which measure did lawmakers leave out?").negated
+    assert expectation("Which measure was not included in the deal?").negated
+    assert expectation("Who never signed the deal?").negated
