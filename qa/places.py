@@ -16,7 +16,7 @@ import unicodedata
 
 from countryinfo import CountryInfo
 
-__all__ = ["is_place"]
+__all__ = ["is_place", "prepare_places"]
 
 _REGIONS = (
     "Africa",
@@ -76,3 +76,8 @@ def _strings(value: object) -> list[str]:
 def is_place(phrase: str) -> bool:
     """Whether ``phrase`` is a place's name as a whole ("Virginia", "Saudi Arabia", "US")."""
     return _key(phrase) in _gazetteer()
+
+
+def prepare_places() -> None:
+    """Read the place names now: a server does it before its first question."""
+    _gazetteer()

@@ -130,3 +130,12 @@ def test_a_negation_in_the_background_before_the_question_is_not_the_questions()
     assert not expectation(f"{background} Which measure did lawmakers leave out?").negated
     assert expectation("Which measure was not included in the deal?").negated
     assert expectation("Who never signed the deal?").negated
+
+
+def test_places_are_countries_capitals_provinces_nationalities_and_regions() -> None:
+    from qa.places import is_place
+
+    for place in ("Virginia", "Saudi Arabia", "US", "Kabul", "Kābul", "Japanese", "Southwest"):
+        assert is_place(place), place
+    for name in ("JMA", "Level", "Netflix", "Squid Game"):
+        assert not is_place(name), name

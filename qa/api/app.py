@@ -24,6 +24,7 @@ from qa.api.served import Served, ServedArchive
 from qa.archive import Archive
 from qa.errors import DatelineError
 from qa.language import prepare_language
+from qa.places import prepare_places
 from qa.settings import Settings
 from qa.timeframe import prepare_dates
 
@@ -38,6 +39,7 @@ def _load(app: FastAPI, settings: Settings, open_served: Callable[[], Served]) -
     try:
         prepare_dates()
         prepare_language()
+        prepare_places()
         served = app.state.archive = open_served()
         readiness = served.readiness()
         _status.info(
