@@ -20,6 +20,7 @@ from qa.attribution_lexicon import TITLE_WORDS
 from qa.lexicon import GROUP_WORDS, OPENING_WORDS, ORGANISATION_WORDS
 from qa.people import NAME_RUN, bare_word
 from qa.places import is_place
+from qa.sentences import sentence_spans
 
 __all__ = [
     "Expectation",
@@ -78,7 +79,6 @@ _VAGUE_NUMBERS = frozenset("hundreds thousands millions billions trillions dozen
 # Units a figure must name to answer "how many minutes": "three hours" does not.
 _DURATIONS = frozenset("second minute hour day week month year decade century".split())
 _UNIT_WORDS = 3
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
 _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
 _UNIT_QUESTION = re.compile(r"\bhow\s+(?:many|much)\s+(\w+)", re.IGNORECASE)
 _QUOTED_TITLE = re.compile(r"[“\"][^”\"]{1,80}[”\"]")
@@ -243,10 +243,12 @@ def name_runs(sentence: str) -> list[str]:
         run: list[str] = []
         runs.append(run)
         for token in tokens:
-            word = _POSSESSIVE.sub("", token.strip(_EDGE_PUNCTUATION))
-            if word and bare_word(word) not in _CALENDAR_WORDS:
+            stripped = token.strip(_EDGE_PUNCTUATION)
+            word = _POSSESSIVE.sub("", stripped)
+            is_date = bare_word(word) in _CALENDAR_WORDS
+            if word and not is_date:
                 run.append(word)
-            if word != token.strip(_EDGE_PUNCTUATION) or bare_word(word) in _CALENDAR_WORDS:
+            if word != stripped or is_date:
                 run = []  # a possessive or a date ends the name: "NFL’s | Cleveland Browns"
                 runs.append(run)
     return [" ".join(run) for run in runs if run]
@@ -318,7 +320,7 @@ def expectation(question: str) -> Expectation:
 def _asking_sentence(question: str) -> str:
     """The sentence that asks, after any background ("A few reforms were not included in the
     deal. Which measure did lawmakers leave out?"): the background's "not" is no question's."""
-    sentences = _SENTENCE_END.split(question.strip())
+    sentences = [question[start:end] for start, end in sentence_spans(question)]
     return next((s for s in reversed(sentences) if _WH_WORD.search(s)), question)
 
 

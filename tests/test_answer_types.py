@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_types import Kind, expectation
+from qa.answer_types import Kind, expectation, name_runs
+from qa.places import is_place
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ def test_a_place_is_a_known_place_or_a_name_after_in_or_near() -> None:
     assert not country.supplied_by("JMA announced a Level 5 alert – the highest level.")
     assert country.supplied_by("Japan’s Sakurajima volcano erupted on Sunday.")
     assert country.supplied_by("Japanese officials raised the alert.")
-    assert country.supplied_by("Rescuers were sent to Whitewood on Monday.") is False
+    assert not country.supplied_by("Rescuers were sent to Whitewood on Monday.")
     assert country.supplied_by("Crews worked through the night in Whitewood.")
     state = expectation("Severe flooding hit which state?")
     assert state.supplied_by("Floods tore through a rural Virginia county.")
@@ -108,8 +109,6 @@ def test_a_person_is_a_name_that_is_no_place_organisation_or_group() -> None:
 
 
 def test_names_are_capitalised_runs_less_openers_dates_and_possessives() -> None:
-    from qa.answer_types import name_runs
-
     assert name_runs("On Monday, the NFL’s Cleveland Browns met in March.") == [
         "NFL",
         "Cleveland Browns",
@@ -130,11 +129,11 @@ def test_a_negation_in_the_background_before_the_question_is_not_the_questions()
     assert not expectation(f"{background} Which measure did lawmakers leave out?").negated
     assert expectation("Which measure was not included in the deal?").negated
     assert expectation("Who never signed the deal?").negated
+    # "U.S." ends no sentence: the question's own "not" stays its own.
+    assert expectation("What did the U.S. Senate not pass?").negated
 
 
 def test_places_are_countries_capitals_provinces_nationalities_and_regions() -> None:
-    from qa.places import is_place
-
     for place in ("Virginia", "Saudi Arabia", "US", "Kabul", "Kābul", "Japanese", "Southwest"):
         assert is_place(place), place
     for name in ("JMA", "Level", "Netflix", "Squid Game"):
