@@ -44,9 +44,11 @@ __all__ = [
     "PickedSentences",
     "Preceding",
     "Query",
+    "QuoteFloor",
     "compose_answer",
     "coverage",
     "pick_sentences",
+    "quote_floor",
     "relevance",
 ]
 
@@ -79,6 +81,9 @@ _NEAR_DUPLICATE_TERMS = 0.8
 POOL_PER_CITATION = 4
 # Shorter earlier quotes are not used to recognise a passage already cited.
 _MIN_QUOTE_WORDS = 3
+# A passage left out by ``QuoteFloor.admits`` is this far below the floor at least: the source
+# that checks (a shard, perhaps on another CPU) may round a cosine otherwise than the answer.
+_FLOOR_SLACK = 1e-4
 # An attribution fragment ("he said.") is this short.
 _FRAGMENT_WORDS = 8
 
@@ -242,6 +247,50 @@ def relevance(
 
 
 @dataclass(frozen=True)
+class QuoteFloor:
+    """The relevance a passage needs to be quoted, and the question's topic words it is
+    measured with: sent with a question, it lets a cluster's shards keep to themselves the
+    candidates that no answer would quote (as Elasticsearch's ``min_score`` does per shard)."""
+
+    terms: frozenset[str]
+    minimum: float
+    coverage_weight: float = COVERAGE_WEIGHT
+
+    def admits(self, candidate: Candidate, vector: Vector) -> bool:
+        """Whether ``compose_answer`` might quote the candidate for the question of ``vector``
+        (a passage without sentences it never quotes)."""
+        score = candidate_relevance(candidate, vector, self.terms, self.coverage_weight)
+        return score is not None and score >= self.minimum - _FLOOR_SLACK
+
+
+def candidate_relevance(
+    candidate: Candidate,
+    vector: Vector,
+    terms: frozenset[str],
+    coverage_weight: float = COVERAGE_WEIGHT,
+) -> float | None:
+    """``relevance`` of a candidate passage for the question of ``vector``; None for one
+    without sentences."""
+    if not candidate.sentences:
+        return None
+    best_cosine = max(float(s.vector @ vector) for s in candidate.sentences)
+    return relevance(best_cosine, terms, candidate.passage.text, coverage_weight)
+
+
+def quote_floor(
+    terms: frozenset[str],
+    min_relevance: float,
+    speaker_restricted: bool,
+    coverage_weight: float = COVERAGE_WEIGHT,
+) -> QuoteFloor | None:
+    """What a quoted passage must reach; None for a question about a person with no topic
+    ("What did Putin say?"), where the speaker filter already chose every passage."""
+    if speaker_restricted and not terms:
+        return None
+    return QuoteFloor(terms, min_relevance, coverage_weight)
+
+
+@dataclass(frozen=True)
 class _Pick:
     candidate: Candidate
     picked: PickedSentences
@@ -268,16 +317,18 @@ def compose_answer(
     A question about a person with no topic ("What did Putin say?") takes every passage of
     theirs as relevant: the speaker filter already answered it.
     """
-    everything = speaker_restricted and not query.terms
+    floor = quote_floor(query.terms, min_relevance, speaker_restricted, coverage_weight)
+    everything = floor is None
     pool: list[_Pick] = []
     for candidate in candidates:
         if len(pool) == top_k * POOL_PER_CITATION:
             break
+        # Before the costlier choice of its sentences: most candidates are below the floor.
+        score = candidate_relevance(candidate, query.vector, query.terms, coverage_weight)
+        if score is None or (floor is not None and score < floor.minimum):
+            continue
         picked = pick_sentences(candidate, query)
         if picked is None:
-            continue
-        score = relevance(picked.best_cosine, query.terms, candidate.passage.text, coverage_weight)
-        if score < min_relevance and not everything:
             continue
         if _already_cited(candidate.passage.text, picked, exclude_quotes):
             continue

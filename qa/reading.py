@@ -29,7 +29,9 @@ from qa.answer import (
     Composition,
     Preceding,
     Query,
+    QuoteFloor,
     compose_answer,
+    quote_floor,
 )
 from qa.indexes import Indexes
 from qa.language import question_language, refusal
@@ -85,9 +87,17 @@ class Passages(Protocol):
     def vectors(self) -> QuestionVectors: ...
 
     def rank(
-        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+        self,
+        vector: Vector,
+        text: str,
+        k: int,
+        filters: PassageFilters,
+        as_of: date,
+        floor: QuoteFloor | None = None,
     ) -> list[RankedPassage]:
-        """The best ``k`` passages the filters leave, of articles published by ``as_of``."""
+        """The best ``k`` passages the filters leave, of articles published by ``as_of``.
+        A source that makes candidates ahead of ``candidates`` (a cluster's shards) leaves out
+        those below ``floor``, which no answer quotes."""
         ...
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
@@ -116,7 +126,13 @@ class Snapshot:
     vectors: QuestionVectors  # one for the archive, shared by its snapshots
 
     def rank(
-        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+        self,
+        vector: Vector,
+        text: str,
+        k: int,
+        filters: PassageFilters,
+        as_of: date,
+        floor: QuoteFloor | None = None,
     ) -> list[RankedPassage]:
         return self.ranker.rank(vector, text, k, self.reads, self.allowed(filters, as_of))
 
@@ -279,19 +295,22 @@ def _compose(
     passages: Passages, read: Question, top_k: int, filters: SearchFilters | None
 ) -> Composition:
     settings = passages.settings
-    vector = passages.vectors.vector(read.topic)
+    query = Query.of(passages.vectors.vector(read.topic), read.topic, read.terms)
+    speaker_restricted = read.speakers is not None
+    floor = quote_floor(query.terms, settings.min_relevance, speaker_restricted)
     allowed = passage_filters(passages.speakers, _within(filters, read.window), read.speakers)
-    ranked = passages.rank(vector, read.topic, settings.candidates, allowed, read.window.as_of)
+    as_of = read.window.as_of
+    ranked = passages.rank(query.vector, read.topic, settings.candidates, allowed, as_of, floor)
     candidates = passages.candidates(ranked, top_k * POOL_PER_CITATION)
     if read.window.recent:
-        candidates = _newer_first(candidates, read.window.as_of)
+        candidates = _newer_first(candidates, as_of)
     return compose_answer(
         candidates,
-        Query.of(vector, read.topic, read.terms),
+        query,
         top_k,
         settings.min_confidence,
         min_relevance=settings.min_relevance,
-        speaker_restricted=read.speakers is not None,
+        speaker_restricted=speaker_restricted,
         exclude_quotes=read.exclude_quotes,
     )
 

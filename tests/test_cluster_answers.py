@@ -15,12 +15,13 @@ import pytest
 
 from embeddings.encoder import Encoder
 from qa import reading
-from qa.answer import Candidate
+from qa.answer import Candidate, QuoteFloor
 from qa.archive import Archive
 from qa.cluster.coordinator import Coordinator
 from qa.cluster.shard import LocalShard, Shard
 from qa.factories import open_store
 from qa.ingest import ingest_directory
+from qa.lexical import content_terms
 from qa.questions import SpeakerIndex
 from qa.reading import QuestionVectors
 from qa.schema import SearchFilters
@@ -132,6 +133,28 @@ def test_candidates_sent_ahead_are_the_ones_asked_for_and_the_rest_are_fetched(
                         kinds["sent" if usable else "fetched"] += 1
                     assert _seen(ahead.candidates(ranked, with_preceding)) == expected, question
         assert kinds["sent"] > kinds["fetched"] > 0, kinds
+
+
+def test_shards_only_name_the_candidates_below_the_floor(
+    single: Archive, tmp_path: Path, encoder: Encoder
+) -> None:
+    """Given the question's floor, a shard names its best passages that no answer would quote
+    instead of sending them, and the coordinator neither fetches nor returns them: its
+    candidates are the quotable ones of those without a floor, in the same order."""
+    named = 0
+    with _coordinator(single, 4, tmp_path, encoder) as coordinator:
+        for question in QUESTIONS:
+            vector = encoder.encode([question])[0]
+            floor = QuoteFloor(content_terms(question), single.settings.min_relevance)
+            with coordinator.reading() as plain:
+                ranked = plain.rank(vector, question, 50, PassageFilters(), date.max)
+                quotable = [c for c in plain.candidates(ranked, 12) if floor.admits(c, vector)]
+            with coordinator.reading(prefetch=True) as ahead:
+                assert ahead.rank(vector, question, 50, PassageFilters(), date.max, floor) == ranked
+                assert not ahead.unquotable & ahead.sent.keys()
+                named += len(ahead.unquotable)
+                assert _seen(ahead.candidates(ranked, 12)) == _seen(quotable), question
+    assert named > 0
 
 
 def test_records_sent_ahead_for_a_search_are_the_ones_asked_for(

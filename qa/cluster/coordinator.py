@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from qa.answer import POOL_PER_CITATION, Candidate
+from qa.answer import POOL_PER_CITATION, Candidate, QuoteFloor
 from qa.cluster.shard import ShardQuery, ShardSignals
 from qa.errors import DatelineError
 from qa.lexical import CorpusStatistics, LexicalIndex
@@ -131,7 +131,8 @@ class ClusterPassages:
     With ``prefetch``, a query is fetched with its first round where it can be (Elasticsearch's
     query-and-fetch beside its query-then-fetch): each shard sends candidates of its own best
     passages with its signals, and ``candidates`` and ``records`` ask the shards only for the
-    winners they did not send. The answer and the hits are the same either way; only the
+    winners they did not send. Given the question's floor, a shard only names its passages
+    below it, which ``candidates`` leaves out: no answer quotes them. The answer and the hits are the same either way; only the
     rounds of calls differ.
     """
 
@@ -140,8 +141,9 @@ class ClusterPassages:
     quoting: bool = True
     missing: set[int] = field(default_factory=set)
     # Candidates the shards sent ahead, by (shard, id), each with whether its preceding
-    # passage was asked for.
+    # passage was asked for; and those they named only, below the question's floor.
     sent: dict[tuple[int, int], tuple[Candidate, bool]] = field(default_factory=dict)
+    unquotable: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:
@@ -156,16 +158,24 @@ class ClusterPassages:
         return self.coordinator.vectors
 
     def rank(
-        self, vector: Vector, text: str, k: int, filters: PassageFilters, as_of: date
+        self,
+        vector: Vector,
+        text: str,
+        k: int,
+        filters: PassageFilters,
+        as_of: date,
+        floor: QuoteFloor | None = None,
     ) -> list[RankedPassage]:
         n = max(self.settings.candidates, k)
         statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
-        query = ShardQuery(vector, text, n, filters, as_of, statistics, *self._prefetch(k))
+        floor = floor if self.quoting else None
+        query = ShardQuery(vector, text, n, filters, as_of, statistics, *self._prefetch(k), floor)
         parts = self._each(lambda shard: shard.signals(query))
-        for part in parts.values():
+        for number, part in parts.items():
             for candidate in part.prefetched:
                 key = (candidate.ranked.shard, candidate.ranked.id)
                 self.sent[key] = (candidate, candidate.ranked.id in part.preceded)
+            self.unquotable.update((number, i) for i in part.unquotable)
         return fuse([part.signals for part in parts.values()], n, k, self.settings.lexical_weight)
 
     def _prefetch(self, k: int) -> tuple[int, int]:
@@ -187,6 +197,8 @@ class ClusterPassages:
         wanted: list[RankedPassage] = []  # in ranked order: those wanted with preceding first
         wanted_with_preceding = 0
         for position, r in enumerate(ranked):
+            if (r.shard, r.id) in self.unquotable:
+                continue
             candidate, with_its_preceding = self.sent.get((r.shard, r.id), (None, False))
             if candidate is None or (position < with_preceding and not with_its_preceding):
                 wanted.append(r)

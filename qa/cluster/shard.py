@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from qa.answer import Candidate
+from qa.answer import Candidate, QuoteFloor
 from qa.archive import Archive
 from qa.lexical import CorpusStatistics
 from qa.retrieval import RankedPassage, Signals, fuse
@@ -39,9 +39,11 @@ class ShardQuery:
     as_of: date
     statistics: CorpusStatistics  # the cluster's, for the query's terms
     # The shard's own best passages (its own fusion of its signals) to send as candidates
-    # with the signals, the first ``prefetch_preceding`` with the passage before them.
+    # with the signals, the first ``prefetch_preceding`` with the passage before them; of
+    # those, the ones below ``floor`` are only named.
     prefetch: int = 0
     prefetch_preceding: int = 0
+    floor: QuoteFloor | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class ShardSignals:
     signals: Signals
     prefetched: list[Candidate]
     preceded: frozenset[int]  # the ids whose candidates were asked with their preceding passage
+    # Ids of its best passages below the query's floor: no answer quotes them, and most of a
+    # question's candidates are such (docs/benchmarks.md, cluster_serve).
+    unquotable: frozenset[int] = frozenset()
 
 
 class Shard:
@@ -82,11 +87,14 @@ class Shard:
             if not query.prefetch:
                 return ShardSignals(signals, [], frozenset())
             best = fuse([signals], query.n, query.prefetch, ranker.lexical_weight)
-            return ShardSignals(
-                signals,
-                snapshot.candidates(best, query.prefetch_preceding),
-                frozenset(r.id for r in best[: query.prefetch_preceding]),
-            )
+            candidates = snapshot.candidates(best, query.prefetch_preceding)
+            preceded = frozenset(r.id for r in best[: query.prefetch_preceding])
+            floor = query.floor
+            if floor is None:
+                return ShardSignals(signals, candidates, preceded)
+            quotable = [c for c in candidates if floor.admits(c, query.vector)]
+            unquotable = {c.ranked.id for c in candidates} - {c.ranked.id for c in quotable}
+            return ShardSignals(signals, quotable, preceded, frozenset(unquotable))
 
     def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
         with self.archive.reading() as snapshot:
