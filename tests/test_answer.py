@@ -10,8 +10,11 @@ from qa.answer import (
     Candidate,
     Preceding,
     Query,
+    QuoteFloor,
+    candidate_relevance,
     compose_answer,
     coverage,
+    quote_floor,
     relevance,
 )
 from qa.answer_types import expectation
@@ -170,6 +173,28 @@ def test_shared_words_lift_a_modest_match_over_the_threshold() -> None:
     candidate = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.5)])  # cosine 0.55
     assert not compose_answer([candidate], _query({"grain", "export"}), 3, **_SHIPPED).abstained
     assert compose_answer([candidate], _query({"wheat", "import"}), 3, **_SHIPPED).abstained
+
+
+def test_the_quote_floor_admits_what_an_answer_may_quote() -> None:
+    """A shard leaves out what the floor does not admit: each such passage is one that
+    compose_answer would not quote either."""
+    terms = frozenset({"grain", "export"})
+    floor = quote_floor(terms, SHIPPED.min_relevance, speaker_restricted=False)
+    assert floor == QuoteFloor(terms, SHIPPED.min_relevance)
+    on_topic = _candidate(1, "Grain exports rose in May.", [_unit(1.0, 1.5)])
+    off_topic = _candidate(2, "Wheat imports fell.", [_unit(1.0, 1.5)])
+    empty = Candidate(on_topic.passage, [], on_topic.ranked)
+    cosine = float(_unit(1.0, 1.5) @ QUERY)
+    assert candidate_relevance(on_topic, QUERY, terms) == pytest.approx(cosine + COVERAGE_WEIGHT)
+    assert candidate_relevance(empty, QUERY, terms) is None
+    assert [floor.admits(c, QUERY) for c in (on_topic, off_topic, empty)] == [True, False, False]
+    for candidate in (on_topic, off_topic):
+        answer = compose_answer(
+            [candidate], Query(QUERY, terms, expectation("grain?")), 3, **_SHIPPED
+        )
+        assert answer.abstained is not floor.admits(candidate, QUERY)
+    # "What did Berg say?": every passage of theirs is relevant, there is no floor.
+    assert quote_floor(frozenset(), SHIPPED.min_relevance, speaker_restricted=True) is None
 
 
 def test_question_about_a_person_without_topic_cites_their_passages() -> None:
