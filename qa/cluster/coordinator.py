@@ -132,8 +132,8 @@ class ClusterPassages:
     query-and-fetch beside its query-then-fetch): each shard sends candidates of its own best
     passages with its signals, and ``candidates`` and ``records`` ask the shards only for the
     winners they did not send. Given the question's floor, a shard only names its passages
-    below it, which ``candidates`` leaves out: no answer quotes them. The answer and the hits are the same either way; only the
-    rounds of calls differ.
+    below it, which ``candidates`` leaves out: no answer quotes them. The answer and the hits
+    are the same either way; only the rounds of calls differ.
     """
 
     coordinator: Coordinator
