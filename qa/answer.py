@@ -45,6 +45,7 @@ __all__ = [
     "Preceding",
     "Query",
     "QuoteFloor",
+    "candidate_relevance",
     "compose_answer",
     "coverage",
     "pick_sentences",
