@@ -18,7 +18,7 @@ from enum import Enum
 
 from qa.attribution_lexicon import TITLE_WORDS
 from qa.lexicon import GROUP_WORDS, OPENING_WORDS, ORGANISATION_WORDS
-from qa.people import NAME_RUN, bare_word
+from qa.people import NAME_RUN, bare_word, is_acronym
 from qa.places import is_place
 from qa.sentences import sentence_spans
 
@@ -86,7 +86,6 @@ _NAME_RUNS = re.compile(NAME_RUN)
 _POSSESSIVE = re.compile(r"[’']s?$")
 _EDGE_PUNCTUATION = ",.;:!?“”\"‘’'()"
 _CALENDAR_WORDS = frozenset(f"{_MONTHS}|{_DAYS}".split("|"))
-_ACRONYM = re.compile(r"[A-Z]{2,}")
 _NO_PLACE = ORGANISATION_WORDS | _CALENDAR_WORDS  # "in the Commerce Department", "in May"
 _NO_PERSON = ORGANISATION_WORDS | GROUP_WORDS
 # Places are named in at most this many words ("Democratic Republic of the Congo" aside).
@@ -281,7 +280,7 @@ def people(sentence: str) -> list[str]:
         tokens = [t for t in run.split() if bare_word(t) not in TITLE_WORDS]
         bare = {bare_word(t) for t in tokens}
         if tokens and _NO_PERSON.isdisjoint(bare) and not is_place(run):
-            if not _ACRONYM.fullmatch(tokens[-1]):
+            if not is_acronym(tokens[-1]):
                 found.append(" ".join(tokens))
     return found
 

@@ -36,7 +36,7 @@ from qa.attribution_lexicon import (
 )
 from qa.lexicon import GROUP_WORDS, ORGANISATION_WORDS, PARTICLES, TITLE_CONNECTORS
 
-__all__ = ["NAME_RUN", "Cast", "Person", "bare_word"]
+__all__ = ["NAME_RUN", "Cast", "Person", "bare_word", "is_acronym"]
 
 # "That’s", "Don’t", "We’re", and possessives ("Biden’s", "Lakers’"): capitalised, but no name.
 _CONTRACTION = re.compile(r"['’](?:s|t|m|re|ve|ll|d)?$")
@@ -81,9 +81,14 @@ def _surname(name: str) -> str:
     return bare_word(words[-1])
 
 
+def is_acronym(word: str) -> bool:
+    """ "NASA", "U.S.", "AT&T": letters of an organisation or a place, never a person's name."""
+    return _ACRONYM.fullmatch(word) is not None
+
+
 def _is_organisation(name: str) -> bool:
     """ "Commerce Department", "Washington Post", "NASA": no "he" or "she", no surname."""
-    return _surname(name) in ORGANISATION_WORDS or _ACRONYM.fullmatch(name) is not None
+    return _surname(name) in ORGANISATION_WORDS or is_acronym(name)
 
 
 def _title_end(tokens: Sequence[str]) -> int:

@@ -106,6 +106,7 @@ def test_a_person_is_a_name_that_is_no_place_organisation_or_group() -> None:
     assert who.supplied_by("Tight end Rob Gronkowski retired on Tuesday.")
     assert not who.supplied_by("The State Department said Democrats in Congress objected.")
     assert not who.supplied_by("The NFL said Wednesday that Japan hosts a game.")
+    assert not who.supplied_by("The ruling angered U.S. officials.")
 
 
 def test_names_are_capitalised_runs_less_openers_dates_and_possessives() -> None:
