@@ -357,8 +357,21 @@ def compose_answer(
     # margin and coverage read differently, and the relevance floor alone decides.
     if score < min_confidence and not speaker_restricted:
         return Composition([], score, signals)
+    if not speaker_restricted and _counts_nothing(query.expected, pool):
+        return Composition([], score, signals)
     citations = [_citation(n, pick) for n, pick in enumerate(chosen, 1)]
     return Composition(citations, score, signals)
+
+
+def _counts_nothing(expected: Expectation, pool: list[_Pick]) -> bool:
+    """A "how many" or "how much" question that no candidate passage gives a figure for: the
+    archive does not answer it, however close its passages ("How many soldiers serve in the
+    CSTO forces?" of stories that never count them). A "when" question is not refused so: its
+    answer is often no date ("after the war"), and SQuAD 2.0's answerable ones were refused too.
+    """
+    return expected.kind is Kind.QUANTITY and not any(
+        expected.supplied_by(p.candidate.passage.text) for p in pool
+    )
 
 
 def _specifics_found(query: Query, text: str) -> float:

@@ -197,6 +197,20 @@ def test_the_quote_floor_admits_what_an_answer_may_quote() -> None:
     assert quote_floor(frozenset(), SHIPPED.min_relevance, speaker_restricted=True) is None
 
 
+def test_how_many_is_refused_when_no_passage_gives_a_figure() -> None:
+    """A count no candidate passage gives is not in the archive, however close the passages;
+    one figure anywhere in them, or another kind of question, answers as before."""
+    terms = frozenset({"soldier", "forc"})
+    close = _candidate(1, "Soldiers of the rapid reaction forces held drills.", [_unit(1.0, 0.3)])
+    counted = _candidate(2, "The forces have 3,600 soldiers.", [_unit(1.0, 0.9)])
+    how_many = Query(QUERY, terms, expectation("How many soldiers serve in the forces?"))
+    assert compose_answer([close], how_many, 3, **_SHIPPED).abstained
+    answered = compose_answer([close, counted], how_many, 3, **_SHIPPED)
+    assert not answered.abstained and "3,600" in answered.answer
+    what = Query(QUERY, terms, expectation("What do the soldiers of the forces do?"))
+    assert not compose_answer([close], what, 3, **_SHIPPED).abstained
+
+
 def test_question_about_a_person_without_topic_cites_their_passages() -> None:
     candidate = _candidate(1, '"We will act," Berg said.', [_unit(0.0, 1.0)], speaker="Anna Berg")
     assert compose_answer([candidate], _query(set()), 3, **_SHIPPED).abstained
