@@ -46,6 +46,12 @@ def test_off_topic_question_abstains(archive: Archive) -> None:
         assert "No passage" in answer.answer
 
 
+def test_a_count_the_articles_never_give_abstains(archive: Archive) -> None:
+    """The seeds speak of the CSTO's rapid reaction forces but never count them."""
+    answer = archive.ask("How many soldiers serve in the CSTO rapid reaction forces?")
+    assert answer.abstained and answer.citations == []
+
+
 def test_unknown_person_abstains(archive: Archive) -> None:
     answer = archive.ask("What did Angela Merkel say about training?")
     assert (
