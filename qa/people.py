@@ -42,7 +42,7 @@ __all__ = ["NAME_RUN", "Cast", "Person", "bare_word", "is_acronym"]
 _CONTRACTION = re.compile(r"['’](?:s|t|m|re|ve|ll|d)?$")
 _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,}|[A-Z]+&[A-Z]+")
 _ABBREVIATION = rf"(?:{alternation(w.capitalize() for w in NAME_ABBREVIATIONS)})\."
-_NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’-]*)"
+_NAME_WORD = rf"(?:{_ABBREVIATION}|(?:[A-Z]\.){{1,3}}|[A-Z][\w'’&-]*)"
 # The particles a run of capitalised words reads across ("Ludwig van Beethoven"); "du" and "&"
 # are read only where a name's words are counted back from its end.
 _PARTICLE = rf"(?:{alternation(PARTICLES - {'du', '&'})})"

@@ -107,6 +107,7 @@ def test_a_person_is_a_name_that_is_no_place_organisation_or_group() -> None:
     assert not who.supplied_by("The State Department said Democrats in Congress objected.")
     assert not who.supplied_by("The NFL said Wednesday that Japan hosts a game.")
     assert not who.supplied_by("The ruling angered U.S. officials.")
+    assert not who.supplied_by("The deal was signed with AT&T on Monday.")
 
 
 def test_names_are_capitalised_runs_less_openers_dates_and_possessives() -> None:
@@ -114,6 +115,7 @@ def test_names_are_capitalised_runs_less_openers_dates_and_possessives() -> None
         "NFL",
         "Cleveland Browns",
     ]
+    assert name_runs("The deal was signed with AT&T on Monday.") == ["AT&T"]
 
 
 def test_how_many_of_a_unit_takes_a_figure_of_that_unit() -> None:
