@@ -160,8 +160,9 @@ def _span(text: str, sentence: SentenceRecord) -> str:
     return text[sentence.start : sentence.end]
 
 
-def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences | None:
-    """The sentence(s) of a passage that best answer, or None for a passage without any.
+def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
+    """The sentence(s) of a passage that best answer; the passage has sentences (one without
+    any has no ``candidate_relevance`` and is never picked from).
 
     When the best sentence only refers back to what the question asks about ("the show is
     green lit") and the sentence before it names it, that sentence joins the quote, from the
@@ -169,8 +170,6 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences | None
     """
     text = candidate.passage.text
     sentences = list(candidate.sentences)
-    if not sentences:
-        return None
     expected = query.expected
     terms = [content_terms(_span(text, s)) for s in sentences]
     cosines = [float(s.vector @ query.vector) for s in sentences]
@@ -329,8 +328,6 @@ def compose_answer(
         if score is None or (floor is not None and score < floor.minimum):
             continue
         picked = pick_sentences(candidate, query)
-        if picked is None:
-            continue
         if _already_cited(candidate.passage.text, picked, exclude_quotes):
             continue
         pool.append(_Pick(candidate, picked, score))

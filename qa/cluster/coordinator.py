@@ -168,7 +168,6 @@ class ClusterPassages:
     ) -> list[RankedPassage]:
         n = max(self.settings.candidates, k)
         statistics = self.coordinator.statistics.of_terms(LexicalIndex.terms(text))
-        floor = floor if self.quoting else None
         query = ShardQuery(vector, text, n, filters, as_of, statistics, *self._prefetch(k), floor)
         parts = self._each(lambda shard: shard.signals(query))
         for number, part in parts.items():
