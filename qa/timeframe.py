@@ -148,6 +148,10 @@ _FUNCTION_WORDS = (
     "|without|would|you"
 )
 _FOLLOW = rf"(?!['’]s\b)(?!-\w)(?! (?!(?:{_FUNCTION_WORDS})\b)(?-i:[a-z]))"
+# A deictic phrase is followed by the verb it dates in news English ("a wildfire this week
+# forced thousands to flee"); only a possessive or "of" ("the last year of the war") makes it
+# part of a noun phrase.
+_DEIXIS_FOLLOW = r"(?!['’]s\b)(?!-\w)(?! of\b)"
 _IN = r"(?:in|during|throughout|over)"
 _NOT_OWNED = (
     "".join(
@@ -161,15 +165,16 @@ _THROUGH = r"(?: ?[-–] ?| to | until | till | through | and )"
 
 _WINDOW = re.compile(
     rf"\b(?:"
-    rf"(?:between|from|{_IN}) (?P<first>{_DATE}){_THROUGH}(?P<last>{_DATE})"
+    rf"(?:(?:between|from|{_IN}) (?P<first>{_DATE}){_THROUGH}(?P<last>{_DATE})"
     rf"|(?P<relation>since|before|prior to|after|until|till|through|up to)"
     rf" (?P<anchor>{_DATE}|{_DEIXIS})"
-    # "his last year", "Putin's last week": a noun phrase, not the week before this one.
-    rf"|(?:{_AROUND} )?{_NOT_OWNED}(?P<deixis>{_DEIXIS})"
     rf"|(?:{_IN}|on) (?P<within>{_DATE})"
     # News English drops the preposition after a speech verb: "What did Putin say Friday?"
     rf"|(?:say|says|said|tell|told|speak|spoke|announced?) (?P<bare>{_WEEKDAY}{_DAYPART})"
-    rf"){_FOLLOW}",
+    rf"){_FOLLOW}"
+    # "his last year", "Putin's last week": a noun phrase, not the week before this one.
+    rf"|(?:{_AROUND} )?{_NOT_OWNED}(?P<deixis>{_DEIXIS}){_DEIXIS_FOLLOW}"
+    rf")",
     re.IGNORECASE,
 )
 _DATE_WORD = re.compile(

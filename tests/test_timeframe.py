@@ -28,6 +28,8 @@ FRIDAY = date(2024, 5, 10)
         ("What did Putin say last week about NATO?", date(2024, 4, 29), date(2024, 5, 5)),
         ("What did Shoigu say this month?", date(2024, 5, 1), WEDNESDAY),
         ("What happened last month?", date(2024, 4, 1), date(2024, 4, 30)),
+        ("Which town did a wildfire this week force to evacuate?", date(2024, 5, 2), WEDNESDAY),
+        ("A storm last month closed which port?", date(2024, 4, 1), date(2024, 4, 30)),
         ("What did he say yesterday?", date(2024, 5, 7), date(2024, 5, 7)),
         ("What did he say today?", WEDNESDAY, WEDNESDAY),
         ("What did they say this morning?", WEDNESDAY, WEDNESDAY),
