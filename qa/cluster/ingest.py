@@ -354,7 +354,10 @@ class _Run:
                 num_gpus=_encoder_gpus(self.settings),
             )
         )
-        yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow")
+        # Without a batch prefetched, each block reaches the writers as soon as it is encoded;
+        # with one, Ray Data hands a block over only once the next is ready too, and the last
+        # two blocks' writes wait for the end.
+        yield from dataset.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
 
     def _decide(self, window: Sequence[Candidate], batch: pa.Table, may_wait: bool) -> None:
         stored: dict[str, list[tuple[bytes, bytes]]] = {}
