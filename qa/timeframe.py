@@ -147,7 +147,27 @@ _FUNCTION_WORDS = (
     "|up|upon|was|we|were|what|when|where|which|while|who|whom|whose|why|will|with|within"
     "|without|would|you"
 )
-_FOLLOW = rf"(?!['’]s\b)(?!-\w)(?! (?!(?:{_FUNCTION_WORDS})\b)(?-i:[a-z]))"
+
+
+def _followed_by(words: str) -> str:
+    """What may come after a date that places the event: no possessive, no hyphen, and no
+    lower-case word but ``words``."""
+    return rf"(?!['’]s\b)(?!-\w)(?! (?!(?:{words})\b)(?-i:[a-z]))"
+
+
+_FOLLOW = _followed_by(_FUNCTION_WORDS)
+# A day after "on" is followed by the verb it dates in news English ("Biden on Wednesday
+# announced"), a past tense: any word in "-ed" but "-eed" ("need", "speed"), or one of these.
+# A year or a month is not so read: in "the galleries that opened in 2006 named after" the
+# past participle belongs to the sentence, not to the date.
+_IRREGULAR_PAST = (
+    "became|began|bought|brought|broke|built|came|caught|chose|drew|drove|fell|fled|flew|forbade"
+    "|forgave|fought|found|froze|gave|got|grew|held|hid|hit|hung|kept|knew|laid|led|left|lent|lost"
+    "|made|meant|met|oversaw|paid|put|quit|ran|rang|rose|sank|saw|sent|set|shook|shot|shut|slid"
+    "|sold|sought|spent|spoke|stole|stood|struck|swore|took|taught|threw|told|tore|underwent|upheld"
+    "|withdrew|won|wrote"
+)
+_DAY_FOLLOW = _followed_by(rf"{_FUNCTION_WORDS}|{_IRREGULAR_PAST}|[a-z]+(?<!e)ed")
 # A deictic phrase is followed by the verb it dates in news English ("a wildfire this week
 # forced thousands to flee"); only a possessive or "of" ("the last year of the war") makes it
 # part of a noun phrase.
@@ -168,10 +188,11 @@ _WINDOW = re.compile(
     rf"(?:(?:between|from|{_IN}) (?P<first>{_DATE}){_THROUGH}(?P<last>{_DATE})"
     rf"|(?P<relation>since|before|prior to|after|until|till|through|up to)"
     rf" (?P<anchor>{_DATE}|{_DEIXIS})"
-    rf"|(?:{_IN}|on) (?P<within>{_DATE})"
+    rf"|{_IN} (?P<within>{_DATE})"
     # News English drops the preposition after a speech verb: "What did Putin say Friday?"
     rf"|(?:say|says|said|tell|told|speak|spoke|announced?) (?P<bare>{_WEEKDAY}{_DAYPART})"
     rf"){_FOLLOW}"
+    rf"|on (?P<day>{_DATE}){_DAY_FOLLOW}"
     # "his last year", "Putin's last week": a noun phrase, not the week before this one.
     rf"|(?:{_AROUND} )?{_NOT_OWNED}(?P<deixis>{_DEIXIS}){_DEIXIS_FOLLOW}"
     rf")",
@@ -233,7 +254,8 @@ def _window(match: re.Match[str], as_of: date) -> tuple[date | None, date] | Non
             "prior to": (None, span[0] - timedelta(1)),
         }.get(found["relation"], (None, span[1]))  # until, till, through, up to
     else:
-        span = _span(found.get("deixis") or found.get("within") or found["bare"], as_of)
+        named = found.get("deixis") or found.get("within") or found.get("day") or found["bare"]
+        span = _span(named, as_of)
         if span is None:
             return None
         start, end = span

@@ -30,6 +30,8 @@ FRIDAY = date(2024, 5, 10)
         ("What happened last month?", date(2024, 4, 1), date(2024, 4, 30)),
         ("Which town did a wildfire this week force to evacuate?", date(2024, 5, 2), WEDNESDAY),
         ("A storm last month closed which port?", date(2024, 4, 1), date(2024, 4, 30)),
+        ("Which senator on Friday announced his retirement?", date(2024, 5, 3), date(2024, 5, 3)),
+        ("Who on May 3 won the race?", date(2024, 5, 3), date(2024, 5, 3)),
         ("What did he say yesterday?", date(2024, 5, 7), date(2024, 5, 7)),
         ("What did he say today?", WEDNESDAY, WEDNESDAY),
         ("What did they say this morning?", WEDNESDAY, WEDNESDAY),
@@ -100,6 +102,7 @@ def test_time_expressions_become_windows(question: str, start: date | None, end:
         "What did Putin say in the last year of the war?",
         "What did Putin say in Putin's last week in office?",
         "What did Putin say at his last press conference?",
+        "Who were the galleries that opened in 2006 named after?",
     ],
 )
 def test_dates_that_do_not_place_the_event_are_no_window(question: str) -> None:
