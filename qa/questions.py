@@ -116,6 +116,12 @@ class Question:
         """The same question over its window's start up to the day it was asked."""
         return replace(self, window=replace(self.window, end=self.window.as_of))
 
+    def among_undated(self) -> Question:
+        """The same question over the articles of no date, its window set aside: an undated
+        article may tell of any day, as a CMS export or an encyclopaedia's may."""
+        window = replace(self.window, start=None, end=None, undated=True)
+        return replace(self, window=window)
+
 
 class _Reading(NamedTuple):
     """What the words of a question (or a follow-up with its conversation) ask for."""

@@ -252,7 +252,9 @@ def compose(
 
     News of a dated event is written on it and after it ("on January 6, 2021" is in stories of
     the weeks that follow): with nothing inside the question's window, its end moves to the
-    day it was asked, and the question carries the window searched.
+    day it was asked, and the question carries the window searched. With nothing there either,
+    the articles of no date answer, unless the caller's own filters ask for dates: such an
+    article may tell of any day ("What was the population in 2010?" of an encyclopaedia).
     """
     top_k = top_k or passages.settings.top_k
     read = read_question(question, passages.speakers, history, as_of)
@@ -266,6 +268,11 @@ def compose(
     if composition.abstained and window.end is not None and window.end < window.as_of:
         read = read.widened()
         composition = _compose(passages, read, top_k, filters)
+    if composition.abstained and window.explicit and not (filters and filters.dated):
+        undated = read.among_undated()
+        found = _compose(passages, undated, top_k, filters)
+        if not found.abstained:
+            return undated, found
     return read, composition
 
 
@@ -299,6 +306,8 @@ def _compose(
     speaker_restricted = read.speakers is not None
     floor = quote_floor(query.terms, settings.min_relevance, speaker_restricted)
     allowed = passage_filters(passages.speakers, _within(filters, read.window), read.speakers)
+    if read.window.undated:
+        allowed = replace(allowed, undated=True)
     as_of = read.window.as_of
     ranked = passages.rank(query.vector, read.topic, settings.candidates, allowed, as_of, floor)
     candidates = passages.candidates(ranked, top_k * POOL_PER_CITATION)

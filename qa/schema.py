@@ -122,6 +122,11 @@ class SearchFilters(BaseModel):
     speaker: str | None = Field(None, max_length=200)
     article_id: str | None = Field(None, max_length=200)
 
+    @property
+    def dated(self) -> bool:
+        """Whether they ask for articles of some dates (which undated ones are not)."""
+        return self.date_from is not None or self.date_to is not None
+
     @model_validator(mode="after")
     def _dates_in_order(self) -> SearchFilters:
         """A reversed range is a mistake to report, not a question with no answer."""

@@ -53,6 +53,7 @@ class TimeWindow:
     recent: bool
     as_of: date  # the day it was asked: nothing dated later exists for it
     rest: str  # the question without its window's words, for reading its topic
+    undated: bool = False  # searched among articles of no date, the window set aside
 
     @property
     def explicit(self) -> bool:

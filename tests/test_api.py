@@ -189,9 +189,11 @@ def test_chat_recency_cue_lifts_newer_passages(client: TestClient) -> None:
 UNDATED = "Officials in Oslo said the state budget will grow by four percent next year.\n"
 
 
-def test_undated_articles_stay_visible(
+@pytest.fixture(scope="module")
+def with_undated(
     seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+) -> Iterator[TestClient]:
+    """The seed archive and one article of no date, on the budget."""
     root = tmp_path_factory.mktemp("undated")
     shutil.copytree(seeded_settings.data_dir, root / "data")
     settings = seeded_settings.model_copy(update={"data_dir": root / "data", "api_token": "t"})
@@ -203,9 +205,31 @@ def test_undated_articles_stay_visible(
             headers={"Authorization": "Bearer t"},
         )
         assert written.status_code == 201, written.text
-        body = _chat(writable, "What did officials say about the budget?", "2000-01-01")
-        assert _cited(body) == {"undated"}
-        assert body["citations"][0]["date"] is None
+        yield writable
+
+
+def test_undated_articles_stay_visible(with_undated: TestClient) -> None:
+    body = _chat(with_undated, "What did officials say about the budget?", "2000-01-01")
+    assert _cited(body) == {"undated"}
+    assert body["citations"][0]["date"] is None
+
+
+def test_a_window_no_dated_article_answers_is_answered_by_undated_ones(
+    with_undated: TestClient,
+) -> None:
+    """An undated article may tell of any day: with nothing dated in the window (nor after
+    it), it answers, and the answer names no window; the caller's own dates still exclude it."""
+    question = "What did officials say about the budget in 2019?"
+    body = _chat(with_undated, question, "2024-05-01")
+    assert _cited(body) == {"undated"} and body["time_window"] is None
+    filtered = with_undated.post(
+        "/api/chat",
+        json={"question": question, "as_of": "2024-05-01", "filters": {"date_to": "2024-05-01"}},
+    ).json()
+    assert filtered["abstained"] is True and filtered["time_window"] == {
+        "from": "2019-01-01",
+        "to": "2024-05-01",
+    }
 
 
 def test_search_shape(client: TestClient) -> None:

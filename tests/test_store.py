@@ -368,6 +368,7 @@ def test_the_ids_a_filter_allows(store: Store) -> None:
     assert articles(PassageFilters(date_to="2024-05-31")) == {"oslo"}
     assert articles(PassageFilters(speakers=("Kari Nordmann",))) == {"oslo"}
     assert articles(PassageFilters(article_id="undated")) == {"undated"}
+    assert articles(PassageFilters(undated=True)) == {"undated"}
     assert articles(PassageFilters()) == {"oslo", "bergen", "undated"}
 
 

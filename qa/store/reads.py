@@ -65,6 +65,8 @@ class PassageReads:
         if filters.date_to:
             clauses.append("a.date <= ?")
             params.append(filters.date_to)
+        if filters.undated:
+            clauses.append("a.date IS NULL")
         if filters.article_id:
             clauses.append("p.article_id = ?")
             params.append(filters.article_id)

@@ -125,10 +125,11 @@ class PassageFilters:
     date_to: str | None = None
     speakers: tuple[str, ...] | None = None
     article_id: str | None = None
+    undated: bool = False  # only articles of no date
 
     @property
     def active(self) -> bool:
-        return any(
+        return self.undated or any(
             value is not None
             for value in (self.date_from, self.date_to, self.speakers, self.article_id)
         )
