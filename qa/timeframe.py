@@ -150,10 +150,13 @@ _FUNCTION_WORDS = (
 )
 
 
+# Never after a date that places the event: a possessive ("2019's"), a hyphen ("2019-era").
+_NOT_MODIFYING = r"(?!['’]s\b)(?!-\w)"
+
+
 def _followed_by(words: str) -> str:
-    """What may come after a date that places the event: no possessive, no hyphen, and no
-    lower-case word but ``words``."""
-    return rf"(?!['’]s\b)(?!-\w)(?! (?!(?:{words})\b)(?-i:[a-z]))"
+    """What may come after a date that places the event: no lower-case word but ``words``."""
+    return rf"{_NOT_MODIFYING}(?! (?!(?:{words})\b)(?-i:[a-z]))"
 
 
 _FOLLOW = _followed_by(_FUNCTION_WORDS)
@@ -172,7 +175,7 @@ _DAY_FOLLOW = _followed_by(rf"{_FUNCTION_WORDS}|{_IRREGULAR_PAST}|[a-z]+(?<!e)ed
 # A deictic phrase is followed by the verb it dates in news English ("a wildfire this week
 # forced thousands to flee"); only a possessive or "of" ("the last year of the war") makes it
 # part of a noun phrase.
-_DEIXIS_FOLLOW = r"(?!['’]s\b)(?!-\w)(?! of\b)"
+_DEIXIS_FOLLOW = rf"{_NOT_MODIFYING}(?! of\b)"
 _IN = r"(?:in|during|throughout|over)"
 _NOT_OWNED = (
     "".join(
