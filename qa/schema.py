@@ -86,7 +86,8 @@ class Answer(BaseModel):
     time_window: DateWindow | None = Field(
         None,
         description="The dates the question named ('this week', 'in June 2022'), read against "
-        "as_of; only articles dated inside them were searched. Null when it named none.",
+        "as_of; only articles dated inside them were searched. Null when it named none, or when "
+        "no dated article answered and articles of no date did.",
     )
     took_ms: float
     language: str | None = Field(
