@@ -8,8 +8,8 @@ not a window, and is left alone. Dates after ``as_of`` are the future: a window 
 plan being asked about, not when anything was reported, so it is no window either.
 
 Every pattern is a bounded sequence of literal words over text whose white space was collapsed
-to single spaces: each match attempt reads a bounded number of characters, so matching is
-linear in the question's length whatever it holds. Most questions name no time at all; one
+to single spaces: each match attempt reads a bounded number of words, so matching is linear in
+the question's length whatever it holds. Most questions name no time at all; one
 precompiled scan for a date word settles that, and only an expression that matched a window
 pattern reaches dateparser (imported at that first use, not at server start).
 """
@@ -168,7 +168,7 @@ _IRREGULAR_PAST = (
     "became|began|bought|brought|broke|built|came|caught|chose|drew|drove|fell|fled|flew|forbade"
     "|forgave|fought|found|froze|gave|got|grew|held|hid|hit|hung|kept|knew|laid|led|left|lent|lost"
     "|made|meant|met|oversaw|paid|put|quit|ran|rang|rose|sank|saw|sent|set|shook|shot|shut|slid"
-    "|sold|sought|spent|spoke|stole|stood|struck|swore|took|taught|threw|told|tore|underwent|upheld"
+    "|sold|sought|spent|spoke|stole|stood|struck|swore|took|taught|threw|tore|underwent|upheld"
     "|withdrew|won|wrote"
 )
 _DAY_FOLLOW = _followed_by(rf"{_FUNCTION_WORDS}|{_IRREGULAR_PAST}|[a-z]+(?<!e)ed")
