@@ -4,10 +4,14 @@ Four decisions, measured by bench/squad.py, bench/realtimeqa.py and bench/squad2
 
 - **Which sentences.** In each passage, the sentence closest to the question (cosine, plus a
   small bonus per shared content word, plus one when it holds the kind of thing the question
-  asks for: a name, a date, a number); a second one joins when nearly as close. A short
-  attribution fragment right after a chosen sentence ('"...," said Putin.' split in two) joins
-  it, so the quote keeps its speaker. A sentence that only refers back to what is asked ("the
-  show", "It") is led by the sentence before it, from the preceding paragraph if need be.
+  asks for: a name, a date, a number); a second one joins when nearly as close. A question
+  with background before its asking sentence ("Grocery prices rose 13% ... Which item showed
+  one of the largest spikes?") is measured by its asking sentence here, and in the choice of
+  passages below: the background finds the story, and a sentence close to it only restates it.
+  A short attribution fragment right after a chosen sentence ('"...," said Putin.' split in
+  two) joins it, so the quote keeps its speaker. A sentence that only refers back to what is
+  asked ("the show", "It") is led by the sentence before it, from the preceding paragraph if
+  need be.
 - **Which passages.** By the ranker's score and their own relevance together, but diverse:
   maximal marginal relevance over the chosen sentences' vectors, and near-duplicate quotes
   (the same quote in two wire stories) dropped.
@@ -114,10 +118,18 @@ class Query:
     vector: Vector
     terms: frozenset[str]
     expected: Expectation
+    asking: Vector | None = None  # the asking sentence's, after background; None: one sentence
 
     @classmethod
-    def of(cls, vector: Vector, topic: str, terms: frozenset[str] | None = None) -> Query:
-        return cls(vector, content_terms(topic) if terms is None else terms, expectation(topic))
+    def of(
+        cls,
+        vector: Vector,
+        topic: str,
+        terms: frozenset[str] | None = None,
+        asking: Vector | None = None,
+    ) -> Query:
+        terms = content_terms(topic) if terms is None else terms
+        return cls(vector, terms, expectation(topic), asking)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ class PickedSentences:
 
     sentences: list[SentenceRecord]
     best_cosine: float
+    asked_cosine: float  # the best sentence's cosine to the asking sentence (``Query.asking``)
     vector: Vector  # the best sentence's, for redundancy between citations
     terms: frozenset[str]  # the quote's content words, for near-duplicates between citations
     supplied: bool  # the quote holds the kind of thing the question asks for
@@ -173,10 +186,11 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
     expected = query.expected
     terms = [content_terms(_span(text, s)) for s in sentences]
     cosines = [float(s.vector @ query.vector) for s in sentences]
+    asked = cosines if query.asking is None else [float(s.vector @ query.asking) for s in sentences]
     supplies = [expected.supplied_by(_span(text, s)) for s in sentences]
     scores = [
         cosine + _TERM_BONUS * min(len(query.terms & words), 3) + _KIND_BONUS * supplied
-        for cosine, words, supplied in zip(cosines, terms, supplies, strict=True)
+        for cosine, words, supplied in zip(asked, terms, supplies, strict=True)
     ]
     ranked = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
     chosen = ranked[:1]
@@ -205,6 +219,7 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
     return PickedSentences(
         [sentences[i] for i in chosen],
         best_cosine=best_cosine,
+        asked_cosine=max(asked),
         vector=sentences[ranked[0]].vector,
         # Words never span the space that joins sentences: the quote's terms are their union.
         terms=frozenset().union(*(terms[i] for i in chosen)),
@@ -295,6 +310,12 @@ class _Pick:
     candidate: Candidate
     picked: PickedSentences
     relevance: float
+
+    @property
+    def asked_relevance(self) -> float:
+        """The relevance with the asking sentence's cosine in place of the whole question's:
+        what passages are chosen by (the same for a question of one sentence)."""
+        return self.relevance - self.picked.best_cosine + self.picked.asked_cosine
 
 
 def compose_answer(
@@ -396,9 +417,9 @@ def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
     """Maximal marginal relevance (Carbonell and Goldstein, 1998) over the ranked pool.
 
     Relevance is the ranker's fused score (1 for its best passage) plus a share of the pick's
-    own relevance; redundancy is the highest cosine between a candidate's best sentence and
-    those already chosen. One citation per paragraph, and near-duplicate quotes are never both
-    cited.
+    own relevance (``_Pick.asked_relevance``); redundancy is the highest cosine between a
+    candidate's best sentence and those already chosen. One citation per paragraph, and
+    near-duplicate quotes are never both cited.
     """
     chosen: list[_Pick] = []
     remaining = list(pool)
@@ -410,7 +431,7 @@ def _diverse(pool: list[_Pick], top_k: int) -> list[_Pick]:
             )
             if redundancy >= _NEAR_DUPLICATE_COSINE or _repeats(pick, chosen):
                 continue
-            worth = pick.candidate.ranked.score + _RELEVANCE_IN_CHOICE * pick.relevance
+            worth = pick.candidate.ranked.score + _RELEVANCE_IN_CHOICE * pick.asked_relevance
             score = _MMR_LAMBDA * worth - (1 - _MMR_LAMBDA) * redundancy
             if best is None or score > best[0]:
                 best = (score, index)
@@ -439,7 +460,7 @@ def _answer_first(chosen: list[_Pick], pool: list[_Pick], expected: Expectation)
     ]
     if not supplying:
         return chosen
-    best = max(supplying, key=lambda p: p.relevance)
+    best = max(supplying, key=lambda p: p.asked_relevance)
     return [best, *(p for p in chosen if p is not best)][: len(chosen)]
 
 

@@ -25,6 +25,7 @@ from qa.sentences import sentence_spans
 __all__ = [
     "Expectation",
     "Kind",
+    "asking_sentence",
     "expectation",
     "name_runs",
     "negates",
@@ -311,14 +312,15 @@ def expectation(question: str) -> Expectation:
         words(question),
         frozenset(described),
         frozenset(w.lower() for s in specifics for w in _WORD.findall(s)) - _NOT_NAMES,
-        negates(_asking_sentence(question)),
+        negates(asking_sentence(question)),
         _singular(unit.group(1).lower()) if unit else "",
     )
 
 
-def _asking_sentence(question: str) -> str:
+def asking_sentence(question: str) -> str:
     """The sentence that asks, after any background ("A few reforms were not included in the
-    deal. Which measure did lawmakers leave out?"): the background's "not" is no question's."""
+    deal. Which measure did lawmakers leave out?"): the background's "not" is no question's,
+    and the background tells which story, where the asking sentence tells what in it."""
     sentences = [question[start:end] for start, end in sentence_spans(question)]
     return next((s for s in reversed(sentences) if _WH_WORD.search(s)), question)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
+from qa.answer_types import asking_sentence
 from qa.errors import EmptyQuestionError
 from qa.lexical import content_terms
 from qa.lexicon import (
@@ -111,6 +112,7 @@ class Question:
     unknown_person: str | None  # asked for by name, but never quoted in the archive
     exclude_quotes: tuple[str, ...]  # quoted earlier in the conversation: not again
     window: TimeWindow  # the dates it names, read against the asker's today
+    asking: str | None  # the topic's sentence that asks, after background; None: one sentence
 
     def widened(self) -> Question:
         """The same question over its window's start up to the day it was asked."""
@@ -446,6 +448,7 @@ def read_question(
     """
     window = read_time(text, as_of or date.today())
     reading = _read_words(window.rest, speakers, history)
+    asking = asking_sentence(reading.topic)
     return Question(
         text=text,
         topic=reading.topic,
@@ -454,6 +457,7 @@ def read_question(
         unknown_person=reading.unknown_person,
         exclude_quotes=reading.exclude_quotes,
         window=window,
+        asking=asking if asking.strip() != reading.topic.strip() else None,
     )
 
 

@@ -302,7 +302,9 @@ def _compose(
     passages: Passages, read: Question, top_k: int, filters: SearchFilters | None
 ) -> Composition:
     settings = passages.settings
-    query = Query.of(passages.vectors.vector(read.topic), read.topic, read.terms)
+    vectors = passages.vectors
+    asking = None if read.asking is None else vectors.vector(read.asking)
+    query = Query.of(vectors.vector(read.topic), read.topic, read.terms, asking)
     speaker_restricted = read.speakers is not None
     floor = quote_floor(query.terms, settings.min_relevance, speaker_restricted)
     allowed = passage_filters(passages.speakers, _within(filters, read.window), read.speakers)

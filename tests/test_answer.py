@@ -310,3 +310,25 @@ def test_without_a_kind_asked_for_the_best_match_leads() -> None:
     other = _candidate(2, "Exports of grain reached 2 million tonnes.", [_unit(1.0, 0.6)])
     answer = compose_answer([best, other], _query({"grain", "export"}), 2, 0.0)
     assert answer.citations[0].paragraph == 1
+
+
+def test_a_question_with_background_is_answered_by_what_its_asking_sentence_asks() -> None:
+    """The opening paragraph restates the background (its vector is the whole question's);
+    another paragraph of the story, ranked lower, answers the asking sentence: with the asking
+    sentence's vector, that one leads, and within a passage its sentence is quoted."""
+    asking = _unit(0.0, 1.0)
+    restating = _candidate(1, "Grain prices rose 9% this year.", [QUERY], score=1.0)
+    answering = _candidate(
+        2,
+        "Shops raised prices. Wheat rose most, by 40%.",
+        [_unit(0.9, 0.0, 0.436), _unit(0.5, 1.0)],
+        score=0.8,
+    )
+    question = "Grain prices rose 9% this year. Which grain rose most?"
+    terms = {"grain", "price", "rose"}
+    whole = Query(QUERY, frozenset(terms), expectation(question))
+    with_asking = Query(QUERY, frozenset(terms), expectation(question), asking)
+    before = compose_answer([restating, answering], whole, 2, 0.0).citations
+    assert [c.paragraph for c in before] == [1, 2] and before[1].quote == "Shops raised prices."
+    after = compose_answer([restating, answering], with_asking, 2, 0.0).citations
+    assert after[0].paragraph == 2 and after[0].quote == "Wheat rose most, by 40%."

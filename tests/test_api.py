@@ -187,6 +187,31 @@ def test_chat_recency_cue_lifts_newer_passages(client: TestClient) -> None:
 
 
 UNDATED = "Officials in Oslo said the state budget will grow by four percent next year.\n"
+BORDER_DEAL = (
+    "date 2024-03-14 WASHINGTON, March 14. /AP/.\n"
+    "A bipartisan group of senators unveiled an agreement on border security legislation on"
+    " Sunday, giving an overview of a package of reforms that both parties have sought for"
+    " years. Left out of the deal is a path to citizenship for people brought to the country"
+    " as children, a measure Democrats have pushed for a decade.\n"
+    "Republicans said the package was the best deal they could get this year.\n"
+)
+
+
+def _with_article(
+    seeded_settings: Settings, root: Path, article_id: str, text: str
+) -> Iterator[TestClient]:
+    """The seed archive and one article more, posted through the API."""
+    shutil.copytree(seeded_settings.data_dir, root / "data")
+    settings = seeded_settings.model_copy(update={"data_dir": root / "data", "api_token": "t"})
+    with TestClient(create_app(settings)) as writable:
+        ready(writable)
+        written = writable.post(
+            "/api/articles",
+            json={"article_id": article_id, "text": text},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert written.status_code == 201, written.text
+        yield writable
 
 
 @pytest.fixture(scope="module")
@@ -194,18 +219,32 @@ def with_undated(
     seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """The seed archive and one article of no date, on the budget."""
-    root = tmp_path_factory.mktemp("undated")
-    shutil.copytree(seeded_settings.data_dir, root / "data")
-    settings = seeded_settings.model_copy(update={"data_dir": root / "data", "api_token": "t"})
-    with TestClient(create_app(settings)) as writable:
-        ready(writable)
-        written = writable.post(
-            "/api/articles",
-            json={"article_id": "undated", "text": UNDATED},
-            headers={"Authorization": "Bearer t"},
-        )
-        assert written.status_code == 201, written.text
-        yield writable
+    yield from _with_article(
+        seeded_settings, tmp_path_factory.mktemp("undated"), "undated", UNDATED
+    )
+
+
+@pytest.fixture(scope="module")
+def with_border_deal(
+    seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """The seed archive and a story whose opening sentence restates a question's background."""
+    root = tmp_path_factory.mktemp("border")
+    yield from _with_article(seeded_settings, root, "border-deal", BORDER_DEAL)
+
+
+def test_a_question_with_background_quotes_what_its_asking_sentence_asks(
+    with_border_deal: TestClient,
+) -> None:
+    """The background finds the story, and its opening sentence restates the background; the
+    sentence that answers the asking sentence ("which measure was left out") is quoted too."""
+    question = (
+        "A bipartisan group of senators announced an agreement on border security this week,"
+        " but some reforms were not included in the deal. Which measure did lawmakers leave out?"
+    )
+    body = _chat(with_border_deal, question, "2024-03-20")
+    assert _cited(body) == {"border-deal"}
+    assert "path to citizenship" in body["citations"][0]["quote"]
 
 
 def test_undated_articles_stay_visible(with_undated: TestClient) -> None:

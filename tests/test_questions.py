@@ -316,3 +316,12 @@ def _seconds(question: str, speakers: SpeakerIndex, history: list[HistoryTurn]) 
     started = time.perf_counter()
     read_question(question, speakers, history)
     return time.perf_counter() - started
+
+
+def test_the_asking_sentence_is_read_apart_from_background(speakers: SpeakerIndex) -> None:
+    background = "Grocery prices rose more than 13% over the last 12 months."
+    read = read_question(
+        f"{background} Which item showed one of the largest price spikes?", speakers
+    )
+    assert read.asking == "Which item showed one of the largest price spikes?"
+    assert read_question("Which item showed the largest price spike?", speakers).asking is None
