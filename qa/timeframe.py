@@ -2,7 +2,8 @@
 
 Only a time expression that places the question's event is a window: one after a temporal
 preposition ("in June 2022", "during 2019", "on Friday", "since March", "between May and
-July") or a deictic phrase ("this week", "last month", "two weeks ago", "yesterday"). A date
+July"), a deictic phrase ("this week", "last month", "two weeks ago", "yesterday"), or a
+weekday as news English writes it, without its preposition ("convicted Thursday"). A date
 inside a noun phrase ("the 2019 agreement", "last year's budget", "in 2019 talks") is a topic,
 not a window, and is left alone. Dates after ``as_of`` are the future: a window there is a
 plan being asked about, not when anything was reported, so it is no window either.
@@ -118,7 +119,7 @@ _COUNT = rf"(?:\d{{1,3}}|{'|'.join(sorted(_COUNTS, key=len, reverse=True))})"
 _UNIT_NAME = "day|week|month|year"
 _UNIT = rf"(?:{_UNIT_NAME})s?\b"
 _PART = r"(?:early|mid|late)[ -]"  # "in early June": the window is still all of June
-_DAYPART = r"(?: (?:morning|afternoon|evening|night))?"
+_DAYPART = r"(?: (?:morning|afternoon|evening|night)\b)?"  # not "on Saturday afternoons"
 
 # A date phrase, longest form first: "Friday, June 3, 2022", "3rd of June", "2022-06-03",
 # "June 2022", "June", "the 1990s", "2019", "Friday".
@@ -177,6 +178,13 @@ _DAY_FOLLOW = _followed_by(rf"{_FUNCTION_WORDS}|{_IRREGULAR_PAST}|[a-z]+(?<!e)ed
 # part of a noun phrase.
 _DEIXIS_FOLLOW = rf"{_NOT_MODIFYING}(?! of\b)"
 _IN = r"(?:in|during|throughout|over)"
+# Before a weekday, words that make it no bare date: a noun phrase's ("the Tuesday debate"), a
+# day to come ("by Friday", "next Monday"), or those that other forms read ("on Friday", "last
+# Friday").
+_NOT_PLACING = (
+    r"(?:a|an|any|by|coming|each|every|following|last|next|on|one|previous|some|that|the|this"
+    r"|until)"
+)
 _NOT_OWNED = (
     "".join(
         rf"(?<!\b{word} )" for word in ("his", "her", "its", "their", "our", "my", "your", "whose")
@@ -193,8 +201,13 @@ _WINDOW = re.compile(
     rf"|(?P<relation>since|before|prior to|after|until|till|through|up to)"
     rf" (?P<anchor>{_DATE}|{_DEIXIS})"
     rf"|{_IN} (?P<within>{_DATE})"
-    # News English drops the preposition after a speech verb: "What did Putin say Friday?"
-    rf"|(?:say|says|said|tell|told|speak|spoke|announced?) (?P<bare>{_WEEKDAY}{_DAYPART})"
+    # News English drops the preposition before a weekday: "What did Putin say Friday?",
+    # "convicted on 12 fraud counts Thursday", "unaccounted for early Thursday". The words
+    # around it are not capitalised ("Black Friday", "Sunday Night Football" are names), and
+    # the word before is not one that makes it a noun phrase or a day to come ("the Tuesday
+    # debate", "by Friday").
+    rf"|(?!{_NOT_PLACING}\b)(?-i:[a-z]+),? (?P<bare>(?:(?:early|late) )?{_WEEKDAY}"
+    rf"(?-i:{_DAYPART}))\b(?! (?-i:[A-Z]))"
     rf"){_FOLLOW}"
     rf"|on (?P<day>{_DATE}){_DAY_FOLLOW}"
     # "his last year", "Putin's last week": a noun phrase, not the week before this one.
@@ -388,7 +401,11 @@ _FORMS: tuple[_Form, ...] = tuple(
             _trailing,
         ),
         (rf"(?P<count>{_COUNT}) (?P<unit>{_UNIT_NAME})s? ago", _ago),
-        (rf"(?P<last>(?:last|previous) )?(?P<weekday>{'|'.join(_WEEKDAYS)}){_DAYPART}", _weekday),
+        (
+            rf"(?:early |late )?(?P<last>(?:last|previous) )?(?P<weekday>{'|'.join(_WEEKDAYS)})"
+            rf"{_DAYPART}",
+            _weekday,
+        ),
         (rf"(?:last|previous) (?P<month>{_MONTH})", _last_month_named),
         (r"(?:the|this|last) weekend", _weekend),
         (r"the (?:early |mid-|late )?(?P<decade>(?:19|20)\d0)s", _decade),

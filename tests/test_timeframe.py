@@ -72,6 +72,10 @@ FRIDAY = date(2024, 5, 10)
         ("What did Putin say before 2020?", None, date(2019, 12, 31)),
         ("What did Putin say until June 2020?", None, date(2020, 6, 30)),
         ("What did Putin say after March 2024?", date(2024, 4, 1), WEDNESDAY),
+        # A weekday without its preposition, as news English writes it.
+        ("Who was convicted on 12 fraud counts Monday?", date(2024, 5, 6), date(2024, 5, 6)),
+        ("Who was missing early Tuesday after the flood?", date(2024, 5, 7), date(2024, 5, 7)),
+        ("Which team won Sunday night?", date(2024, 5, 5), date(2024, 5, 5)),
     ],
 )
 def test_time_expressions_become_windows(question: str, start: date | None, end: date) -> None:
@@ -103,6 +107,13 @@ def test_time_expressions_become_windows(question: str, start: date | None, end:
         "What did Putin say in Putin's last week in office?",
         "What did Putin say at his last press conference?",
         "Who were the galleries that opened in 2006 named after?",
+        "What did shoppers buy on Black Friday?",
+        "When did Sunday Night Football premiere on NBC?",
+        "What is the Tuesday debate about?",
+        "Must the union decide by Friday?",
+        "What will the board vote on next Monday?",
+        "What do they sell every Sunday?",
+        "When is sports programming provided by ABC on Saturday afternoons?",
     ],
 )
 def test_dates_that_do_not_place_the_event_are_no_window(question: str) -> None:
@@ -134,6 +145,7 @@ def test_a_month_is_the_latest_one_not_after_as_of() -> None:
         ("In 2019, what did Putin say about NATO?", "what did Putin say about NATO?"),
         ("What did Putin say this week about the SCO?", "What did Putin say about the SCO?"),
         ("What did Putin say Friday about training?", "What did Putin say about training?"),
+        ("Who was convicted Monday, and why?", "Who was convicted and why?"),
         ("Since March?", "Since March?"),  # nothing would be left to read a topic from
     ],
 )
