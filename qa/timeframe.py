@@ -2,8 +2,9 @@
 
 Only a time expression that places the question's event is a window: one after a temporal
 preposition ("in June 2022", "during 2019", "on Friday", "since March", "between May and
-July"), a deictic phrase ("this week", "last month", "two weeks ago", "yesterday"), or a
-weekday as news English writes it, without its preposition ("convicted Thursday"). A date
+July"), a deictic phrase ("this week", "last month", "two weeks ago", "the past 24 hours",
+"this summer", a season being the Northern Hemisphere's), or a weekday as news English writes
+it, without its preposition ("convicted Thursday"). A date
 inside a noun phrase ("the 2019 agreement", "last year's budget", "in 2019 talks") is a topic,
 not a window, and is left alone. Dates after ``as_of`` are the future: a window there is a
 plan being asked about, not when anything was reported, so it is no window either.
@@ -116,7 +117,10 @@ _YEAR = r"(?:19|20)\d\d\b"
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
 _WEEKDAY = rf"(?:{'|'.join(_WEEKDAYS)})\b"
 _COUNT = rf"(?:\d{{1,3}}|{'|'.join(sorted(_COUNTS, key=len, reverse=True))})"
-_UNIT_NAME = "day|week|month|year"
+_UNIT_NAME = "hour|day|week|month|year"
+# The Northern Hemisphere's meteorological seasons, by their first month.
+_SEASON_MONTHS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
+_SEASON = "|".join(_SEASON_MONTHS)
 _UNIT = rf"(?:{_UNIT_NAME})s?\b"
 _PART = r"(?:early|mid|late)[ -]"  # "in early June": the window is still all of June
 _DAYPART = r"(?: (?:morning|afternoon|evening|night)\b)?"  # not "on Saturday afternoons"
@@ -135,6 +139,7 @@ _DEIXIS = (
     rf"|this (?:morning|afternoon|evening)"
     rf"|(?:earlier |so far )?this (?:week|month|year)"
     rf"|(?:last|previous) (?:week|month|year|{_WEEKDAY}|{_MONTH})"
+    rf"|(?:this|last|previous|the past) (?:{_SEASON})"
     rf"|(?:the )?(?:past|last|previous) (?:{_COUNT} )?{_UNIT}"
     rf"|{_COUNT} {_UNIT} ago|(?:the|this|last) weekend)\b"
 )
@@ -200,7 +205,8 @@ _WINDOW = re.compile(
     rf"(?:(?:between|from|{_IN}) (?P<first>{_DATE}){_THROUGH}(?P<last>{_DATE})"
     rf"|(?P<relation>since|before|prior to|after|until|till|through|up to)"
     rf" (?P<anchor>{_DATE}|{_DEIXIS})"
-    rf"|{_IN} (?P<within>{_DATE})"
+    # "over the summer" is one past summer, where "in the summer" is as often every summer.
+    rf"|{_IN} (?P<within>{_DATE})|over (?P<season>the (?:{_SEASON})\b)"
     # News English drops the preposition before a weekday: "What did Putin say Friday?",
     # "convicted on 12 fraud counts Thursday", "unaccounted for early Thursday". The words
     # around it are not capitalised ("Black Friday", "Sunday Night Football" are names), and
@@ -217,7 +223,7 @@ _WINDOW = re.compile(
 )
 _DATE_WORD = re.compile(
     rf"\b(?:{_MONTH}|{_WEEKDAY}|{_YEAR}|{_UNIT}|\d{{4}}-\d\d-\d\d|\d\d\d0s"
-    r"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|recent|recently|lately"
+    rf"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|{_SEASON}|recent|recently|lately"
     r"|latest|newest|new|just|current|currently)\b)"
 )  # searched in the lower-cased question: faster than ignoring case
 _RECENCY = re.compile(
@@ -271,7 +277,9 @@ def _window(match: re.Match[str], as_of: date) -> tuple[date | None, date] | Non
             "prior to": (None, span[0] - timedelta(1)),
         }.get(found["relation"], (None, span[1]))  # until, till, through, up to
     else:
-        named = found.get("deixis") or found.get("within") or found.get("day") or found["bare"]
+        named = next(
+            found[name] for name in ("deixis", "within", "season", "day", "bare") if name in found
+        )
         span = _span(named, as_of)
         if span is None:
             return None
@@ -341,6 +349,8 @@ def _trailing(found: re.Match[str], as_of: date) -> _Span:
     """'the past three days', 'the last month': that many units back, up to as_of."""
     count = _count(found["count"] or "1")
     unit = found["unit"]
+    if unit == "hour":  # articles are dated by the day: "the past 24 hours" is since yesterday
+        return as_of - timedelta(math.ceil(count / 24)), as_of
     if unit in ("day", "week"):
         days = count * (7 if unit == "week" else 1)
         return as_of - timedelta(days - 1), as_of
@@ -350,8 +360,11 @@ def _trailing(found: re.Match[str], as_of: date) -> _Span:
 
 def _ago(found: re.Match[str], as_of: date) -> _Span | None:
     """'two weeks ago': the calendar unit that held the day that many units back. A vague count
-    ('a few days ago') spans from twice its number of units back to one unit back."""
+    ('a few days ago') spans from twice its number of units back to one unit back; hours ago
+    are read as the past hours are, articles being dated by the day."""
     count, unit = found["count"], found["unit"]
+    if unit == "hour":
+        return _trailing(found, as_of)
     last = _parsed(f"{1 if count in _VAGUE else _count(count)} {unit}s ago", as_of)
     if count not in _VAGUE or last is None:
         return last
@@ -366,6 +379,24 @@ def _weekday(found: re.Match[str], as_of: date) -> _Span:
         back = 7
     day = as_of - timedelta(back)
     return day, day
+
+
+def _season(found: re.Match[str], as_of: date) -> _Span:
+    """'this summer' is the summer of as_of's year (a winter runs into the next); 'last summer'
+    the latest one over by as_of; 'the summer' the latest one begun."""
+    first = _SEASON_MONTHS[found["season"]]
+
+    def held(year: int) -> _Span:
+        start = date(year, first, 1)
+        return start, _months_back(start, -3) - timedelta(1)
+
+    which = found["which"]
+    if which == "this":
+        return held(as_of.year - 1 if first == 12 and as_of.month <= 2 else as_of.year)
+    seasons = [held(year) for year in (as_of.year, as_of.year - 1, as_of.year - 2)]
+    if which == "the":
+        return next(span for span in seasons if span[0] <= as_of)
+    return next(span for span in seasons if span[1] < as_of)
 
 
 def _last_month_named(found: re.Match[str], as_of: date) -> _Span | None:
@@ -408,6 +439,7 @@ _FORMS: tuple[_Form, ...] = tuple(
         ),
         (rf"(?:last|previous) (?P<month>{_MONTH})", _last_month_named),
         (r"(?:the|this|last) weekend", _weekend),
+        (rf"(?P<which>this|last|previous|the past|the) (?P<season>{_SEASON})", _season),
         (r"the (?:early |mid-|late )?(?P<decade>(?:19|20)\d0)s", _decade),
     )
 )

@@ -76,6 +76,12 @@ FRIDAY = date(2024, 5, 10)
         ("Who was convicted on 12 fraud counts Monday?", date(2024, 5, 6), date(2024, 5, 6)),
         ("Who was missing early Tuesday after the flood?", date(2024, 5, 7), date(2024, 5, 7)),
         ("Which team won Sunday night?", date(2024, 5, 5), date(2024, 5, 5)),
+        # Seasons (the Northern Hemisphere's) and hours.
+        ("What did the band release last summer?", date(2023, 6, 1), date(2023, 8, 31)),
+        ("What hobby surged over the winter?", date(2023, 12, 1), date(2024, 2, 29)),
+        ("Which bird was spotted this spring?", date(2024, 3, 1), WEDNESDAY),
+        ("What happened in the past 24 hours?", date(2024, 5, 7), WEDNESDAY),
+        ("What did he post three hours ago?", date(2024, 5, 7), WEDNESDAY),
     ],
 )
 def test_time_expressions_become_windows(question: str, start: date | None, end: date) -> None:
@@ -114,6 +120,9 @@ def test_time_expressions_become_windows(question: str, start: date | None, end:
         "What will the board vote on next Monday?",
         "What do they sell every Sunday?",
         "When is sports programming provided by ABC on Saturday afternoons?",
+        "Why do leaves change color in the fall?",
+        "What is this summer's biggest hit?",
+        "Which park will open this summer?",  # after as_of
     ],
 )
 def test_dates_that_do_not_place_the_event_are_no_window(question: str) -> None:
