@@ -227,7 +227,8 @@ _DATE_WORD = re.compile(
     r"|latest|newest|new|just|current|currently)\b)"
 )  # searched in the lower-cased question: faster than ignoring case
 _RECENCY = re.compile(
-    r"\b(?:recent|recently|lately|latest|newest|(?-i:new)|just|current|currently|this week)\b",
+    r"\b(?:recent|recently|lately|latest|newest|(?-i:new)|just|current|currently"
+    r"|this (?:past )?week)\b",
     re.IGNORECASE,
 )
 

@@ -173,6 +173,7 @@ def test_the_window_words_leave_the_topic(question: str, rest: str) -> None:
         ("What did Putin just say?", True),
         ("What is the current position of the SCO?", True),
         ("What did Putin say this week?", True),
+        ("What did Putin say this past week?", True),
         ("What did Putin say about the New START treaty?", False),
         ("What did Putin say in 2019?", False),
         ("What did Putin say about training?", False),
