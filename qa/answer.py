@@ -11,7 +11,7 @@ Four decisions, measured by bench/squad.py, bench/realtimeqa.py and bench/squad2
   A short attribution fragment right after a chosen sentence ('"...," said Putin.' split in
   two) joins it, so the quote keeps its speaker. A sentence that only refers back to what is
   asked ("the show", "It") is led by the sentence before it, from the preceding paragraph if
-  need be.
+  need be, or by its article's headline when it opens the article.
 - **Which passages.** By the ranker's score and their own relevance together, but diverse:
   maximal marginal relevance over the chosen sentences' vectors, and near-duplicate quotes
   (the same quote in two wire stories) dropped.
@@ -163,6 +163,7 @@ class PickedSentences:
     terms: frozenset[str]  # the quote's content words, for near-duplicates between citations
     supplied: bool  # the quote holds the kind of thing the question asks for
     lead: SentenceRecord | None = None  # the preceding passage's sentence that joins the quote
+    headline: bool = False  # the article's headline leads the quote of its opening sentence
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -179,7 +180,7 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
 
     When the best sentence only refers back to what the question asks about ("the show is
     green lit") and the sentence before it names it, that sentence joins the quote, from the
-    preceding paragraph if need be.
+    preceding paragraph if need be; the article's opening sentence has the headline before it.
     """
     text = candidate.passage.text
     sentences = list(candidate.sentences)
@@ -205,17 +206,19 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
     supplied = any(supplies[i] for i in chosen)
     best_cosine = max(cosines)
     lead = None
+    headline = False
     if not supplied:
         # Refers back: the sentence before holds the answer however unlike the question it is.
-        floor = -1.0 if expected.refers_back(_span(text, sentences[chosen[0]])) else best_cosine
-        floor -= _LEAD_DISTANCE
+        refers_back = expected.refers_back(_span(text, sentences[chosen[0]]))
+        floor = (-1.0 if refers_back else best_cosine) - _LEAD_DISTANCE
         before = chosen[0] - 1
         if before >= 0 and supplies[before] and cosines[before] >= floor:
             chosen.insert(0, before)
             supplied = True
         elif before < 0:
             lead = _lead(candidate.preceding, query, floor)
-            supplied = lead is not None
+            headline = lead is None and refers_back and _headline_names(candidate.passage, query)
+            supplied = lead is not None or headline
     return PickedSentences(
         [sentences[i] for i in chosen],
         best_cosine=best_cosine,
@@ -225,6 +228,7 @@ def pick_sentences(candidate: Candidate, query: Query) -> PickedSentences:
         terms=frozenset().union(*(terms[i] for i in chosen)),
         supplied=supplied,
         lead=lead,
+        headline=headline,
     )
 
 
@@ -237,6 +241,16 @@ def _lead(preceding: Preceding | None, query: Query, floor: float) -> SentenceRe
     if float(last.vector @ query.vector) < floor:
         return None
     return last if query.expected.supplied_by(_span(preceding.passage.text, last)) else None
+
+
+def _headline_names(passage: PassageRecord, query: Query) -> bool:
+    """Whether the passage opens its article and the article's headline supplies what the
+    question asks for; a headline taken from this very passage (an article without one of
+    its own is titled by its first sentence) adds nothing."""
+    if (passage.paragraph, passage.part) != (1, 0):
+        return False
+    title = passage.title.rstrip("…")
+    return title not in passage.text and query.expected.supplied_by(passage.title)
 
 
 def _is_fragment(sentence: str) -> bool:
@@ -481,7 +495,8 @@ def _quote(pick: _Pick) -> str:
 
 def _citation(n: int, pick: _Pick) -> Citation:
     """The citation of one passage; a quote led by the preceding passage's last sentence cites
-    both passages, joined by a line break, from the first one's paragraph."""
+    both passages, joined by a line break, from the first one's paragraph, and one led by the
+    headline cites it on the line before the passage."""
     passage, picked = pick.candidate.passage, pick.picked
     first = passage  # the citation names the first passage it quotes: its paragraph and page
     text, offset = passage.text, 0
@@ -492,6 +507,10 @@ def _citation(n: int, pick: _Pick) -> Citation:
         offset = len(preceding.passage.text) + 1
         highlights.append((picked.lead.start, picked.lead.end))
         first = preceding.passage
+    elif picked.headline:
+        text = f"{passage.title}\n{passage.text}"
+        offset = len(passage.title) + 1
+        highlights.append((0, len(passage.title)))
     highlights += [(s.start + offset, s.end + offset) for s in picked.sentences]
     cited = Attributes(
         passage,

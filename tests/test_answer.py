@@ -52,6 +52,7 @@ def _candidate(
     paragraph: int | None = None,
     speaker: str | None = None,
     score: float = 1.0,
+    title: str = "t",
 ) -> Candidate:
     """A passage whose sentences (blingfire's) get ``vectors`` in order."""
     spans = sentence_spans(text)
@@ -59,7 +60,7 @@ def _candidate(
     passage = PassageRecord(
         id=passage_id,
         article_id=article_id,
-        title="t",
+        title=title,
         date="2024-01-02",
         dateline="OSLO",
         agency="NTB",
@@ -332,3 +333,23 @@ def test_a_question_with_background_is_answered_by_what_its_asking_sentence_asks
     assert [c.paragraph for c in before] == [1, 2] and before[1].quote == "Shops raised prices."
     after = compose_answer([restating, answering], with_asking, 2, 0.0).citations
     assert after[0].paragraph == 2 and after[0].quote == "Wheat rose most, by 40%."
+
+
+def test_an_opening_sentence_that_refers_back_is_led_by_the_headline() -> None:
+    """The story's first sentence restates the question ("the wildly popular show"), and no
+    paragraph comes before it: the headline, which names the show, leads the quote. A
+    headline taken from that very sentence (a story without one of its own) adds nothing."""
+    text = "Netflix said the wildly popular South Korean show is green lit."
+    headline = "“Squid Game” is coming back for a second season"
+    query = _query(
+        {"wild", "popular", "show", "green", "lit"}, "Which wildly popular show was green lit?"
+    )
+    titled = _candidate(1, text, [_unit(1.0)], title=headline)
+    [citation] = compose_answer([titled], query, 1, 0.0).citations
+    assert citation.quote == f"{headline} {text}"
+    assert citation.text == f"{headline}\n{text}" and citation.paragraph == 1
+    assert " ".join(citation.text[a:b] for a, b in citation.highlights) == citation.quote
+    later = _candidate(2, text, [_unit(1.0)], title=headline)
+    assert compose_answer([later], query, 1, 0.0).citations[0].quote == text
+    untitled = _candidate(1, text, [_unit(1.0)], title=text[:40] + "…")
+    assert compose_answer([untitled], query, 1, 0.0).citations[0].quote == text

@@ -195,22 +195,29 @@ BORDER_DEAL = (
     " as children, a measure Democrats have pushed for a decade.\n"
     "Republicans said the package was the best deal they could get this year.\n"
 )
+SHOW_RENEWED = (
+    "---\ntitle: “Squid Game” is coming back for a second season\ndate: 2024-03-10\n---\n"
+    "Netflix announced Sunday that the wildly popular South Korean show is green lit for a"
+    " second season.\n"
+    "The first season was the most watched series in the streamer's history.\n"
+)
 
 
-def _with_article(
-    seeded_settings: Settings, root: Path, article_id: str, text: str
+def _with_articles(
+    seeded_settings: Settings, root: Path, articles: dict[str, str]
 ) -> Iterator[TestClient]:
-    """The seed archive and one article more, posted through the API."""
+    """The seed archive and these articles more (by id), posted through the API."""
     shutil.copytree(seeded_settings.data_dir, root / "data")
     settings = seeded_settings.model_copy(update={"data_dir": root / "data", "api_token": "t"})
     with TestClient(create_app(settings)) as writable:
         ready(writable)
-        written = writable.post(
-            "/api/articles",
-            json={"article_id": article_id, "text": text},
-            headers={"Authorization": "Bearer t"},
-        )
-        assert written.status_code == 201, written.text
+        for article_id, text in articles.items():
+            written = writable.post(
+                "/api/articles",
+                json={"article_id": article_id, "text": text},
+                headers={"Authorization": "Bearer t"},
+            )
+            assert written.status_code == 201, written.text
         yield writable
 
 
@@ -219,22 +226,22 @@ def with_undated(
     seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """The seed archive and one article of no date, on the budget."""
-    yield from _with_article(
-        seeded_settings, tmp_path_factory.mktemp("undated"), "undated", UNDATED
-    )
+    root = tmp_path_factory.mktemp("undated")
+    yield from _with_articles(seeded_settings, root, {"undated": UNDATED})
 
 
 @pytest.fixture(scope="module")
-def with_border_deal(
+def with_news(
     seeded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    """The seed archive and a story whose opening sentence restates a question's background."""
-    root = tmp_path_factory.mktemp("border")
-    yield from _with_article(seeded_settings, root, "border-deal", BORDER_DEAL)
+    """The seed archive and two stories whose opening sentences restate a question: one the
+    background of a question, one what a question asks about, its name in the headline."""
+    articles = {"border-deal": BORDER_DEAL, "show-renewed": SHOW_RENEWED}
+    yield from _with_articles(seeded_settings, tmp_path_factory.mktemp("news"), articles)
 
 
 def test_a_question_with_background_quotes_what_its_asking_sentence_asks(
-    with_border_deal: TestClient,
+    with_news: TestClient,
 ) -> None:
     """The background finds the story, and its opening sentence restates the background; the
     sentence that answers the asking sentence ("which measure was left out") is quoted too."""
@@ -242,9 +249,20 @@ def test_a_question_with_background_quotes_what_its_asking_sentence_asks(
         "A bipartisan group of senators announced an agreement on border security this week,"
         " but some reforms were not included in the deal. Which measure did lawmakers leave out?"
     )
-    body = _chat(with_border_deal, question, "2024-03-20")
+    body = _chat(with_news, question, "2024-03-20")
     assert _cited(body) == {"border-deal"}
     assert "path to citizenship" in body["citations"][0]["quote"]
+
+
+def test_an_opening_sentence_that_refers_back_is_quoted_with_the_headline(
+    with_news: TestClient,
+) -> None:
+    """ "The wildly popular South Korean show" names nothing; the headline names it."""
+    question = "Which wildly popular show was green lit for a new season?"
+    first = _chat(with_news, question, "2024-03-20")["citations"][0]
+    assert first["article_id"] == "show-renewed" and first["paragraph"] == 1
+    assert first["quote"].startswith("“Squid Game” is coming back for a second season Netflix")
+    assert first["text"].startswith("“Squid Game” is coming back for a second season\nNetflix")
 
 
 def test_undated_articles_stay_visible(with_undated: TestClient) -> None:
