@@ -205,8 +205,10 @@ _WINDOW = re.compile(
     rf"(?:(?:between|from|{_IN}) (?P<first>{_DATE}){_THROUGH}(?P<last>{_DATE})"
     rf"|(?P<relation>since|before|prior to|after|until|till|through|up to)"
     rf" (?P<anchor>{_DATE}|{_DEIXIS})"
-    # "over the summer" is one past summer, where "in the summer" is as often every summer.
-    rf"|{_IN} (?P<within>{_DATE})|over (?P<season>the (?:{_SEASON})\b)"
+    # "over the summer" is one past summer, where "in the summer" is as often every summer;
+    # "in the summer of 1969" is one.
+    rf"|{_IN} (?P<within>{_DATE}|the (?:{_SEASON}) of {_YEAR})"
+    rf"|over (?P<season>the (?:{_SEASON})\b)"
     # News English drops the preposition before a weekday: "What did Putin say Friday?",
     # "convicted on 12 fraud counts Thursday", "unaccounted for early Thursday". The words
     # around it are not capitalised ("Black Friday", "Sunday Night Football" are names), and
@@ -384,7 +386,8 @@ def _weekday(found: re.Match[str], as_of: date) -> _Span:
 
 def _season(found: re.Match[str], as_of: date) -> _Span:
     """'this summer' is the summer of as_of's year (a winter runs into the next); 'last summer'
-    the latest one over by as_of; 'the summer' the latest one begun."""
+    the latest one over by as_of; 'the summer' the latest one begun; 'the summer of 1969' that
+    one."""
     first = _SEASON_MONTHS[found["season"]]
 
     def held(year: int) -> _Span:
@@ -392,6 +395,8 @@ def _season(found: re.Match[str], as_of: date) -> _Span:
         return start, _months_back(start, -3) - timedelta(1)
 
     which = found["which"]
+    if found["year"]:
+        return held(int(found["year"]))
     if which == "this":
         return held(as_of.year - 1 if first == 12 and as_of.month <= 2 else as_of.year)
     seasons = [held(year) for year in (as_of.year, as_of.year - 1, as_of.year - 2)]
@@ -440,7 +445,11 @@ _FORMS: tuple[_Form, ...] = tuple(
         ),
         (rf"(?:last|previous) (?P<month>{_MONTH})", _last_month_named),
         (r"(?:the|this|last) weekend", _weekend),
-        (rf"(?P<which>this|last|previous|the past|the) (?P<season>{_SEASON})", _season),
+        (
+            rf"(?P<which>this|last|previous|the past|the) (?P<season>{_SEASON})"
+            rf"(?: of (?P<year>\d{{4}}))?",
+            _season,
+        ),
         (r"the (?:early |mid-|late )?(?P<decade>(?:19|20)\d0)s", _decade),
     )
 )

@@ -81,6 +81,7 @@ FRIDAY = date(2024, 5, 10)
         ("What hobby surged over the winter?", date(2023, 12, 1), date(2024, 2, 29)),
         ("Which bird was spotted this spring?", date(2024, 3, 1), WEDNESDAY),
         ("What happened in the past 24 hours?", date(2024, 5, 7), WEDNESDAY),
+        ("Which bands played in the summer of 1969?", date(1969, 6, 1), date(1969, 8, 31)),
         ("What did he post three hours ago?", date(2024, 5, 7), WEDNESDAY),
     ],
 )
