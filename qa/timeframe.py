@@ -4,10 +4,10 @@ Only a time expression that places the question's event is a window: one after a
 preposition ("in June 2022", "during 2019", "on Friday", "since March", "between May and
 July"), a deictic phrase ("this week", "last month", "two weeks ago", "the past 24 hours",
 "this summer", a season being the Northern Hemisphere's), or a weekday as news English writes
-it, without its preposition ("convicted Thursday"). A date
-inside a noun phrase ("the 2019 agreement", "last year's budget", "in 2019 talks") is a topic,
-not a window, and is left alone. Dates after ``as_of`` are the future: a window there is a
-plan being asked about, not when anything was reported, so it is no window either.
+it, without its preposition ("convicted Thursday"). A date inside a noun phrase ("the 2019
+agreement", "last year's budget", "in 2019 talks") is a topic, not a window, and is left
+alone. Dates after ``as_of`` are the future: a window there is a plan being asked about, not
+when anything was reported, so it is no window either.
 
 Every pattern is a bounded sequence of literal words over text whose white space was collapsed
 to single spaces: each match attempt reads a bounded number of words, so matching is linear in
