@@ -225,8 +225,8 @@ _WINDOW = re.compile(
 )
 _DATE_WORD = re.compile(
     rf"\b(?:{_MONTH}|{_WEEKDAY}|{_YEAR}|{_UNIT}|\d{{4}}-\d\d-\d\d|\d\d\d0s"
-    rf"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|{_SEASON}|recent|recently|lately"
-    r"|latest|newest|new|just|current|currently)\b)"
+    rf"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|{_SEASON}|recent|recently"
+    r"|lately|latest|newest|new|just|current|currently)\b)"
 )  # searched in the lower-cased question: faster than ignoring case
 _RECENCY = re.compile(
     r"\b(?:recent|recently|lately|latest|newest|(?-i:new)|just|current|currently"
