@@ -11,12 +11,13 @@ capitalised word for a place or a name let the restating sentence pass for an an
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from qa.attribution_lexicon import TITLE_WORDS
+from qa.attribution_lexicon import STOPWORDS, TITLE_WORDS
 from qa.lexicon import GROUP_WORDS, OPENING_WORDS, ORGANISATION_WORDS
 from qa.people import NAME_RUN, bare_word, is_acronym
 from qa.places import is_place
@@ -81,7 +82,7 @@ _VAGUE_NUMBERS = frozenset("hundreds thousands millions billions trillions dozen
 _DURATIONS = frozenset("second minute hour day week month year decade century".split())
 _UNIT_WORDS = 3
 _WH_WORD = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
-_UNIT_QUESTION = re.compile(r"\bhow\s+(?:many|much)\s+(\w+)", re.IGNORECASE)
+_COUNTING_QUESTION = re.compile(r"\bhow\s+(?:many|much)((?:\s+\w+){1,4})", re.IGNORECASE)
 _QUOTED_TITLE = re.compile(r"[“\"][^”\"]{1,80}[”\"]")
 _NAME_RUNS = re.compile(NAME_RUN)
 _POSSESSIVE = re.compile(r"[’']s?$")
@@ -160,7 +161,8 @@ class Expectation:
     described: frozenset[str]  # the words after "which"/"what": how the question describes it
     specifics: frozenset[str]  # its names and numbers, lower case: what a passage must hold
     negated: bool  # "Who did not ...": a sentence can hardly quote an absence
-    unit: str = ""  # "how many minutes": what the figure counts, singular
+    # "how many baby swings were": what a figure must count, singular ({"baby", "swing"})
+    counted: frozenset[str] = frozenset()
 
     def supplied_by(self, sentence: str) -> bool:
         """Whether ``sentence`` holds something of the asked kind that the question lacks."""
@@ -191,10 +193,23 @@ class Expectation:
             if lowered in _VAGUE_NUMBERS:
                 continue
             after = {_singular(w.lower()) for w in tokens[i + 1 : i + 1 + _UNIT_WORDS]}
-            if self.unit in _DURATIONS and self.unit not in after:
+            durations = self.counted & _DURATIONS
+            if durations and not durations & after:
+                continue
+            if self._counts_other(tokens[i + 1 :]):
                 continue
             found.append(token)
         return found
+
+    def _counts_other(self, following: Sequence[str]) -> bool:
+        """Whether a figure counts a thing the question names as other than what it asks:
+        "Nearly 8 million borrowers" answers no "how much forgiveness will borrowers get"."""
+        counted = next((t.lower() for t in following if t.lower() not in _NUMBER_WORD_SET), "")
+        return (
+            counted not in STOPWORDS
+            and bool({counted, _singular(counted)} & self.question_words)
+            and _singular(counted) not in self.counted
+        )
 
     def refers_back(self, sentence: str) -> bool:
         """Whether the sentence opens with a pronoun ("It will ...") or names the asked-for thing
@@ -306,15 +321,23 @@ def expectation(question: str) -> Expectation:
         for word in match.group(2).split()
         if word.lower() not in _NOT_HEADS
     }
-    unit = _UNIT_QUESTION.search(question)
     return Expectation(
         _kind(question),
         words(question),
         frozenset(described),
         frozenset(w.lower() for s in specifics for w in _WORD.findall(s)) - _NOT_NAMES,
         negates(asking_sentence(question)),
-        _singular(unit.group(1).lower()) if unit else "",
+        _counted(question),
     )
+
+
+def _counted(question: str) -> frozenset[str]:
+    """The noun after "how many" or "how much", up to its verb: what the figure counts."""
+    counting = _COUNTING_QUESTION.search(question)
+    if counting is None:
+        return frozenset()
+    phrase = itertools.takewhile(lambda w: w not in STOPWORDS, counting.group(1).lower().split())
+    return frozenset(map(_singular, phrase))
 
 
 def asking_sentence(question: str) -> str:

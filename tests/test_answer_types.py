@@ -127,6 +127,16 @@ def test_how_many_of_a_unit_takes_a_figure_of_that_unit() -> None:
     assert not swings.supplied_by("The statement from 4moms urged parents to stop.")
 
 
+def test_a_figure_counting_another_thing_the_question_names_answers_no_how_much() -> None:
+    forgiven = expectation("How much loan forgiveness will eligible borrowers receive?")
+    assert not forgiven.supplied_by("Nearly 8 million borrowers may get forgiveness.")
+    assert forgiven.supplied_by("Borrowers will have up to $20,000 of their debt forgiven.")
+    assert forgiven.supplied_by("About 8 million borrowers will get $10,000 each.")
+    counted = expectation("How many borrowers will receive loan forgiveness?")
+    assert counted.supplied_by("Nearly 8 million borrowers may get forgiveness.")
+    assert counted.supplied_by("Forgiveness reaches 43 million people.")
+
+
 def test_a_negation_in_the_background_before_the_question_is_not_the_questions() -> None:
     background = "A few major reforms were not included in the deal."
     assert not expectation(f"{background} Which measure did lawmakers leave out?").negated
