@@ -124,6 +124,8 @@ _SEASON = "|".join(_SEASON_MONTHS)
 _UNIT = rf"(?:{_UNIT_NAME})s?\b"
 _PART = r"(?:early|mid|late)[ -]"  # "in early June": the window is still all of June
 _DAYPART = r"(?: (?:morning|afternoon|evening|night)\b)?"  # not "on Saturday afternoons"
+# Before a deictic phrase, a part of it that the window does not narrow: "late last week".
+_EARLY = r"(?:(?:early|late|earlier) )?"
 
 # A date phrase, longest form first: "Friday, June 3, 2022", "3rd of June", "2022-06-03",
 # "June 2022", "June", "the 1990s", "2019", "Friday".
@@ -135,13 +137,14 @@ _DATE = (
 )
 # A deictic phrase, read against as_of: "this week", "last month", "the past three days".
 _DEIXIS = (
-    rf"(?:(?:today|yesterday){_DAYPART}|tonight|the day before yesterday"
+    rf"(?:{_EARLY}(?:(?:today|yesterday){_DAYPART}|tonight|(?<!the )last night"
+    rf"|the day before yesterday"
     rf"|this (?:morning|afternoon|evening)"
-    rf"|(?:earlier |so far )?this (?:week|month|year)"
-    rf"|(?:last|previous) (?:week|month|year|{_WEEKDAY}|{_MONTH})"
+    rf"|(?:so far )?this (?:week|month|year)"
+    rf"|(?:last|previous) (?:week|month|year|{_WEEKDAY}{_DAYPART}|{_MONTH})"
     rf"|(?:this|last|previous|the past) (?:{_SEASON})"
-    rf"|(?:the )?(?:past|last|previous) (?:{_COUNT} )?{_UNIT}"
-    rf"|{_COUNT} {_UNIT} ago|(?:the|this|last) weekend)\b"
+    rf"|(?:the |this )?(?:past|last|previous) (?:{_COUNT} )?{_UNIT}"
+    rf"|{_COUNT} {_UNIT} ago|(?:the|this|last|this past|the past) weekend))\b"
 )
 # Words that may follow a time expression that places the event ("in 2019 about", "in 2019,",
 # "in 2019 Putin"); any other lower-case word makes the date part of a noun phrase ("in 2019
@@ -225,7 +228,7 @@ _WINDOW = re.compile(
 )
 _DATE_WORD = re.compile(
     rf"\b(?:{_MONTH}|{_WEEKDAY}|{_YEAR}|{_UNIT}|\d{{4}}-\d\d-\d\d|\d\d\d0s"
-    rf"|(?:today|tonight|yesterday|morning|afternoon|evening|weekend|{_SEASON}|recent|recently"
+    rf"|(?:today|tonight|yesterday|morning|afternoon|evening|night|weekend|{_SEASON}|recent|recently"
     r"|lately|latest|newest|new|just|current|currently)\b)"
 )  # searched in the lower-cased question: faster than ignoring case
 _RECENCY = re.compile(
@@ -306,6 +309,7 @@ def _without(text: str, cut: tuple[int, int]) -> str:
 
 def _span(phrase: str, as_of: date) -> _Span | None:
     """The days a date or deictic phrase names, the latest such on or before ``as_of``."""
+    phrase = re.sub(rf"^{_EARLY}", "", phrase)
     for pattern, read in _FORMS:
         found = pattern.fullmatch(phrase)
         if found is not None:
@@ -429,12 +433,15 @@ _FORMS: tuple[_Form, ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), read)
     for pattern, read in (
         (rf"today{_DAYPART}|tonight|this (?:morning|afternoon|evening)", lambda _, d: (d, d)),
+        # Last night's news is dated that day or the next morning.
+        (r"last night", lambda _, d: (d - timedelta(1), d)),
         (rf"yesterday{_DAYPART}", lambda _, d: (d - timedelta(1), d - timedelta(1))),
         (r"the day before yesterday", lambda _, d: (d - timedelta(2), d - timedelta(2))),
-        (r"(?:earlier |so far )?this (?P<unit>week|month|year)", _to_date),
+        (r"(?:so far )?this (?P<unit>week|month|year)", _to_date),
         (r"(?:last|previous) (?P<unit>week|month|year)", _previous),
         (
-            rf"(?:the )?(?:past|last|previous) (?:(?P<count>{_COUNT}) )?(?P<unit>{_UNIT_NAME})s?",
+            rf"(?:the |this )?(?:past|last|previous) (?:(?P<count>{_COUNT}) )?"
+            rf"(?P<unit>{_UNIT_NAME})s?",
             _trailing,
         ),
         (rf"(?P<count>{_COUNT}) (?P<unit>{_UNIT_NAME})s? ago", _ago),
@@ -444,7 +451,7 @@ _FORMS: tuple[_Form, ...] = tuple(
             _weekday,
         ),
         (rf"(?:last|previous) (?P<month>{_MONTH})", _last_month_named),
-        (r"(?:the|this|last) weekend", _weekend),
+        (r"(?:the|this|last|this past|the past) weekend", _weekend),
         (
             rf"(?P<which>this|last|previous|the past|the) (?P<season>{_SEASON})"
             rf"(?: of (?P<year>\d{{4}}))?",

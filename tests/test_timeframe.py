@@ -83,6 +83,14 @@ FRIDAY = date(2024, 5, 10)
         ("What happened in the past 24 hours?", date(2024, 5, 7), WEDNESDAY),
         ("Which bands played in the summer of 1969?", date(1969, 6, 1), date(1969, 8, 31)),
         ("What did he post three hours ago?", date(2024, 5, 7), WEDNESDAY),
+        # Last night's news is dated that day or the next; "this past" is "the past".
+        ("Who won the election last night?", date(2024, 5, 7), WEDNESDAY),
+        ("What did Putin say last Tuesday night?", date(2024, 5, 7), date(2024, 5, 7)),
+        ("What did NASA launch this past weekend?", date(2024, 5, 4), date(2024, 5, 5)),
+        ("What did Putin say this past month?", date(2024, 4, 9), WEDNESDAY),
+        # Early or late in a deictic period is still that period.
+        ("What did the senate pass late last week?", date(2024, 4, 29), date(2024, 5, 5)),
+        ("What did Putin say early this month?", date(2024, 5, 1), WEDNESDAY),
     ],
 )
 def test_time_expressions_become_windows(question: str, start: date | None, end: date) -> None:
@@ -124,6 +132,8 @@ def test_time_expressions_become_windows(question: str, start: date | None, end:
         "Why do leaves change color in the fall?",
         "What is this summer's biggest hit?",
         "Which park will open this summer?",  # after as_of
+        "What did she wear the last night of the tour?",
+        "What did she sing on the last night she performed?",
     ],
 )
 def test_dates_that_do_not_place_the_event_are_no_window(question: str) -> None:
@@ -156,6 +166,8 @@ def test_a_month_is_the_latest_one_not_after_as_of() -> None:
         ("What did Putin say this week about the SCO?", "What did Putin say about the SCO?"),
         ("What did Putin say Friday about training?", "What did Putin say about training?"),
         ("Who was convicted Monday, and why?", "Who was convicted and why?"),
+        ("What did the president sign late last week?", "What did the president sign?"),
+        ("What did he say earlier today about NATO?", "What did he say about NATO?"),
         ("Since March?", "Since March?"),  # nothing would be left to read a topic from
     ],
 )
