@@ -94,8 +94,7 @@ class Corpus:
     sentences: list[list[SentenceRecord]]  # by passage id
     vectors: Vectors  # by passage id
     passage_index: VectorIndex
-    sentence_index: VectorIndex
-    sentence_owner: npt.NDArray[np.int64]
+    sentence_index: VectorIndex  # each sentence under its passage's id, as an archive's
     lexical: LexicalIndex
 
     def ranker(self, settings: Settings) -> HybridRanker:
@@ -113,9 +112,6 @@ class Corpus:
 
     def passage_places(self, ids: Sequence[int]) -> dict[int, tuple[str, int, int]]:
         return {i: ("", i, 0) for i in ids}
-
-    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
-        return {i: int(self.sentence_owner[i]) for i in sentence_ids if i >= 0}
 
     def candidates(self, ranked: Sequence[RankedPassage]) -> list[Candidate]:
         return [Candidate(self.passages[r.id], self.sentences[r.id], r) for r in ranked]
@@ -176,9 +172,8 @@ def build_corpus(encoder: Encoder, texts: Sequence[str], label: str) -> Corpus:
         vectors=passage_vectors,
         passage_index=VectorIndex.build(passage_ids, passage_vectors, encoder.dimension),
         sentence_index=VectorIndex.build(
-            np.arange(len(owners), dtype=np.int64), sentence_vectors, encoder.dimension
+            np.asarray(owners, dtype=np.int64), sentence_vectors, encoder.dimension
         ),
-        sentence_owner=np.asarray(owners, dtype=np.int64),
         lexical=LexicalIndex.build(passage_ids, passage_texts),
     )
 

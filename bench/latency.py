@@ -122,9 +122,7 @@ def _breakdown(data_dir: Path, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         with _stage(samples, "passage index search"):
             indexes.passages.search(vector, n)
         with _stage(samples, "sentence index search"):
-            found = indexes.sentences.search(vector, n)
-        with _stage(samples, "sentence owners (store)"):
-            store.reads.sentence_owners(found.ids.tolist())
+            indexes.sentences.search(vector, n)
         with _stage(samples, "BM25 scores"):
             indexes.lexical.scores(question)
         for with_sentences, ranker in rankers.items():

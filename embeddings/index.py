@@ -1,4 +1,4 @@
-"""FAISS vector index keyed by the store's row ids, written atomically with a checksum."""
+"""FAISS vector index keyed by the store's ids, written atomically with a checksum."""
 
 from __future__ import annotations
 
@@ -168,17 +168,20 @@ def _among(ids: npt.NDArray[np.int64], sorted_ids: npt.NDArray[np.int64]) -> npt
 
 
 class VectorIndex:
-    """Inner-product index over unit vectors; ids are int64 row ids of the store.
+    """Inner-product index over unit vectors; ids are int64 ids of the store, a row's own or,
+    for several vectors under one id, their owner's (the sentences of a passage).
 
     It may hold rows deleted from the store since it was built (``excluding``): a search
-    never returns them.
+    never returns them, nor any other vector under their ids.
     """
 
     def __init__(self, index: faiss.Index, config: IndexConfig | None = None) -> None:
         self._index = index
         self._config = config or IndexConfig()
         self._held: npt.NDArray[np.int64] | None = None  # every id held, sorted, once asked
+        self._distinct: bool | None = None  # whether no id is held twice, once asked
         self._deleted = np.zeros(0, dtype=np.int64)
+        self._skipped = 0  # the vectors held under them
         self._not_deleted: Any = None  # the id selector that skips them
         # faiss's bundled stubs miss the HNSW search parameters and subclass attributes.
         inner: Any = _inner(index)
@@ -223,8 +226,9 @@ class VectorIndex:
 
     @property
     def deleted(self) -> int:
-        """Vectors held whose rows were deleted since: searches skip them."""
-        return len(self._deleted)
+        """Vectors held whose rows were deleted since (all those under a deleted id): searches
+        skip them."""
+        return self._skipped
 
     @property
     def live(self) -> int:
@@ -237,9 +241,21 @@ class VectorIndex:
             self._held = np.sort(held.astype(np.int64, copy=False))
         return self._held
 
+    def _held_under(self, ids: npt.NDArray[np.int64]) -> int:
+        """How many vectors are held under ``ids`` (distinct ones)."""
+        held = self._held_ids()
+        return int((np.searchsorted(held, ids, "right") - np.searchsorted(held, ids)).sum())
+
+    def _one_per_id(self) -> bool:
+        """Whether no id is held twice: looking vectors up by id then finds every one."""
+        if self._distinct is None:
+            held = self._held_ids()
+            self._distinct = bool((held[1:] != held[:-1]).all())
+        return self._distinct
+
     @property
     def last_id(self) -> int:
-        """The largest row id held, or 0 when empty."""
+        """The largest id held, or 0 when empty."""
         return int(self._held_ids()[-1]) if self.count else 0
 
     def holds(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -253,6 +269,7 @@ class VectorIndex:
         view = copy.copy(self)
         deleted = np.unique(np.asarray(deleted, dtype=np.int64))
         view._deleted = deleted[self.holds(deleted)]
+        view._skipped = self._held_under(view._deleted)
         view._not_deleted = None
         if len(view._deleted):
             view._not_deleted = faiss.IDSelectorNot(faiss.IDSelectorBatch(view._deleted))
@@ -304,7 +321,9 @@ class VectorIndex:
             return _NO_HITS
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if allowed_ids is not None and self._graph and len(allowed_ids) <= EXACT_FILTER_LIMIT:
-            return self._search_among(query, k, allowed_ids)
+            # Scored by looking vectors up by id, which finds one vector of a repeated id.
+            if self._one_per_id():
+                return self._search_among(query, k, allowed_ids)
         params = None
         if allowed_ids is not None:
             allowed = np.ascontiguousarray(allowed_ids, dtype=np.int64)

@@ -4,11 +4,15 @@ An ``IndexFolder`` is the archive folder's index files and the ``Manifest`` that
 them; it holds the folder, the index configuration and the model identity once, and derives,
 extends, persists, verifies and loads.
 
+The sentences' index holds each sentence under its passage's id (``PassageReads.vectors``):
+a sentence found is only ever used as its passage, so a search names it with no look-up.
+
 A deleted row leaves a tombstone in the store (a trigger writes it in the delete's own
 transaction): the indexes keep its vector, and skip it at every search, until the tombstones
 of an index pass ``IndexConfig.compaction_share`` of its rows and it is rebuilt without them.
-The store's tombstones are always those the index derived from its current data holds: an
-index built anew drops the ones it does not hold in the transaction that derives it.
+A deleted passage's sentences leave one tombstone, its id, which skips them all. The store's
+tombstones are always those the index derived from its current data holds: an index built anew
+drops the ones it does not hold in the transaction that derives it.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from embeddings.index import (
 from qa.errors import DatelineError
 from qa.faults import root_cause
 from qa.lexical import LexicalIndex
-from qa.manifest import LexicalFiles, Manifest, ManifestIndexes, VectorFile
+from qa.manifest import INDEX_FORMAT, LexicalFiles, Manifest, ManifestIndexes, VectorFile
 from qa.store import Store
 
 __all__ = [
@@ -195,19 +199,19 @@ class IndexFolder:
         if not base.count or base.dimension != self.model.dimension:
             return None
         last = base.last_id
-        held = deleted[base.holds(deleted)]
-        if reads.rows_up_to(table, last) + len(held) != base.count:
+        kept = base.excluding(deleted)
+        if reads.rows_up_to(table, last) + kept.deleted != base.count:
             return None  # it lost rows no tombstone accounts for
         ids, vectors = reads.vectors(table, after=last)
         count = base.count + len(ids)
-        exact = choose_factory(count - len(held), self.config) == "Flat"
+        exact = choose_factory(count - kept.deleted, self.config) == "Flat"
         if base.exact != exact:  # past the exact-search limit, a new kind of index is due
             return None
-        if len(held) > self._compaction_share * count:
+        if kept.deleted > self._compaction_share * count:
             return None
         if len(ids):
-            return base.extended(ids, vectors).excluding(held)
-        return self._same_file(table, base, base.excluding(held))
+            return base.extended(ids, vectors).excluding(deleted)
+        return self._same_file(table, base, kept)
 
     def _lexical_index(self, base: LexicalIndex | None, passages: VectorIndex) -> LexicalIndex:
         """``base`` skipping the deleted passages while no passage was added since it was
@@ -281,6 +285,7 @@ class IndexFolder:
             # The indexes' own: another process may have committed since they were derived.
             data_generation=indexes.generation,
             indexes=files,
+            format=INDEX_FORMAT,
         )
         self.store.set_meta(_MANIFEST_KEY, record.model_dump(mode="json"))
 
@@ -376,10 +381,10 @@ class IndexFolder:
         for table, index in self._read_vector_files(record, current).items():
             deleted = self.store.reads.tombstones(table)
             view = self._same_file(table, index, index.excluding(deleted))
-            if view.deleted != len(deleted) or index.count != counts[table] + len(deleted):
+            if not index.holds(deleted).all() or view.live != counts[table]:
                 raise IndexFileError(
                     f"{_VECTOR_FILES[table]} holds {index.count} vectors but the store has"
-                    f" {counts[table]} {table} and {len(deleted)} deleted ones"
+                    f" {counts[table]} {table} and {len(deleted)} tombstones"
                 )
             views[table] = view
         lexical = self._read_lexical_files(record, current.lexical if current else None)
@@ -394,6 +399,10 @@ class IndexFolder:
         checksums = record.indexes.vector_checksums()
         if checksums is None:
             raise IndexFileError("the index manifest predates xxh3 checksums")
+        if record.format != INDEX_FORMAT:
+            raise IndexFileError(
+                f"the index files are of format {record.format}, this version reads {INDEX_FORMAT}"
+            )
         loaded = {}
         for table, filename in _VECTOR_FILES.items():
             held = current.vectors[table] if current else None

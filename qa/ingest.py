@@ -32,6 +32,7 @@ from qa.articles import (
     read_article,
 )
 from qa.indexes import IndexFolder
+from qa.manifest import INDEX_FORMAT
 from qa.passages import Passage, split_article
 from qa.speakers import Person
 from qa.store import SOURCE_FILE, SOURCE_JSONL, Store, StoredFile
@@ -625,10 +626,15 @@ def _bring_in(
 
 
 def indexes_behind(folder: IndexFolder) -> bool:
-    """Whether the folder has no index files yet, or files older than its store (an ingest
-    stopped between its writes and them)."""
+    """Whether the folder has no index files yet, files older than its store (an ingest
+    stopped between its writes and them), or files of an earlier format (an ingest brings
+    them up to this version even when no article changed)."""
     manifest = folder.manifest()
-    return manifest is None or manifest.data_generation != folder.store.data_generation()
+    return (
+        manifest is None
+        or manifest.data_generation != folder.store.data_generation()
+        or manifest.format != INDEX_FORMAT
+    )
 
 
 def build_indexes(folder: IndexFolder, changed: bool) -> None:

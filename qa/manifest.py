@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LexicalFiles", "Manifest", "ManifestIndexes", "VectorFile"]
+__all__ = ["INDEX_FORMAT", "LexicalFiles", "Manifest", "ManifestIndexes", "VectorFile"]
 
 _CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
+# How the index files hold their vectors; files of another format are rebuilt, not read.
+# 1 (a manifest without one): the sentences' index under each sentence's id. 2: under its
+# passage's (a search finds the passages themselves).
+INDEX_FORMAT = 2
 
 
 class _Record(BaseModel):
@@ -61,3 +65,4 @@ class Manifest(_Record):
     # The store's data generation the indexes were derived from; None before it was recorded.
     data_generation: int | None = None
     indexes: ManifestIndexes
+    format: int = 1  # INDEX_FORMAT as it was written; a manifest without one is of format 1

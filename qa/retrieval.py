@@ -30,8 +30,6 @@ class VectorReads(Protocol):
 
     def passage_places(self, ids: Sequence[int]) -> dict[int, tuple[str, int, int]]: ...
 
-    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]: ...
-
 
 @dataclass(frozen=True)
 class RankedPassage:
@@ -143,7 +141,7 @@ class HybridRanker:
         """
         dense_hits = self._passages.search(query_vector, n + _TIE_ROOM, allowed)
         passages = list(zip(dense_hits.ids.tolist(), dense_hits.scores.tolist(), strict=True))
-        sentences = self._sentence_hits(query_vector, n, reads, allowed)
+        sentences = self._sentence_hits(query_vector, n, allowed)
 
         lexical_all = self._lexical.scores(query_text, statistics)
         if allowed is None:
@@ -176,7 +174,7 @@ class HybridRanker:
         return Signals(
             shard,
             [(i, score) for i, score in passages if i in places],
-            sentences,
+            [(owner, score, kept) for owner, score, kept in sentences if owner in places],
             [(i, bm25[i]) for i in lexical_ids.tolist() if i in vectors],
             bm25,
             {i: float(vector @ query_vector) for i, vector in vectors.items()},
@@ -184,24 +182,16 @@ class HybridRanker:
         )
 
     def _sentence_hits(
-        self, query_vector: Vector, n: int, reads: VectorReads, allowed: Ids | None
+        self, query_vector: Vector, n: int, allowed: Ids | None
     ) -> list[tuple[int, float, bool]]:
         """The best sentences' owners and scores, marked whether the owner is allowed: the
-        best ``n`` are chosen before the filter, in one archive as across shards."""
+        best ``n`` are chosen before the filter, in one archive as across shards. The index
+        holds each sentence under its owner's id, so no look-up turns hits into owners."""
         if not self._sentence_search:
             return []
         hits = self._sentences.search(query_vector, n + _TIE_ROOM)
-        owners = reads.sentence_owners(hits.ids.tolist())
-        found = [
-            (owners[i], s)
-            for i, s in zip(hits.ids.tolist(), hits.scores.tolist(), strict=True)
-            if i in owners
-        ]
-        if not found:
-            return []
-        ids = np.array([owner for owner, _ in found], dtype=np.int64)
-        kept = np.ones(len(ids), dtype=bool) if allowed is None else np.isin(ids, allowed)
-        return [(owner, score, bool(k)) for (owner, score), k in zip(found, kept, strict=True)]
+        kept = np.ones(len(hits.ids), dtype=bool) if allowed is None else np.isin(hits.ids, allowed)
+        return list(zip(hits.ids.tolist(), hits.scores.tolist(), kept.tolist(), strict=True))
 
     @staticmethod
     def _lexical_top(scores: npt.NDArray[np.float32], ids: Ids, n: int) -> Ids:

@@ -224,3 +224,27 @@ def test_every_vector_excluded_finds_nothing(
     ids, vectors = corpus
     index = VectorIndex.build(ids[:5], vectors[:5], DIMENSION).excluding(ids[:5])
     assert index.live == 0 and len(index.search(vectors[0], 3).ids) == 0
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW32,Flat"])
+def test_vectors_sharing_an_id_are_found_and_excluded_together(
+    corpus: tuple[npt.NDArray[np.int64], Vectors], tmp_path: Path, factory: str
+) -> None:
+    """As the sentences of a passage are held under its id: each is found, an exclusion of
+    the id skips every one, and the counts are of vectors."""
+    _, vectors = corpus
+    owners = np.repeat(np.arange(100, dtype=np.int64) + 7, 3)  # three vectors an id
+    built = VectorIndex.build(owners, vectors[:300], DIMENSION, factory)
+    path = tmp_path / "sentences.faiss"
+    index = VectorIndex.load(path, built.save(path))
+    assert (index.count, index.last_id) == (300, 106)
+    second = vectors[4]  # the second of id 8, not the one a look-up by id would give
+    for allowed in (None, np.array([8, 9], dtype=np.int64)):
+        hits = index.search(second, 3, allowed)
+        assert (hits.ids[0], hits.scores[0]) == (8, pytest.approx(1.0, abs=1e-5))
+    view = index.excluding(np.array([8, 9, 999], dtype=np.int64))
+    assert (view.deleted, view.live) == (6, 294)
+    found = view.search(second, 294).ids
+    assert len(found) == 294 and not {8, 9} & set(found.tolist())
+    grown = view.extended(np.array([200, 200], dtype=np.int64), vectors[300:302])
+    assert (grown.count, grown.last_id, grown.holds(np.array([200])).tolist()) == (302, 200, [True])

@@ -16,7 +16,7 @@ from embeddings.index import IndexConfig, VectorIndex
 from qa.articles import parse_article
 from qa.factories import open_store
 from qa.indexes import IndexFolder, VectorBases
-from qa.ingest import ingest_directory, prepare, store_articles
+from qa.ingest import indexes_behind, ingest_directory, prepare, store_articles
 from qa.settings import Settings
 from qa.store import Store
 
@@ -48,9 +48,11 @@ def _add_oslo(store: Store, encoder: Encoder) -> None:
     store_articles(store, encoder, [prepare(parse_article("oslo", OSLO_ARTICLE), encoder)])
 
 
-def _first_row(store: Store, table: str) -> tuple[int, np.ndarray]:
-    ids, vectors = store.reads.vectors(table)
-    return int(ids[0]), vectors[0]
+def _first_vector(index: VectorIndex) -> np.ndarray:
+    """The vector the index was given first: the store's first row (a passage's sentences share
+    its id, so one is not looked up by id)."""
+    vector: np.ndarray = index._inner.reconstruct(0)
+    return vector
 
 
 def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> None:
@@ -63,9 +65,9 @@ def test_an_added_article_extends_the_graphs(store: Store, encoder: Encoder) -> 
         counts["sentences"],
     )
     for table in ("passages", "sentences"):
-        row, vector = _first_row(store, table)
-        kept = getattr(indexes, table)._index.reconstruct(row)
-        assert np.allclose(kept, -vector)  # the base's rows, not rebuilt from the store
+        first = store.reads.vectors(table)[1][0]
+        kept = _first_vector(getattr(indexes, table))
+        assert np.allclose(kept, -first)  # the base's rows, not rebuilt from the store
     question = encoder.encode(["How much will the budget grow?"])[0]
     new_ids = store.reads.vectors("passages", after=bases["passages"].last_id)[0]
     assert indexes.passages.search(question, 1).ids.tolist() == [new_ids[0]]
@@ -83,9 +85,11 @@ def test_a_removed_article_is_skipped_below_the_compaction_share(
     for table in ("passages", "sentences"):
         live, vectors = store.reads.vectors(table)
         deleted = np.setdiff1d(held[table], live)
+        gone = np.isin(held[table], deleted)  # each row's, a sentence's under its passage's id
         index = getattr(indexes, table)
-        assert (index.count, index.deleted) == (len(held[table]), len(deleted))
-        assert np.allclose(index._index.reconstruct(int(live[0])), -vectors[0])  # kept
+        assert (index.count, index.deleted) == (len(held[table]), gone.sum())
+        first_live = int(np.flatnonzero(~gone)[0])
+        assert np.allclose(index._inner.reconstruct(first_live), -vectors[0])  # kept
         assert store.reads.tombstones(table).tolist() == deleted.tolist()
         assert not set(index.search(question, 50).ids.tolist()) & set(deleted.tolist())
     # No BM25 base given: built anew, of the store's passages alone.
@@ -103,7 +107,7 @@ def test_a_removed_article_past_the_compaction_share_rebuilds_the_graphs(
         ids, vectors = store.reads.vectors(table)
         index = getattr(indexes, table)
         assert (index.count, index.deleted) == (len(ids), 0)
-        assert np.allclose(index._index.reconstruct(int(ids[0])), vectors[0])
+        assert np.allclose(_first_vector(index), vectors[0])
         assert store.reads.tombstones(table).tolist() == []  # dropped with the rebuild
     assert indexes.lexical.count == len(store.reads.vectors("passages")[0])
 
@@ -170,9 +174,37 @@ def test_a_manifest_of_the_first_release_loads_and_is_rebuilt(
     assert folder.verify().generation == store.data_generation()
 
 
+def test_a_sentence_index_of_format_1_is_rebuilt_under_passage_ids(
+    store: Store, encoder: Encoder
+) -> None:
+    """Format 1 held each sentence under its own id: read as passage ids its hits would name
+    other passages, so its file is never read, however intact, but rebuilt."""
+    data_dir = store.path.parent
+    rows = store.connection.execute(
+        "SELECT id, passage_id, vector FROM sentences ORDER BY id"
+    ).fetchall()
+    ids, owners = (np.array([row[i] for row in rows], dtype=np.int64) for i in (0, 1))
+    vectors = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.float32)
+    vectors = vectors.reshape(len(rows), encoder.dimension)
+    manifest = store.get_meta("manifest")
+    old = VectorIndex.build(ids, vectors, encoder.dimension)
+    manifest["indexes"]["sentences"]["xxh3_128"] = old.save(data_dir / "sentences.faiss")
+    del manifest["format"]  # as format 1 wrote it
+    store.set_meta("manifest", manifest)
+    folder = IndexFolder(store, data_dir, model=encoder)
+    with pytest.raises(IndexFileError, match="of format 1, this version reads 2"):
+        folder.verify()
+    assert folder.stored_vectors() == {} and indexes_behind(folder)
+    indexes, unsaved = folder.load()
+    assert unsaved is None and not indexes_behind(folder)
+    assert indexes.sentences.holds(owners).all() and indexes.sentences.count == len(owners)
+    assert indexes.sentences.search(vectors[-1], 1).ids.tolist() == [owners[-1]]
+    assert folder.verify().sentences.last_id == owners.max()
+
+
 def test_the_manifest_is_written_as_before(store: Store) -> None:
     """The same keys in the same order, in the store and in manifest.json; the tombstone
-    counts come after those an earlier version reads."""
+    counts and the format come after those an earlier version reads."""
     written = json.loads((store.path.parent / "manifest.json").read_text())
     assert written == store.get_meta("manifest")
     assert list(written) == [
@@ -185,6 +217,7 @@ def test_the_manifest_is_written_as_before(store: Store) -> None:
         "generation",
         "data_generation",
         "indexes",
+        "format",
     ]
     assert {name: list(part) for name, part in written["indexes"].items()} == {
         "passages": ["file", "xxh3_128", "count", "deleted"],

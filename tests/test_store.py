@@ -239,6 +239,43 @@ def test_a_store_made_before_feedback_gets_its_table(tmp_path: Path) -> None:
     assert store.catalogue.counts()["passages"] == 1
 
 
+def test_a_version_3_store_drops_the_tombstones_of_sentence_ids(tmp_path: Path) -> None:
+    """Version 3 named a deleted sentence by its own id; the sentences' index now holds it
+    under its passage's, so those go (the index they were for is rebuilt, an earlier format)
+    and a deleted sentence leaves its passage's id from then on."""
+    path = _old_store(tmp_path / "store.sqlite", _FIRST_RELEASE)
+    with sqlite3.connect(path) as db:
+        for step in MIGRATIONS[:3]:
+            step.apply(db)
+        db.execute("PRAGMA user_version = 3")
+        vector = np.zeros(DIMENSION, np.float32).tobytes()
+        # Passage 2 with sentences 2 and 3, passage 3 with sentence 4.
+        for passage, sentences in ((2, 2), (3, 1)):
+            db.execute(
+                "INSERT INTO passages (article_id, paragraph, part, text, vector)"
+                " VALUES ('old', ?, 0, 'More.', ?)",
+                (passage, vector),
+            )
+            db.executemany(
+                "INSERT INTO sentences (passage_id, start, end, vector) VALUES (?, 0, 5, ?)",
+                [(passage, vector)] * sentences,
+            )
+        db.execute("DELETE FROM sentences WHERE passage_id = 3")
+        db.execute("DELETE FROM passages WHERE id = 3")
+        assert db.execute("SELECT kind, id FROM tombstones").fetchall() == [
+            ("passages", 3),
+            ("sentences", 4),
+        ]
+    store = Store(path)
+    assert _user_version(path) == SCHEMA_VERSION
+    assert store.reads.tombstones("passages").tolist() == [3]
+    assert store.reads.tombstones("sentences").tolist() == []
+    store.writes.delete_article("old")  # passages 1 and 2, sentences 1, 2 and 3
+    assert store.reads.tombstones("passages").tolist() == [1, 2, 3]
+    assert store.reads.tombstones("sentences").tolist() == [1, 2]
+    store.close()
+
+
 def test_a_read_only_store_is_read_as_it_is_from_version_1(tmp_path: Path) -> None:
     folder = tmp_path / "archive"
     folder.mkdir()
@@ -303,16 +340,17 @@ def test_a_write_that_fails_half_way_keeps_nothing_of_itself(store: Store) -> No
 
 def test_every_deleted_row_leaves_a_tombstone_in_its_own_transaction(store: Store) -> None:
     """However an article goes (deleted, replaced), its passages and sentences stay known as
-    deleted until an index is rebuilt without them; the tombstones go with a failed write."""
+    deleted until an index is rebuilt without them, the sentences by their passage's id (the
+    one their index holds them under); the tombstones go with a failed write."""
     passages = store.reads.filtered_passage_ids(PassageFilters(article_id="oslo")).tolist()
-    owned = [s.id for group in store.reads.sentences(passages).values() for s in group]
+    owners = sorted(store.reads.sentences(passages))
     with pytest.raises(RuntimeError), store.transaction():
         store.writes.delete_article("oslo")
         raise RuntimeError("undone")
     assert store.reads.tombstones("passages").tolist() == []
     store.writes.delete_article("oslo")
     assert store.reads.tombstones("passages").tolist() == sorted(passages)
-    assert store.reads.tombstones("sentences").tolist() == sorted(owned)
+    assert store.reads.tombstones("sentences").tolist() == owners
     bergen = store.reads.filtered_passage_ids(PassageFilters(article_id="bergen")).tolist()
     _put(store, "bergen", BERGEN + "\nThe ferry ran late.")  # replaced: new rows, new ids
     assert store.reads.tombstones("passages").tolist() == sorted(passages + bergen)
@@ -354,8 +392,7 @@ def test_passages_and_their_sentences_by_id(store: Store) -> None:
     assert (first.paragraph, first.speaker, first.url) == (1, "Kari Nordmann", "/articles/oslo#p1")
     sentences = store.reads.sentences(ids.tolist())
     assert all(first.text[s.start : s.end] for s in sentences[first.id])
-    owners = store.reads.sentence_owners([s.id for s in sentences[first.id]])
-    assert set(owners.values()) == {first.id}
+    assert {s.passage_id for s in sentences[first.id]} == {first.id}
     assert store.reads.passages([]) == {} and store.reads.sentences([]) == {}
 
 
@@ -379,6 +416,14 @@ def test_vectors_to_build_and_extend_indexes_with(store: Store) -> None:
     assert later_ids.tolist() == ids[2:].tolist() and np.array_equal(later, vectors[2:])
     assert store.reads.rows_up_to("passages", int(ids[1])) == 2
     assert store.reads.passage_vectors([int(ids[0])])[int(ids[0])].tolist() == [0, 1, 0, 0]
+    # Sentences come under their passage's id, a passage's all with it.
+    owners, sentences = store.reads.vectors("sentences")
+    held = store.reads.sentences(ids.tolist())
+    assert owners.tolist() == [p for p in ids.tolist() for _ in held.get(p, [])]
+    assert sentences.shape == (len(owners), DIMENSION)
+    later_owners = store.reads.vectors("sentences", after=int(ids[1]))[0]
+    assert later_owners.tolist() == owners[owners > ids[1]].tolist()
+    assert store.reads.rows_up_to("sentences", int(ids[1])) == (owners <= ids[1]).sum()
     with pytest.raises(ValueError):
         store.reads.vectors("articles")
 

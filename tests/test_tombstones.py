@@ -104,13 +104,14 @@ def _files(data_dir: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def _consistent(archive: Archive) -> None:
-    """Every index holds the store's rows and the store's tombstones, nothing else."""
+    """Every index holds the store's rows and the store's tombstones, nothing else (a deleted
+    passage's sentences under its one tombstone)."""
     counts = archive.store.catalogue.counts()
     for table in ("passages", "sentences"):
         index = getattr(archive.indexes, table)
         tombstones = archive.store.reads.tombstones(table)
-        assert (index.live, index.deleted) == (counts[table], len(tombstones))
-        assert index.holds(tombstones).all()
+        assert index.live == counts[table] and index.holds(tombstones).all()
+        assert index.excluding(tombstones).deleted == index.deleted  # it skips just those
     lexical = archive.indexes.lexical
     assert lexical.count - lexical.excluded == counts["passages"]
 
@@ -134,6 +135,24 @@ def test_a_deleted_article_is_never_found_again(towns: Archive) -> None:
     answer = towns.ask(f"What did {TOWNS[3]}sen say about {TOPICS[3]}?")
     assert _id(3) not in {citation.article_id for citation in answer.citations}
     assert towns.search(_quote(4), 1)[0].article_id == _id(4)  # the others are still found
+
+
+def test_the_sentences_are_found_as_their_passage_and_go_with_it(towns: Archive) -> None:
+    """The sentences' index holds each sentence under its passage's id: a search names the
+    passage, and the passage's tombstone skips every one of its sentences."""
+    passages = towns.store.reads.filtered_passage_ids(PassageFilters(article_id=_id(3)))
+    sentences = towns.store.reads.sentences(passages.tolist())
+    for passage, group in sentences.items():
+        for sentence in group:
+            assert towns.indexes.sentences.search(sentence.vector, 1).ids.tolist() == [passage]
+    towns.delete_article(_id(3))
+    assert towns.store.reads.tombstones("sentences").tolist() == sorted(sentences)
+    held = towns.indexes.sentences
+    for group in sentences.values():
+        for sentence in group:
+            found = held.search(sentence.vector, 50).ids
+            assert len(found) == 50 and not set(found.tolist()) & set(passages.tolist())
+    assert held.deleted == sum(len(group) for group in sentences.values())
 
 
 def test_a_delete_writes_no_index_file_and_commits_its_manifest(

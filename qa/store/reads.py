@@ -19,9 +19,18 @@ from qa.store.records import (
 
 __all__ = ["PassageReads"]
 
+_INDEX_KEYS = {"passages": "id", "sentences": "passage_id"}
+
 
 def _placeholders(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids))
+
+
+def _index_key(table: str) -> str:
+    """The column whose id the index of ``table`` holds a row under: a sentence's passage, as
+    a sentence found is only ever used as its passage, so a search names the passage itself."""
+    check_vector_table(table)
+    return _INDEX_KEYS[table]
 
 
 class PassageReads:
@@ -99,16 +108,6 @@ class PassageReads:
         )
         return {int(row[0]): (str(row[1]), int(row[2]), int(row[3])) for row in rows}
 
-    def sentence_owners(self, sentence_ids: Sequence[int]) -> dict[int, int]:
-        """Passage id of each sentence id."""
-        if not sentence_ids:
-            return {}
-        rows = self._database.connection.execute(
-            f"SELECT id, passage_id FROM sentences WHERE id IN ({_placeholders(sentence_ids)})",
-            [int(i) for i in sentence_ids],
-        )
-        return {int(row[0]): int(row[1]) for row in rows}
-
     def speaker_aliases(self) -> list[tuple[str, str]]:
         """(alias, canonical name) pairs across the corpus."""
         return list(self._database.connection.execute("SELECT DISTINCT alias, name FROM speakers"))
@@ -126,11 +125,13 @@ class PassageReads:
         )
 
     def vectors(self, table: str, after: int = 0) -> tuple[npt.NDArray[np.int64], Vectors]:
-        """Ids and vectors of ``passages`` or ``sentences`` (those with ids above ``after``),
-        to build or extend a FAISS index with."""
-        check_vector_table(table)
+        """The vectors of ``passages`` or ``sentences`` and the ids their index holds them
+        under (``_index_key``), those above ``after``, to build or extend a FAISS index with."""
+        key = _index_key(table)
+        # Ordered as the key's own index is, so that the few rows after ``after`` are found
+        # through it, not by a scan of every vector.
         rows = self._database.connection.execute(
-            f"SELECT id, vector FROM {table} WHERE id > ? ORDER BY id", (after,)
+            f"SELECT {key}, vector FROM {table} WHERE {key} > ? ORDER BY {key}, id", (after,)
         ).fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         if not rows:
@@ -139,23 +140,25 @@ class PassageReads:
         return ids, vectors.reshape(len(rows), -1)
 
     def rows_up_to(self, table: str, last_id: int) -> int:
-        """How many ``passages`` or ``sentences`` have ids up to ``last_id``.
+        """How many ``passages`` or ``sentences`` are held under ids up to ``last_id``.
 
-        Ids only grow (AUTOINCREMENT), so an index holding ids up to ``last_id`` and as many rows
-        as this (tombstones aside) has lost none of them since it was built. Counted as all rows
-        less those after ``last_id``, the few added since: SQLite counts all rows from its
-        smallest index, while rows up to an id are counted in the table itself, vectors and all.
+        Ids only grow (AUTOINCREMENT) and a passage's sentences are written with it, so an
+        index holding ids up to ``last_id`` and as many rows as this (tombstones aside) has lost
+        none of them since it was built. Counted as all rows less those after ``last_id``, the
+        few added since: SQLite counts all rows from its smallest index, while rows up to an id
+        are counted in the table itself, vectors and all.
         """
-        check_vector_table(table)
+        key = _index_key(table)
         row = self._database.connection.execute(
-            f"SELECT (SELECT count(*) FROM {table}) - (SELECT count(*) FROM {table} WHERE id > ?)",
+            f"SELECT (SELECT count(*) FROM {table})"
+            f" - (SELECT count(*) FROM {table} WHERE {key} > ?)",
             (last_id,),
         ).fetchone()
         return int(row[0])
 
     def tombstones(self, table: str) -> npt.NDArray[np.int64]:
-        """The ids of ``passages`` or ``sentences`` deleted since the index of that table was
-        last built without them, in order.
+        """The ids under which the index of ``passages`` or ``sentences`` holds the rows
+        deleted since it was last built without them (a sentence's is its passage's), in order.
 
         A store opened read-only before it was upgraded has no table of them: none.
         """

@@ -1,9 +1,11 @@
 """The store's tables, made and upgraded by one ordered list of steps keyed by ``user_version``.
 
 A new store runs every step; an older one runs the steps after its ``PRAGMA user_version``,
-all in one write transaction at open. A step only adds (tables, indexes, columns: ADD COLUMN
+all in one write transaction at open. The steps add tables, indexes and columns (ADD COLUMN
 rewrites no rows, so each is instant on any archive), so a store a newer version upgraded
-still opens in an older one.
+still opens in an older one. Step 4 redefines a trigger too, for the index format that needs
+it (qa.manifest): an older version opens such a store but misreads its sentences' tombstones
+and index.
 """
 
 from __future__ import annotations
@@ -126,6 +128,19 @@ BEGIN INSERT OR IGNORE INTO tombstones (kind, id) VALUES ('{table}', OLD.id); EN
         )
 
 
+def _sentence_tombstones_by_passage(db: sqlite3.Connection) -> None:
+    # The sentences' index holds each sentence under its passage's id (qa.store.reads), so a
+    # deleted sentence's tombstone is that id: one for all the sentences of a passage. Those
+    # left by the step before name sentences; the index they were for is rebuilt (its manifest
+    # is of an earlier format, qa.manifest), holding none of them.
+    db.execute("DROP TRIGGER IF EXISTS sentences_tombstone")
+    db.execute(
+        """CREATE TRIGGER sentences_tombstone AFTER DELETE ON sentences
+BEGIN INSERT OR IGNORE INTO tombstones (kind, id) VALUES ('sentences', OLD.passage_id); END"""
+    )
+    db.execute("DELETE FROM tombstones WHERE kind = 'sentences'")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int  # the store's user_version once this step ran
@@ -145,6 +160,11 @@ MIGRATIONS = (
         _covering_speakers_and_feedback,
     ),
     Migration(3, "tombstones of deleted passages and sentences", _tombstones),
+    Migration(
+        4,
+        "a deleted sentence's tombstone names its passage, as the sentences' index does",
+        _sentence_tombstones_by_passage,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # A store opened read-only cannot be upgraded: it is read as it is from this version on (the
