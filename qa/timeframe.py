@@ -199,8 +199,16 @@ _NOT_OWNED = (
     )
     + r"(?<!['’]s )"
 )
-# Taken out of the topic with a deictic phrase ("for the past week"); "for 2019" stays a topic.
-_AROUND = r"(?:in|during|throughout|over|within|for|on)"
+# Before a deictic phrase, a part of the period that the window does not narrow: "at the end
+# of last month" is last month. Not before a date: "a record set in the middle of June" dates
+# the fact, which a later story reports.
+_PART_OF = (
+    r"(?:at|in|toward|towards|near|around) the (?:very )?"
+    r"(?:end|start|beginning|middle|close|first half|second half) of"
+)
+# Taken out of the topic with a deictic phrase ("for the past week", "at the end of last
+# month"); "for 2019" stays a topic.
+_AROUND = rf"(?:in|during|throughout|over|within|for|on|{_PART_OF})"
 _THROUGH = r"(?: ?[-–] ?| to | until | till | through | and )"
 
 _WINDOW = re.compile(

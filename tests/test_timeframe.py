@@ -168,6 +168,8 @@ def test_a_month_is_the_latest_one_not_after_as_of() -> None:
         ("Who was convicted Monday, and why?", "Who was convicted and why?"),
         ("What did the president sign late last week?", "What did the president sign?"),
         ("What did he say earlier today about NATO?", "What did he say about NATO?"),
+        ("What did the Fed do at the end of last month?", "What did the Fed do?"),
+        ("What was set in the middle of June?", "What was set in the middle of June?"),
         ("Since March?", "Since March?"),  # nothing would be left to read a topic from
     ],
 )
