@@ -23,6 +23,7 @@ import logging
 import shutil
 import sqlite3
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -56,6 +57,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _VECTOR_FILES = {"passages": "passages.faiss", "sentences": "sentences.faiss"}
+# The index format (qa.manifest) in which each file's layout last changed: a file written in an
+# earlier format is rebuilt, the others are kept (an upgrade rebuilds the sentences' index, not
+# the passages').
+_LAYOUT_SINCE = {"passages": 1, "sentences": 2}
 _LEXICAL_DIR = "bm25"
 _MANIFEST_FILE = "manifest.json"
 _MANIFEST_KEY = "manifest"  # the store's meta key of the manifest
@@ -156,11 +161,6 @@ class IndexFolder:
             raise ModelMismatchError(found.model, found.dimension, model.name, model.dimension)
 
     # -- deriving -------------------------------------------------------------------------
-
-    def derive(self) -> Indexes:
-        """Build every index in memory, anew, from what the store holds now (in this
-        transaction)."""
-        return self.extend({})
 
     def extend(self, bases: VectorBases, lexical: LexicalIndex | None = None) -> Indexes:
         """Build every index in memory from what the store holds now, keeping what it can of
@@ -395,16 +395,23 @@ class IndexFolder:
             raise IndexFileError(f"{_LEXICAL_DIR}/ does not match the store")
         return Indexes(views["passages"], views["sentences"], kept, record.data_generation)
 
-    def _read_vector_files(self, record: Manifest, current: Indexes | None = None) -> VectorBases:
+    def _read_vector_files(
+        self,
+        record: Manifest,
+        current: Indexes | None = None,
+        tables: Iterable[str] = _VECTOR_FILES,
+    ) -> VectorBases:
         checksums = record.indexes.vector_checksums()
         if checksums is None:
             raise IndexFileError("the index manifest predates xxh3 checksums")
-        if record.format != INDEX_FORMAT:
-            raise IndexFileError(
-                f"the index files are of format {record.format}, this version reads {INDEX_FORMAT}"
-            )
         loaded = {}
-        for table, filename in _VECTOR_FILES.items():
+        for table in tables:
+            filename = _VECTOR_FILES[table]
+            if record.format < _LAYOUT_SINCE[table]:
+                raise IndexFileError(
+                    f"{filename} is of index format {record.format}, this version reads"
+                    f" {_LAYOUT_SINCE[table]} or later"
+                )
             held = current.vectors[table] if current else None
             if held is not None and self._on_disk_as(table, held) == checksums[table]:
                 loaded[table] = held
@@ -432,16 +439,19 @@ class IndexFolder:
         return lexical
 
     def stored_vectors(self) -> VectorBases:
-        """The vector index files as their manifest vouches for them, however far the store has
-        moved on since (bases to extend); none when there are none intact."""
+        """The vector index files that their manifest vouches for, however far the store has
+        moved on since (bases to extend); a missing, damaged or outdated one is left out, and
+        only its index is built anew."""
         record = self.manifest()
         if record is None:
             return {}
-        try:
-            return self._read_vector_files(record)
-        except IndexFileError as exc:
-            log.warning("%s; the indexes will be built anew", exc)
-            return {}
+        bases: VectorBases = {}
+        for table in _VECTOR_FILES:
+            try:
+                bases |= self._read_vector_files(record, tables=[table])
+            except IndexFileError as exc:
+                log.warning("%s; the %s index will be built anew", exc, table)
+        return bases
 
     def stored_lexical(self) -> LexicalIndex | None:
         """The BM25 files as their manifest vouches for them (a base to keep); None when they
@@ -454,6 +464,12 @@ class IndexFolder:
         except IndexFileError as exc:
             log.warning("%s; BM25 will be built anew", exc)
             return None
+
+    def updated(self) -> Indexes:
+        """The indexes of the store as it is now: every file still intact and of this version's
+        format extended by the rows it lacks (an HNSW graph takes them without a rebuild), the
+        missing, damaged or outdated ones built anew."""
+        return self.extend(self.stored_vectors(), self.stored_lexical())
 
     def load(self) -> tuple[Indexes, str | None]:
         """Verify; a missing, torn, altered or stale index is reported and rebuilt.
@@ -468,14 +484,14 @@ class IndexFolder:
             problem = exc
         if self.store.read_only:
             log.warning("%s; the folder is read-only, so the index is built in memory", problem)
-            return self.derive(), "the archive's folder is read-only"
+            return self.updated(), "the archive's folder is read-only"
         with FileLock(self.folder / ".rebuild.lock"):
             try:
                 return self.verify(), None
             except IndexFileError:
                 if self.manifest() is not None:
                     log.warning("%s; rebuilding the index from the store", problem)
-            indexes = self.derive()
+            indexes = self.updated()
             try:
                 self.persist(indexes)
             except (OSError, sqlite3.Error, RuntimeError, DatelineError) as exc:

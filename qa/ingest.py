@@ -641,7 +641,7 @@ def build_indexes(folder: IndexFolder, changed: bool) -> None:
     """New index files when the store changed (extending those it has), or when they are
     behind it."""
     if changed or indexes_behind(folder):
-        folder.persist(folder.extend(folder.stored_vectors(), folder.stored_lexical()))
+        folder.persist(folder.updated())
 
 
 def _ingest(

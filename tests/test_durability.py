@@ -67,9 +67,16 @@ def test_damaged_index_is_detected_and_rebuilt(
 ) -> None:
     settings = _fresh(tmp_path, encoder)
     expected = _answers(settings, encoder)
+    intact = {
+        name: (settings.data_dir / name).read_bytes()
+        for name in ("passages.faiss", "sentences.faiss")
+        if name != file
+    }
     _damage(settings.data_dir / file, how, random.Random(f"{file}{how}{tmp_path.name}"))
     assert _answers(settings, encoder) == expected
     assert any("rebuilding the index from the store" in r.getMessage() for r in caplog.records)
+    # Only what was damaged is built anew: an intact vector index is kept as it was.
+    assert {name: (settings.data_dir / name).read_bytes() for name in intact} == intact
     record = IndexFolder(open_store(settings), settings.data_dir).manifest()
     assert record is not None and record.generation == 2
 

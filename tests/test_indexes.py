@@ -117,7 +117,7 @@ def test_tombstones_the_files_do_not_match_are_detected(store: Store, encoder: E
     lenient = IndexConfig(compaction_share=0.5)
     folder = IndexFolder(store, store.path.parent, lenient, encoder)
     store.writes.delete_article(PUTIN_ARTICLE)
-    folder.persist(folder.extend(folder.stored_vectors(), folder.stored_lexical()))
+    folder.persist(folder.updated())
     assert IndexFolder(store, store.path.parent).verify().passages.deleted == 8
     deleted = store.reads.tombstones("passages")
     store.writes.forget_tombstones("passages", deleted[:1])
@@ -192,11 +192,13 @@ def test_a_sentence_index_of_format_1_is_rebuilt_under_passage_ids(
     del manifest["format"]  # as format 1 wrote it
     store.set_meta("manifest", manifest)
     folder = IndexFolder(store, data_dir, model=encoder)
-    with pytest.raises(IndexFileError, match="of format 1, this version reads 2"):
+    with pytest.raises(IndexFileError, match="sentences.faiss is of index format 1"):
         folder.verify()
-    assert folder.stored_vectors() == {} and indexes_behind(folder)
+    assert list(folder.stored_vectors()) == ["passages"] and indexes_behind(folder)
+    passages_file = (data_dir / "passages.faiss").read_bytes()
     indexes, unsaved = folder.load()
     assert unsaved is None and not indexes_behind(folder)
+    assert (data_dir / "passages.faiss").read_bytes() == passages_file  # kept, not rebuilt
     assert indexes.sentences.holds(owners).all() and indexes.sentences.count == len(owners)
     assert indexes.sentences.search(vectors[-1], 1).ids.tolist() == [owners[-1]]
     assert folder.verify().sentences.last_id == owners.max()

@@ -95,7 +95,9 @@ def test_damaged_index_files_are_rebuilt_not_extended(
     (seeds / "oslo.txt").write_text(OSLO_ARTICLE)
     store, report = _ingest(seeds, data, encoder)
     assert report.added == ["oslo"]
-    assert "does not match its recorded checksum; the indexes will be built anew" in caplog.text
+    assert "does not match its recorded checksum; the passages index will be built anew" in (
+        caplog.text
+    )
     indexes = IndexFolder(store, data).verify()
     assert indexes.passages.count == store.catalogue.counts()["passages"]
 
