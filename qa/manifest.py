@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["INDEX_FORMAT", "LexicalFiles", "Manifest", "ManifestIndexes", "VectorFile"]
 
 _CHECKSUM = "xxh3_128"  # the manifest names the hash, so one made with another is not trusted
-# How the index files hold their vectors; files of another format are rebuilt, not read.
+# How the index files hold their vectors; a file whose layout changed in a later format than
+# its own is rebuilt, not read (qa.indexes).
 # 1 (a manifest without one): the sentences' index under each sentence's id. 2: under its
 # passage's (a search finds the passages themselves).
 INDEX_FORMAT = 2
