@@ -453,11 +453,7 @@ _FORMS: tuple[_Form, ...] = tuple(
             _trailing,
         ),
         (rf"(?P<count>{_COUNT}) (?P<unit>{_UNIT_NAME})s? ago", _ago),
-        (
-            rf"(?:early |late )?(?P<last>(?:last|previous) )?(?P<weekday>{'|'.join(_WEEKDAYS)})"
-            rf"{_DAYPART}",
-            _weekday,
-        ),
+        (rf"(?P<last>(?:last|previous) )?(?P<weekday>{'|'.join(_WEEKDAYS)}){_DAYPART}", _weekday),
         (rf"(?:last|previous) (?P<month>{_MONTH})", _last_month_named),
         (r"(?:the|this|last|this past|the past) weekend", _weekend),
         (
