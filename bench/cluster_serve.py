@@ -2,13 +2,14 @@
 HTTP on loopback, holding the same Reuters articles.
 
 The single archive (``dateline serve``) and clusters of 2 and 4 shards (``dateline cluster
-serve`` on a local Ray, one replica a shard) hold the first ``ARTICLES`` Reuters stories, rows
-copied from the cached Reuters archive: every side ranks the very same vectors, and nothing is
-encoded again. One layout runs at a time, beside the single archive (an idle cluster's Ray
-takes CPU from the one measured), and one client asks both the same headlines in turn, each new
-to either server (no question cache hits): p50 and p99 of /api/chat and /api/search, and their
-ratio to the single archive's. Agreement: the share of questions whose chat citations, and
-whose search top 10, are the single archive's, in order.
+serve`` on a local Ray: one replica holding every shard of the node, as by default; and the 4
+shards with a deployment each, ``DATELINE_CLUSTER_REPLICA_SHARDS=1``, for comparison) hold the
+first ``ARTICLES`` Reuters stories, rows copied from the cached Reuters archive: every side
+ranks the very same vectors, and nothing is encoded again. One layout runs at a time, beside
+the single archive (an idle cluster's Ray takes CPU from the one measured), and one client asks
+both the same headlines in turn, each new to either server (no question cache hits): p50 and
+p99 of /api/chat and /api/search, and their ratio to the single archive's. Agreement: the share
+of questions whose chat citations, and whose search top 10, are the single archive's, in order.
 
 In process, without Ray or HTTP, the same questions through the single archive and through a
 cluster whose shards are in the process (``ClusterArchive.open``): what a cluster's fan-out
@@ -39,6 +40,8 @@ __all__ = ["main"]
 
 ARTICLES = 3000
 LAYOUTS = (2, 4)
+# (shards, shards a replica holds: 0 as by default, those of the node) of each cluster served.
+SERVED = ((2, 0), (4, 0), (4, 1))
 WARM_UP, QUESTIONS = 20, 300
 BACKEND = "onnx-int8"
 TARGET_RATIO = 2.0
@@ -199,15 +202,18 @@ def main() -> None:
         flush=True,
     )
     logs = Path(tempfile.mkdtemp(prefix="dateline-cluster-serve-"))
-    phases: dict[int, list[dict[str, Any]]] = {}
+    phases: dict[str, list[dict[str, Any]]] = {}
     # One layout runs at a time: an idle cluster's Ray still takes CPU from the one measured.
     with running_server(single_dir, logs / "single.log", BACKEND) as single:
-        for turn, (n, folder) in enumerate(clusters.items()):
-            command = ("cluster", "serve", "--data-dir", str(folder))
-            with running_server(folder, logs / f"cluster-{n}.log", BACKEND, 600, command) as shards:
-                servers = {f"single archive, beside {n} shards": single}
-                servers[f"{n} shards (Ray Serve)"] = shards
-                phases[n] = _measure(servers, questions[turn * needed : (turn + 1) * needed])
+        for turn, (n, grouped) in enumerate(SERVED):
+            name = f"{n} shards" + (", a deployment each" if grouped == 1 else "")
+            command = ("cluster", "serve", "--data-dir", str(clusters[n]))
+            log = logs / f"cluster-{turn}.log"
+            environment = {"DATELINE_CLUSTER_REPLICA_SHARDS": str(grouped)}
+            with running_server(clusters[n], log, BACKEND, 600, command, **environment) as shards:
+                servers = {f"single archive, beside {name}": single}
+                servers[f"{name} (Ray Serve)"] = shards
+                phases[name] = _measure(servers, questions[turn * needed : (turn + 1) * needed])
     shutil.rmtree(logs, ignore_errors=True)
     rows = [row for phase in phases.values() for row in phase]
     in_process = _in_process(single_dir, clusters, questions)
@@ -243,15 +249,17 @@ def main() -> None:
         ["server", "chat", "search"],
         [[name, agreement["chat"][name], agreement["search"][name]] for name in agreement["chat"]],
     )
-    ratios = {n: phase[1]["chat"]["p50"] / phase[0]["chat"]["p50"] for n, phase in phases.items()}
+    ratios = {
+        name: phase[1]["chat"]["p50"] / phase[0]["chat"]["p50"] for name, phase in phases.items()
+    }
     targets = {
-        f"4_shards_chat_p50<={TARGET_RATIO}x_single": ratios[4] <= TARGET_RATIO,
+        f"4_shards_chat_p50<={TARGET_RATIO}x_single": ratios["4 shards"] <= TARGET_RATIO,
         "agreement_1.000": all(v == 1.0 for side in agreement.values() for v in side.values()),
         "no_errors_no_partial": all(r["errors"] == 0 and r["partial"] == 0 for r in rows),
     }
     print(
         "  chat p50 / the single archive's beside it: "
-        + ", ".join(f"{n} shards {ratio:.2f}x" for n, ratio in ratios.items())
+        + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items())
         + "; targets: "
         + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in targets.items()),
         flush=True,
@@ -262,7 +270,7 @@ def main() -> None:
             "articles": ARTICLES,
             "questions": QUESTIONS,
             "rows": [{k: v for k, v in r.items() if k not in ("citations", "hits")} for r in rows],
-            "chat_p50_ratios": {str(n): round(ratio, 3) for n, ratio in ratios.items()},
+            "chat_p50_ratios": {name: round(ratio, 3) for name, ratio in ratios.items()},
             "in_process": in_process,
             "agreement": agreement,
             "targets": targets,

@@ -222,7 +222,8 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         parents=[folder, models, address],
         help="serve the API and widget from a cluster's shards on Ray Serve",
         description="Serve the API and widget from a cluster's shards on Ray Serve: one "
-        "deployment per shard, a front with the routes of `dateline serve`.",
+        "deployment per group of shards (by default a node's shards over as many replicas as "
+        "it has CPUs), a front with the routes of `dateline serve`.",
         epilog="example: dateline cluster serve --data-dir cluster/ --replicas 2",
     )
     serve.add_argument(
@@ -231,6 +232,14 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         dest="cluster_replicas",
         metavar="R",
         help=f"copies of each shard ({_setting('cluster_replicas')})",
+    )
+    serve.add_argument(
+        "--replica-shards",
+        type=_natural,
+        dest="cluster_replica_shards",
+        metavar="N",
+        help="shards each replica holds; 0: a node's shards over as many replicas as it has "
+        f"CPUs, 1: a deployment per shard ({_setting('cluster_replica_shards')})",
     )
     serve.add_argument("--host", help=f"address to listen on ({_setting('host')})")
     serve.add_argument("--port", type=int, help=f"({_setting('port')})")
@@ -241,6 +250,13 @@ def _cluster_parser(commands: Any, models: argparse.ArgumentParser, sources: Any
         description="The shards of a cluster folder, their articles, buckets and generations.",
         epilog="example: dateline cluster status --data-dir cluster/",
     )
+
+
+def _natural(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not 0 or more")
+    return number
 
 
 def _positive(value: str) -> int:
@@ -264,6 +280,7 @@ def _settings(args: argparse.Namespace) -> Any:
         "cluster_address",
         "cluster_encoders",
         "cluster_replicas",
+        "cluster_replica_shards",
     )
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return Settings(**overrides)

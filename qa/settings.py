@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     cluster_replicas: int = Field(
         1, ge=1, le=64, description="Copies of each shard that `dateline cluster serve` runs."
     )
+    cluster_replica_shards: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="Shards each replica of a served cluster holds, asked in one call a round "
+        "of a query: 0 spreads a node's shards over as many replicas as it has CPUs (the "
+        "shards pinned to the same nodes, or, unpinned, all of them over the cluster's CPUs), "
+        "so that where shards outnumber cores a query makes fewer calls; 1 runs a deployment "
+        "per shard.",
+    )
     cluster_replica_cpus: float = Field(
         0.25,
         gt=0,

@@ -1,6 +1,7 @@
 """A cluster on Ray Serve, over HTTP: /api/chat and /api/search answer as the single archive
-(1, 2 and 4 shards); a replica killed mid-query is retried on another; a shard with no live
-replica leaves its articles out, and the answer says so (200, ``partial``), until it is back.
+(1, 2 and 4 shards, a deployment per shard or per group of shards); a replica killed mid-query
+is retried on another; a shard with no live replica leaves its articles out, and the answer
+says so (200, ``partial``), until it is back.
 
 In Serve's local testing mode (shard deployments in this process, no Ray cluster): the routes
 read every shard's articles and refuse writes, and an ingest's new manifest is followed.
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -38,13 +39,18 @@ from embeddings.encoder import Encoder
 from qa.api import create_app
 from qa.archive import Archive
 from qa.cluster.archive import ClusterArchive
+from qa.cluster.coordinator import ShardUnavailableError
 from qa.cluster.manifest import load_manifest, write_manifest
 from qa.cluster.serve import (
     RemoteShard,
+    ShardGroup,
     build_app,
     cluster_app,
+    group_name,
+    group_shards,
     open_front,
     shard_deployment,
+    shard_groups,
     shard_resource,
 )
 from qa.cluster.shard import Shard
@@ -58,6 +64,8 @@ from .conftest import free_port, one_error_line, run_dateline, start_server, sto
 
 AS_OF = date(2023, 7, 1)
 LAYOUTS = (1, 2, 4)  # shards; the 2-shard cluster runs 2 replicas of each
+# Shards a replica holds in each layout (0: a node's spread over its CPUs, here 2 groups of 2).
+GROUPED = {1: 0, 2: 1, 4: 0}
 TOKEN = "cluster-test-token"
 # A shard call waits this long for a replica before the answer leaves the shard out.
 SHARD_TIMEOUT = 5.0
@@ -93,7 +101,7 @@ def reference(wire: Wire) -> Iterator[Archive]:
 
 
 def _cluster_settings(
-    wire: Wire, folder: Path, replicas: int = 1, pinned: bool = False
+    wire: Wire, folder: Path, replicas: int = 1, pinned: bool = False, grouped: int = 0
 ) -> Settings:
     return wire.single.model_copy(
         update={
@@ -102,14 +110,18 @@ def _cluster_settings(
             "cluster_shard_timeout_seconds": SHARD_TIMEOUT,
             "cluster_replica_cpus": REPLICA_CPUS,
             "cluster_pin_shards": pinned,
+            "cluster_replica_shards": grouped,
         }
     )
 
 
 def _settings_served(wire: Wire, n: int, folder: Path) -> Settings:
-    """2 shards of 2 replicas each; 4 shards pinned to the node that offers their resources
-    (the only one here: a replica asking for a resource no node has would never start)."""
-    return _cluster_settings(wire, folder, replicas=2 if n == 2 else 1, pinned=n == 4)
+    """2 shards, a deployment each of 2 replicas; 4 shards pinned to the node that offers their
+    resources (the only one here: a replica asking for a resource no node has would never
+    start), in as many groups as it has CPUs."""
+    return _cluster_settings(
+        wire, folder, replicas=2 if n == 2 else 1, pinned=n == 4, grouped=GROUPED[n]
+    )
 
 
 def _application(settings: Settings, built: bool) -> Application:
@@ -222,9 +234,9 @@ def test_starter_questions_are_ones_the_whole_archive_answers(
 
 
 def test_pinned_shards_take_their_nodes_resource(serving: str, wire: Wire) -> None:
-    """Each replica of the pinned 4-shard layout holds a share of its shard's resource, so it
-    runs only where a node offers it; the other layouts' replicas of shard-000 and shard-001
-    hold none (their shares would show as more taken from those two)."""
+    """Each replica of the pinned 4-shard layout holds a share of each of its shards'
+    resources, so it runs only where a node offers them; the other layouts' replicas of
+    shard-000 and shard-001 hold none (their shares would show as more taken from those two)."""
     available = ray.available_resources()  # type: ignore[no-untyped-call]
     taken = {
         shard.name: 1 - available.get(shard_resource(shard.name), 1)
@@ -257,7 +269,8 @@ def test_a_replica_killed_mid_query_is_retried_on_another(
     words to match) and clients ask and search without pause: the call is answered by the
     other replica, as the shard in this process answers it, and every answer is whole."""
     folder = wire.clusters[2]
-    remote = RemoteShard(0, "shard-000", serve.get_deployment_handle("shard-000", "c2"), 60)
+    handle = serve.get_deployment_handle("shard-000", "c2")
+    remote = RemoteShard(0, "shard-000", ShardGroup("shard-000", handle), 60)
     name = " ".join(["training exercises for the armed forces"] * 40_000)
     # The cluster's statistics are the single archive's (tests/test_cluster_answers.py).
     statistics = reference.indexes.lexical.statistics().of_terms(LexicalIndex.terms(name))
@@ -311,33 +324,78 @@ def test_a_replica_killed_mid_query_is_retried_on_another(
     _until(lambda: _full_strength("c2", "shard-000", 2), 180)  # for the tests after this one
 
 
-def test_a_shard_with_no_live_replica_is_left_out_and_named(
-    serving: str, wire: Wire, reference: Archive
+def test_each_group_of_shards_is_a_deployment(serving: str) -> None:
+    """A deployment per shard, or per group: the 4 pinned shards of the one node of 2 CPUs
+    in two."""
+    deployments = {
+        n: set(serve.status().applications[f"c{n}"].deployments) - {"front"} for n in LAYOUTS
+    }
+    assert deployments == {
+        1: {"shard-000"},
+        2: {"shard-000", "shard-001"},
+        4: {"shard-000+1", "shard-002+1"},
+    }
+
+
+A, B, EVERY = frozenset({"a"}), frozenset({"b"}), frozenset({"a", "b"})
+
+
+@pytest.mark.parametrize(
+    ("size", "homes", "cpus", "groups"),
+    [
+        (1, [EVERY] * 3, {EVERY: 8}, [[0], [1], [2]]),
+        (2, [EVERY] * 3, {EVERY: 8}, [[0, 1], [2]]),  # a size given: groups of it
+        (0, [EVERY] * 3, {EVERY: 8}, [[0], [1], [2]]),  # cores enough: a shard a replica
+        (0, [EVERY] * 5, {EVERY: 2}, [[0, 1], [2, 3, 4]]),  # spread over the cores
+        (0, [EVERY] * 3, {EVERY: 1}, [[0, 1, 2]]),
+        (0, [A, B, A, A], {A: 2, B: 4}, [[0], [1], [2, 3]]),  # pinned: by home
+        (0, [A, frozenset(), A], {A: 1}, [[0, 2], [1]]),  # one no node offers: alone
+    ],
+)
+def test_shards_are_grouped_by_size_or_by_the_cores_where_they_run(
+    size: int, homes: list[frozenset[str]], cpus: dict[frozenset[str], int], groups: list[list[int]]
 ) -> None:
-    folder = wire.clusters[2]
+    assert group_shards(size, homes, cpus) == groups
+
+
+@pytest.mark.parametrize("shards", [2, 4])
+def test_a_shard_with_no_live_replica_is_left_out_and_named(
+    serving: str, wire: Wire, reference: Archive, shards: int
+) -> None:
+    """A shard's folder is away and its replicas are killed: answers and hits come from the
+    other shards and name it, or, where a replica holds a group, every shard of its group."""
+    folder = wire.clusters[shards]
     manifest = load_manifest(folder)
+    names = [shard.name for shard in manifest.shards]
     question = QUESTIONS[0]
     cited = [c["article_id"] for c in _expected(reference, question)["citations"]]
     gone = manifest.shard_of(cited[0])
+    group = next(
+        [names[n] for n in numbers]
+        for numbers in shard_groups(_settings_served(wire, shards, folder), names)
+        if gone in [names[n] for n in numbers]
+    )
     # Its replicas killed, and none can start again: its folder is away.
     (folder / gone).rename(folder / f"{gone}.away")
     try:
+        prefix = f"SERVE_REPLICA::c{shards}#{group_name(group)}#"
         for actor in ray.util.list_named_actors(all_namespaces=True):
-            if actor["name"].startswith(f"SERVE_REPLICA::c2#{gone}#"):
+            if actor["name"].startswith(prefix):
                 ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]))
-        with httpx.Client(base_url=f"{serving}/c2", timeout=60) as client:
+        with httpx.Client(base_url=f"{serving}/c{shards}", timeout=60) as client:
             answer = _asked(client, "", question)
-            assert (answer["partial"], answer["missing_shards"]) == (True, [gone])
+            assert (answer["partial"], answer["missing_shards"]) == (True, group)
             owners = {manifest.shard_of(c["article_id"]) for c in answer["citations"]}
-            assert gone not in owners
+            assert not owners & set(group)
             found = client.get("/api/search", params={"q": question, "k": 10}).json()
-            assert (found["partial"], found["missing_shards"]) == (True, [gone])
+            assert (found["partial"], found["missing_shards"]) == (True, group)
             assert found["hits"]
-            assert gone not in {manifest.shard_of(hit["article_id"]) for hit in found["hits"]}
+            hits = {manifest.shard_of(hit["article_id"]) for hit in found["hits"]}
+            assert not hits & set(group)
             assert client.get("/readyz").status_code == 200
     finally:
         (folder / f"{gone}.away").rename(folder / gone)
-    with httpx.Client(base_url=f"{serving}/c2", timeout=60) as client:
+    with httpx.Client(base_url=f"{serving}/c{shards}", timeout=60) as client:
         _until(lambda: not _asked(client, "", question)["partial"], 180)
         assert _asked(client, "", question) == _expected(reference, question)
 
@@ -346,18 +404,21 @@ def test_a_shard_with_no_live_replica_is_left_out_and_named(
 
 
 def _served_locally(settings: Settings, encoder: Encoder) -> ClusterArchive:
-    """The cluster's shard deployments run in this process, and the front's archive over them."""
-    manifest = load_manifest(settings.data_dir)
+    """The cluster's group deployments run in this process, and the front's archive over them."""
+    names = [record.name for record in load_manifest(settings.data_dir).shards]
+    groups = shard_groups(settings, names)
     handles = [
         serve.run(
-            shard_deployment.options(name=record.name).bind(settings, number, record.name),
-            name=f"local-{settings.data_dir.name}-{record.name}",
+            shard_deployment.options(name=group_name([names[n] for n in numbers])).bind(
+                settings, [(n, names[n]) for n in numbers]
+            ),
+            name=f"local-{settings.data_dir.name}-{numbers[0]}",
             route_prefix=None,
             _local_testing_mode=True,
         )
-        for number, record in enumerate(manifest.shards)
+        for numbers in groups
     ]
-    return open_front(settings, handles, encoder)
+    return open_front(settings, groups, handles, encoder)
 
 
 @pytest.fixture
@@ -367,6 +428,26 @@ def local_client(wire: Wire) -> Iterator[TestClient]:
     with TestClient(create_app(settings, lambda: archive)) as client:
         _until(lambda: client.get("/readyz").status_code == 200, 60)
         yield client
+
+
+def test_a_round_to_a_group_is_one_call_whose_shards_fail_alone(wire: Wire) -> None:
+    """Both shards of the 2-shard cluster in one group: a round of calls to them is sent as
+    one, and a call that fails in one shard fails that shard's reply alone."""
+    settings = _cluster_settings(wire, wire.clusters[2], grouped=2)
+    cluster = _served_locally(settings, wire.encoder)
+    first, second = cast(list[RemoteShard], cluster.shards)
+    assert first.group is second.group
+    failing = first.candidates(None, 0)  # type: ignore[arg-type]
+    counted = second.counts()
+    with pytest.raises(ShardUnavailableError, match="^shard-000 did not answer: "):
+        failing.result()
+    shard_settings = settings.model_copy(update={"data_dir": wire.clusters[2] / "shard-001"})
+    shard = Archive.open(shard_settings, wire.encoder)
+    try:
+        assert counted.result() == shard.store.catalogue.counts()
+    finally:
+        shard.close()
+    assert first.counts().result()["articles"] > 0  # the group answers the next round
 
 
 def _unsigned(page: str) -> str:
@@ -473,15 +554,15 @@ def test_cluster_serve_refuses_a_folder_that_is_no_cluster(tmp_path: Path) -> No
 def test_cluster_serve_answers_on_its_port_from_the_fronts_replica(
     wire: Wire, reference: Archive, tmp_path: Path
 ) -> None:
-    """``dateline cluster serve`` on a local Ray of its own: the front's replica answers on
-    the port asked for (Serve's direct ingress, Serve's proxy elsewhere), as the single
-    archive does; stopped, it leaves no Ray behind."""
+    """``dateline cluster serve`` on a local Ray of its own, both shards in one replica: the
+    front's replica answers on the port asked for (Serve's direct ingress, Serve's proxy
+    elsewhere), as the single archive does; stopped, it leaves no Ray behind."""
     log = tmp_path / "serve.log"
     folder = wire.clusters[2]
     server = start_server(
         folder,
         log,
-        ("cluster", "serve", "--data-dir", str(folder)),
+        ("cluster", "serve", "--data-dir", str(folder), "--replica-shards", "2"),
         240,
         DATELINE_RATE_LIMIT_PER_MINUTE="0",
         DATELINE_CLUSTER_REPLICA_CPUS="0.1",

@@ -1,10 +1,11 @@
 """A cluster's shards served as one archive: what a server's routes ask (``qa.api.served``).
 
-The shards are clients (``qa.cluster.shard.LocalShard`` in this process, or a Ray Serve deployment
-each, ``qa.cluster.serve``) in the order of the cluster manifest's shards. Answers and hits
-carry the names of the shards that did not answer (``partial``); writes are refused, since a
-cluster takes articles through its ingest. After an ingest has written a new cluster manifest,
-the next request reads it: the speakers it lists, and the shards' statistics asked anew.
+The shards are clients (``qa.cluster.shard.LocalShard`` in this process, or through the Ray
+Serve deployment of their group, ``qa.cluster.serve``) in the order of the cluster manifest's
+shards. Answers and hits carry the names of the shards that did not answer (``partial``);
+writes are refused, since a cluster takes articles through its ingest. After an ingest has
+written a new cluster manifest, the next request reads it: the speakers it lists, and the
+shards' statistics asked anew.
 """
 
 from __future__ import annotations

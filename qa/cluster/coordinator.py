@@ -50,7 +50,7 @@ class Reply(Protocol[Result_co]):
 
 class ShardClient(Protocol):
     """A shard as the coordinator calls it: in this process (``qa.cluster.shard.LocalShard``)
-    or through a Ray Serve handle (``qa.cluster.serve.RemoteShard``)."""
+    or through its group's Ray Serve deployment (``qa.cluster.serve.RemoteShard``)."""
 
     number: int
 

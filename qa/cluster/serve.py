@@ -1,10 +1,17 @@
-"""A cluster on Ray Serve: one deployment per shard, its replicas copies of that shard, and a
-front serving today's routes and JSON (``qa.api``) over them.
+"""A cluster on Ray Serve: one deployment per group of shards, its replicas copies of that
+group, and a front serving today's routes and JSON (``qa.api``) over them.
 
-The front encodes each question once and asks every shard at once through their deployment
-handles (``RemoteShard``, a ``qa.cluster.coordinator.ShardClient``). A replica killed while it
-answers is retried once, on another replica; a shard that does not answer within
-``cluster_shard_timeout_seconds`` is left out, and the answer names it (``partial``).
+By default a node's shards are spread over as many groups as it has CPUs (``shard_groups``):
+where shards outnumber cores, a round of a query's calls is one call a group, not one a
+shard, as Elasticsearch's batched query phase sends one request to each node for all its
+shards, while every core still runs a replica (docs/benchmarks.md, cluster_serve).
+``cluster_replica_shards`` N gives each N shards a deployment; 1, each shard.
+
+The front encodes each question once and asks every shard at once through their groups'
+deployment handles (``RemoteShard``, a ``qa.cluster.coordinator.ShardClient``). A replica
+killed while it answers is retried once, on another replica; a group that does not answer
+within ``cluster_shard_timeout_seconds`` is left out, and the answer names its shards
+(``partial``).
 
 After an ingest, nothing needs telling: each shard replica and the front look at the cluster
 manifest's file at every query (one ``stat``), and once a new one is written, the replica loads
@@ -21,13 +28,16 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import grpc
+import ray
 from fastapi import FastAPI
 from ray import serve
 from ray.exceptions import RayActorError, RayError
@@ -43,7 +53,7 @@ from qa.cluster.archive import ClusterArchive, manifest_stamp
 from qa.cluster.coordinator import ShardUnavailableError
 from qa.cluster.engine import ray_session
 from qa.cluster.manifest import load_manifest
-from qa.cluster.shard import Shard, ShardQuery, ShardSignals
+from qa.cluster.shard import LocalShard, Shard, ShardQuery, ShardSignals
 from qa.errors import ClusterError
 from qa.factories import open_encoder
 from qa.lexical import CorpusStatistics
@@ -57,13 +67,19 @@ __all__ = [
     "Front",
     "RemoteReply",
     "RemoteShard",
+    "ShardCall",
+    "ShardGroup",
+    "ShardOutcome",
     "ShardReplica",
     "build_app",
     "cluster_app",
     "front_deployment",
+    "group_name",
+    "group_shards",
     "open_front",
     "serve_cluster",
     "shard_deployment",
+    "shard_groups",
     "shard_resource",
 ]
 
@@ -72,7 +88,7 @@ log = logging.getLogger(__name__)
 Answered = TypeVar("Answered")
 
 APP_NAME = "dateline"
-# Requests a shard replica takes at once: each query of the front sends it one or two.
+# Requests a group's replica takes at once: each query of the front sends it one or two.
 _SHARD_REQUESTS = 32
 _READY_TIMEOUT_SECONDS = 600.0
 # Read by the raylet that a local Ray starts (Ray's RayConfig, from RAY_<name>).
@@ -80,34 +96,49 @@ _WORKER_NICENESS = "RAY_worker_niceness"
 # Replies are collected one after another: one already come is taken even when another
 # shard used up the time a query gives its shards.
 _COLLECT_SECONDS = 0.5
+# A query's first call to a shard, the one that loads the shard's new index files.
+_STARTING = frozenset({"statistics", "signals"})
+# A query's calls, and the catalogue's short ones: each takes a few milliseconds.
+_QUICK = frozenset({"statistics", "signals", "candidates", "records", "counts", "article"})
 # A replica holds nothing to save: stopped, it waits this long for the calls it answers.
 _STOP_SECONDS = 5.0
 # How long a shard may take to make its starter questions (it asks itself a few dozen).
 _STARTERS_TIMEOUT_SECONDS = 120.0
-# A shard replica's share of its shard's custom resource (``cluster_pin_shards``).
+# A group replica's share of each of its shards' custom resources (``cluster_pin_shards``).
 _PINNED_SHARE = 0.001
 # Loads in a second where torch takes ten; the same model's name and dimension.
 _NAMING_BACKEND = "onnx-int8"
 
 
 class ShardReplica:
-    """One copy of one shard: its archive folder, opened in this replica.
+    """One copy of a group of shards: their archive folders, opened in this replica.
 
-    The calls of every query (``signals``, then ``candidates`` or ``records``) are coroutines:
-    Serve runs them on the replica's event loop, where it hands a plain method to a thread
-    pool first, a hop a query pays in each round of calls (docs/benchmarks.md,
-    cluster_serve). They are short. The rest stays plain, on Serve's threads, so that a long
-    one (a name of many words to match, starter questions) holds up no query.
+    A call of the front asks several of the group's shards (``calls``: a round of one query,
+    one call a group rather than one a shard). The short calls of a query run one after
+    another on the replica's event loop, where Serve runs its coroutines: threads beside it
+    would only take turns with it for the interpreter (docs/benchmarks.md, cluster_serve). A
+    long one (a name of many words to match, starter questions, a page of the article list)
+    runs on its shard's threads, so that it holds up no query.
     """
 
-    def __init__(self, settings: Settings, number: int, name: str) -> None:
+    def __init__(self, settings: Settings, shards: list[tuple[int, str]]) -> None:
         self._cluster = settings.data_dir
         self._stamp = manifest_stamp(self._cluster)
-        folder = load_manifest(self._cluster).shard_dir(self._cluster, name)
+        manifest = load_manifest(self._cluster)
         # A shard encodes nothing (the front sends vectors): the model, on its lightest
         # runtime, only names the vectors its index holds.
-        mine = settings.model_copy(update={"data_dir": folder, "backend": _NAMING_BACKEND})
-        self._shard = Shard(number, Archive.open(mine))
+        naming = settings.model_copy(update={"backend": _NAMING_BACKEND})
+        encoder = open_encoder(naming)
+        self._shards: dict[int, LocalShard] = {}
+        try:
+            for number, name in shards:
+                mine = naming.model_copy(
+                    update={"data_dir": manifest.shard_dir(self._cluster, name)}
+                )
+                self._shards[number] = LocalShard(Shard(number, Archive.open(mine, encoder)))
+        except BaseException:
+            self._close()
+            raise
 
     def _is_behind(self) -> bool:
         """Whether a new cluster manifest vouches for new index files (taken as seen)."""
@@ -117,92 +148,61 @@ class ShardReplica:
         self._stamp = stamp
         return True
 
-    # A query starts with one of these two: the replica that takes it loads the new index
-    # first. (A call after it may reach another replica, a moment behind while it loads.)
-    def statistics(self) -> CorpusStatistics:
-        if self._is_behind():
-            self._shard.archive.catch_up()
-        return self._shard.statistics()
+    def _catch_up(self) -> None:
+        for local in self._shards.values():
+            local.shard.archive.catch_up()
 
-    async def signals(self, query: ShardQuery) -> ShardSignals:
-        if self._is_behind():  # loading takes a while: the loop answers other calls meanwhile
-            await asyncio.to_thread(self._shard.archive.catch_up)
-        return self._shard.signals(query)
-
-    async def candidates(self, ranked: list[RankedPassage], with_preceding: int) -> list[Candidate]:
-        return self._shard.candidates(ranked, with_preceding)
-
-    async def records(
-        self, ranked: list[RankedPassage]
-    ) -> list[tuple[RankedPassage, PassageRecord]]:
-        return self._shard.records(ranked)
-
-    def best_match(self, name: str, statistics: CorpusStatistics) -> tuple[float, bool] | None:
-        return self._shard.best_match(name, statistics)
-
-    def counts(self) -> dict[str, int]:
-        return self._shard.counts()
-
-    def list_articles(self, offset: int, limit: int) -> list[ArticleRecord]:
-        return self._shard.list_articles(offset, limit)
-
-    def article(self, article_id: str) -> tuple[ArticleRecord, list[ParagraphRecord]] | None:
-        return self._shard.article(article_id)
-
-    def starters(self) -> list[str]:
-        return self._shard.starters()
-
-
-class RemoteReply(Generic[Answered]):
-    """A call to a shard's deployment, sent when made and waited for in ``result``: the
-    coordinator sends a round's calls to every shard from one thread, then collects them."""
-
-    def __init__(self, shard: RemoteShard, method: str, args: tuple[Any, ...], timeout: float):
-        self._shard = shard
-        self._method = method
-        self._args = args
-        self._deadline = time.monotonic() + timeout
-        self._response = self._sent()
-
-    def _sent(self) -> DeploymentResponse[Any]:
-        response: DeploymentResponse[Any] = getattr(self._shard.handle, self._method).remote(
-            *self._args
-        )
-        return response
-
-    def result(self) -> Answered:
-        """The replica's answer. Serve itself sends a request elsewhere when its replica died
-        before taking it; one that dies while answering is sent again here, once. Whatever
-        else keeps the shard from answering in time makes it ShardUnavailableError."""
-        name = self._shard.name
-        for attempt in (1, 2):
+    async def calls(self, calls: list[ShardCall]) -> list[ShardOutcome]:
+        """Each call's answer, or why its shard could not give it. A query starts with
+        ``statistics`` or ``signals``: the replica that takes it loads the new index first.
+        (A call after it may reach another replica, a moment behind while it loads.)"""
+        if any(call.method in _STARTING for call in calls) and self._is_behind():
+            await asyncio.to_thread(self._catch_up)
+        outcomes = []
+        for call in calls:
+            local = self._shards[call.number]
             try:
-                remaining = max(_COLLECT_SECONDS, self._deadline - time.monotonic())
-                return cast(Answered, self._response.result(timeout_s=remaining))
-            except RayActorError as exc:  # ActorDiedError, ActorUnavailableError
-                log.warning("%s: a replica died answering (try %d): %s", name, attempt, exc)
-                failure: Exception = exc
-                if attempt == 1:
-                    self._response = self._sent()
-            except TimeoutError as exc:
-                self._response.cancel()  # type: ignore[no-untyped-call]
-                failure = exc
-                break
-            except (RayError, RayServeException, grpc.RpcError) as exc:
-                log.error("%s could not answer %s", name, self._method, exc_info=exc)
-                failure = exc
-                break
-        said = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
-        raise ShardUnavailableError(f"{name} did not answer: {said}")
+                if call.method in _QUICK:
+                    value = getattr(local.shard, call.method)(*call.args)
+                else:
+                    value = await asyncio.wrap_future(getattr(local, call.method)(*call.args))
+                outcomes.append(ShardOutcome(value))
+            except Exception as exc:  # this shard's call alone fails; the front names it
+                log.error("shard %d could not answer %s", call.number, call.method, exc_info=exc)
+                outcomes.append(ShardOutcome(None, _first_line(exc)))
+        return outcomes
+
+    def _close(self) -> None:
+        for local in self._shards.values():
+            local.close()
 
 
-class RemoteShard:
-    """A shard's deployment as the coordinator calls it: any of its replicas answers."""
+@dataclass(frozen=True)
+class ShardCall:
+    """One shard's part of a call to its group: ``method`` of ``LocalShard``."""
 
-    def __init__(
-        self, number: int, name: str, handle: DeploymentHandle[Any], timeout: float
-    ) -> None:
-        self.number = number
+    number: int
+    method: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ShardOutcome:
+    """A shard's answer to its ``ShardCall``: one shard failing fails its call alone."""
+
+    value: Any
+    error: str | None = None  # why the shard could not answer
+
+
+def _first_line(exc: BaseException) -> str:
+    said = str(exc)
+    return said.splitlines()[0] if said else type(exc).__name__
+
+
+class ShardGroup:
+    """A group's deployment as the front calls it: any of its replicas answers."""
+
+    def __init__(self, name: str, handle: DeploymentHandle[Any]) -> None:
         self.name = name
         # Over the replicas' own gRPC channel rather than as Ray actor tasks (Serve's default),
         # and pickled rather than cloudpickled (every value sent is plain data of importable
@@ -211,10 +211,113 @@ class RemoteShard:
         self.handle = handle.options(
             _by_reference=False, request_serialization="pickle", response_serialization="pickle"
         )
+
+
+# The calls each thread has made and not sent yet, by group.
+_unsent = threading.local()
+
+
+class _Round:
+    """The calls one thread made to one group since it last waited for a reply, sent as one:
+    the coordinator makes every shard's call of a round before it waits for any."""
+
+    def __init__(self, group: ShardGroup) -> None:
+        self.group = group
+        self.calls: list[ShardCall] = []
+        self._deadline = 0.0
+        self._response: DeploymentResponse[list[ShardOutcome]] | None = None
+        self._outcomes: list[ShardOutcome] | None = None
+        self._failure = ""
+
+    def add(self, call: ShardCall, timeout: float) -> int:
+        self.calls.append(call)
+        self._deadline = max(self._deadline, time.monotonic() + timeout)
+        return len(self.calls) - 1
+
+    @property
+    def sent(self) -> bool:
+        return self._response is not None
+
+    def send(self) -> None:
+        if not self.sent:
+            self._response = cast(
+                DeploymentResponse[list[ShardOutcome]], self.group.handle.calls.remote(self.calls)
+            )
+
+    def outcome(self, index: int) -> ShardOutcome:
+        if self._outcomes is None and not self._failure:
+            self.send()  # made on another thread, which has not waited yet
+            self._collect()
+        if self._outcomes is None:
+            return ShardOutcome(None, self._failure)
+        return self._outcomes[index]
+
+    def _collect(self) -> None:
+        """The replica's answers. Serve itself sends a request elsewhere when its replica died
+        before taking it; one that dies while answering is sent again here, once. Whatever
+        else keeps the group from answering in time fails every call of the round."""
+        name = self.group.name
+        for attempt in (1, 2):
+            response = cast(DeploymentResponse[list[ShardOutcome]], self._response)
+            try:
+                remaining = max(_COLLECT_SECONDS, self._deadline - time.monotonic())
+                self._outcomes = response.result(timeout_s=remaining)
+                return
+            except RayActorError as exc:  # ActorDiedError, ActorUnavailableError
+                log.warning("%s: a replica died answering (try %d): %s", name, attempt, exc)
+                failure: Exception = exc
+                if attempt == 1:
+                    self._response = None
+                    self.send()
+            except TimeoutError as exc:
+                response.cancel()  # type: ignore[no-untyped-call]
+                failure = exc
+                break
+            except (RayError, RayServeException, grpc.RpcError) as exc:
+                log.error("%s could not answer", name, exc_info=exc)
+                failure = exc
+                break
+        self._failure = _first_line(failure)
+
+
+class RemoteReply(Generic[Answered]):
+    """A shard's part of a round: waiting for it first sends every call this thread has made
+    and not sent, one call a group, so that the groups work at once."""
+
+    def __init__(self, shard: RemoteShard, round_: _Round, index: int) -> None:
+        self._shard = shard
+        self._round = round_
+        self._index = index
+
+    def result(self) -> Answered:
+        """The shard's answer, or ShardUnavailableError when no replica of its group gave it."""
+        unsent: dict[ShardGroup, _Round] = getattr(_unsent, "rounds", {})
+        _unsent.rounds = {}
+        for waiting in unsent.values():
+            waiting.send()
+        outcome = self._round.outcome(self._index)
+        if outcome.error is not None:
+            raise ShardUnavailableError(f"{self._shard.name} did not answer: {outcome.error}")
+        return cast(Answered, outcome.value)
+
+
+class RemoteShard:
+    """A shard as the coordinator calls it: through its group's deployment."""
+
+    def __init__(self, number: int, name: str, group: ShardGroup, timeout: float) -> None:
+        self.number = number
+        self.name = name
+        self.group = group
         self._timeout = timeout
 
     def _send(self, method: str, *args: Any, timeout: float | None = None) -> RemoteReply[Any]:
-        return RemoteReply(self, method, args, timeout or self._timeout)
+        rounds: dict[ShardGroup, _Round] = getattr(_unsent, "rounds", None) or {}
+        _unsent.rounds = rounds
+        round_ = rounds.get(self.group)
+        if round_ is None or round_.sent:  # sent: waited for on another thread
+            round_ = rounds[self.group] = _Round(self.group)
+        index = round_.add(ShardCall(self.number, method, args), timeout or self._timeout)
+        return RemoteReply(self, round_, index)
 
     def statistics(self) -> RemoteReply[CorpusStatistics]:
         return self._send("statistics")
@@ -258,29 +361,37 @@ class RemoteShard:
 
 
 def open_front(
-    settings: Settings, shards: Sequence[DeploymentHandle[Any]], encoder: Encoder | None = None
+    settings: Settings,
+    groups: Sequence[Sequence[int]],
+    handles: Sequence[DeploymentHandle[Any]],
+    encoder: Encoder | None = None,
 ) -> ClusterArchive:
-    """The front's archive over the shards' deployments, in the cluster manifest's order."""
-    manifest = load_manifest(settings.data_dir)
+    """The front's archive over the groups' deployments (``groups``: each one's shards, by
+    number), its shards in the cluster manifest's order."""
+    names = [record.name for record in load_manifest(settings.data_dir).shards]
     timeout = settings.cluster_shard_timeout_seconds
-    remote = [
-        RemoteShard(number, record.name, handle, timeout)
-        for number, (record, handle) in enumerate(zip(manifest.shards, shards, strict=True))
-    ]
+    remote: dict[int, RemoteShard] = {}
+    for numbers, handle in zip(groups, handles, strict=True):
+        group = ShardGroup(group_name([names[number] for number in numbers]), handle)
+        remote |= {number: RemoteShard(number, names[number], group, timeout) for number in numbers}
     vectors = QuestionVectors(encoder or open_encoder(settings))
-    return ClusterArchive(settings, remote, vectors, prefetch=True)
+    return ClusterArchive(settings, [remote[n] for n in range(len(names))], vectors, prefetch=True)
 
 
 class Front:
     """Today's routes over the shards; it loads (model, statistics) once its app has started,
     and /readyz says 503 until then, as ``dateline serve`` does."""
 
-    def __init__(self, settings: Settings, shards: list[DeploymentHandle[Any]]) -> None:
+    def __init__(
+        self, settings: Settings, groups: list[list[int]], handles: list[DeploymentHandle[Any]]
+    ) -> None:
         self._settings = settings
-        self._shards = shards
+        self._groups = groups
+        self._handles = handles
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self._settings, partial(open_front, self._settings, self._shards))
+        opening = partial(open_front, self._settings, self._groups, self._handles)
+        return create_app(self._settings, opening)
 
 
 shard_deployment: Deployment = serve.deployment(
@@ -292,22 +403,76 @@ front_deployment: Deployment = serve.deployment(graceful_shutdown_timeout_s=_STO
 
 
 def cluster_app(settings: Settings) -> Application:
-    """The cluster in ``settings.data_dir`` as a Serve application: a deployment per shard of
-    ``cluster_replicas`` replicas, and the front; each replica of ``cluster_replica_cpus``."""
-    manifest = load_manifest(settings.data_dir)
+    """The cluster in ``settings.data_dir`` as a Serve application: a deployment per group of
+    shards (``shard_groups``) of ``cluster_replicas`` replicas, and the front; each replica of
+    ``cluster_replica_cpus``."""
+    names = [record.name for record in load_manifest(settings.data_dir).shards]
+    groups = shard_groups(settings, names)
     cpus = {"num_cpus": settings.cluster_replica_cpus}
-    shards = [
+    deployments = [
         shard_deployment.options(
-            name=record.name,
+            name=group_name([names[number] for number in numbers]),
             num_replicas=settings.cluster_replicas,
-            ray_actor_options=cpus | _pinned(settings, record.name),
-        ).bind(settings, number, record.name)
-        for number, record in enumerate(manifest.shards)
+            ray_actor_options=cpus | _pinned(settings, [names[number] for number in numbers]),
+        ).bind(settings, [(number, names[number]) for number in numbers])
+        for numbers in groups
     ]
     front = front_deployment.options(
         name="front", max_ongoing_requests=settings.max_in_flight, ray_actor_options=cpus
     )
-    return front.bind(settings, shards)
+    return front.bind(settings, groups, deployments)
+
+
+def shard_groups(settings: Settings, names: Sequence[str]) -> list[list[int]]:
+    """The groups of shards that replicas hold (``cluster_replica_shards``), as the Ray this
+    process is connected to has its nodes and their CPUs."""
+    alive = ray.nodes() if ray.is_initialized() else []  # type: ignore[no-untyped-call]
+    nodes = {node["NodeID"]: node["Resources"] for node in alive if node["Alive"]}
+    if settings.cluster_pin_shards:
+        homes = [
+            frozenset(n for n, offers in nodes.items() if shard_resource(name) in offers)
+            for name in names
+        ]
+        cpus = {home: min(nodes[n].get("CPU", 1) for n in home) for home in homes if home}
+    else:  # any node may run any shard: the cluster is one home
+        everywhere = frozenset(nodes) or frozenset({"here"})
+        homes = [everywhere] * len(names)
+        cpus = {everywhere: sum(r.get("CPU", 0) for r in nodes.values()) or os.cpu_count() or 1}
+    return group_shards(settings.cluster_replica_shards, homes, cpus)
+
+
+def group_shards(
+    size: int, homes: Sequence[frozenset[str]], cpus: Mapping[frozenset[str], float]
+) -> list[list[int]]:
+    """The shards' numbers in groups of ``size``, in order; with ``size`` 0, by where they
+    may run: the shards of each home (the nodes that offer a pinned shard's resource; every
+    node when unpinned) spread evenly over as many groups as the home has ``cpus``, since a
+    replica runs its shards' Python on one core at a time, and over no more; a shard no node
+    offers alone. Elasticsearch's coordinator likewise sends one request a node."""
+    if size:
+        return [
+            list(range(start, min(start + size, len(homes))))
+            for start in range(0, len(homes), size)
+        ]
+    by_home: dict[frozenset[str], list[int]] = {}
+    groups: list[list[int]] = []
+    for number, home in enumerate(homes):
+        if home:
+            by_home.setdefault(home, []).append(number)
+        else:
+            groups.append([number])
+    for home, numbers in by_home.items():
+        count = max(1, min(len(numbers), int(cpus[home])))
+        groups += [
+            numbers[part * len(numbers) // count : (part + 1) * len(numbers) // count]
+            for part in range(count)
+        ]
+    return sorted(groups)
+
+
+def group_name(names: Sequence[str]) -> str:
+    """A group's deployment name: its shard's, or its first shard's and how many more."""
+    return names[0] if len(names) == 1 else f"{names[0]}+{len(names) - 1}"
 
 
 def shard_resource(name: str) -> str:
@@ -315,12 +480,12 @@ def shard_resource(name: str) -> str:
     return f"dateline-{name}"
 
 
-def _pinned(settings: Settings, name: str) -> dict[str, Any]:
-    """A shard replica's demand on its shard's resource when shards are pinned: a sliver of
-    a unit, so that a node offering 1 runs every replica of it that fits its CPUs."""
+def _pinned(settings: Settings, names: Sequence[str]) -> dict[str, Any]:
+    """A group replica's demand on its shards' resources when shards are pinned: a sliver of
+    a unit each, so that a node offering them runs every replica that fits its CPUs."""
     if not settings.cluster_pin_shards:
         return {}
-    return {"resources": {shard_resource(name): _PINNED_SHARE}}
+    return {"resources": {shard_resource(name): _PINNED_SHARE for name in names}}
 
 
 def build_app(args: dict[str, str]) -> Application:

@@ -2,8 +2,8 @@
 
 A shard ranks nothing on its own: it hands each signal's best candidates over unfused, its BM25
 scored with the whole cluster's statistics (``qa.retrieval.fuse`` ranks them globally), and
-later turns the ids that won into text. It runs in the coordinator's process or as a Ray Serve
-replica; everything it takes and gives is plain data.
+later turns the ids that won into text. It runs in the coordinator's process or in a Ray Serve
+replica of its group; everything it takes and gives is plain data.
 """
 
 from __future__ import annotations
@@ -129,8 +129,9 @@ class Shard:
 
 
 class LocalShard:
-    """A shard in this process as the coordinator calls it: each call on a thread of its own
-    pool, so that every shard of a query works at once, and answered as a future."""
+    """A shard in this process, each call on a thread of its own pool and answered as a
+    future, so that every shard of a query works at once: as an in-process cluster's
+    coordinator calls it, and as a served group's replica runs its shards' calls."""
 
     def __init__(self, shard: Shard) -> None:
         self.shard = shard
