@@ -69,8 +69,8 @@ __all__ = [
     "RemoteShard",
     "ShardCall",
     "ShardGroup",
+    "ShardGroupReplica",
     "ShardOutcome",
-    "ShardReplica",
     "build_app",
     "cluster_app",
     "front_deployment",
@@ -110,7 +110,7 @@ _PINNED_SHARE = 0.001
 _NAMING_BACKEND = "onnx-int8"
 
 
-class ShardReplica:
+class ShardGroupReplica:
     """One copy of a group of shards: their archive folders, opened in this replica.
 
     A call of the front asks several of the group's shards (``calls``: a round of one query,
@@ -396,7 +396,7 @@ class Front:
 
 shard_deployment: Deployment = serve.deployment(
     max_ongoing_requests=_SHARD_REQUESTS, graceful_shutdown_timeout_s=_STOP_SECONDS
-)(ShardReplica)
+)(ShardGroupReplica)
 front_deployment: Deployment = serve.deployment(graceful_shutdown_timeout_s=_STOP_SECONDS)(
     serve.ingress()(Front)
 )
