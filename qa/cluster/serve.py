@@ -158,14 +158,18 @@ class ShardGroupReplica:
         (A call after it may reach another replica, a moment behind while it loads.)"""
         if any(call.method in _STARTING for call in calls) and self._is_behind():
             await asyncio.to_thread(self._catch_up)
+        started = {  # the long ones, all at once, each on its shard's threads
+            index: asyncio.wrap_future(getattr(self._shards[call.number], call.method)(*call.args))
+            for index, call in enumerate(calls)
+            if call.method not in _QUICK
+        }
         outcomes = []
-        for call in calls:
-            local = self._shards[call.number]
+        for index, call in enumerate(calls):
             try:
-                if call.method in _QUICK:
-                    value = getattr(local.shard, call.method)(*call.args)
+                if index in started:
+                    value = await started[index]
                 else:
-                    value = await asyncio.wrap_future(getattr(local, call.method)(*call.args))
+                    value = getattr(self._shards[call.number].shard, call.method)(*call.args)
                 outcomes.append(ShardOutcome(value))
             except Exception as exc:  # this shard's call alone fails; the front names it
                 log.error("shard %d could not answer %s", call.number, call.method, exc_info=exc)
