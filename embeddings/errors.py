@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["EmbeddingError", "ModelLoadError", "ModelMismatchError", "IndexFileError"]
+__all__ = [
+    "EmbeddingError",
+    "ModelLoadError",
+    "ModelMismatchError",
+    "IndexFileError",
+    "first_line",
+]
+
+
+def first_line(exc: BaseException) -> str:
+    """What a one-line message quotes of a cause: its message's first line, else its type."""
+    said = str(exc)
+    return said.splitlines()[0] if said else type(exc).__name__
 
 
 class EmbeddingError(Exception):

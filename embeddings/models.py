@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from embeddings.errors import ModelLoadError
+from embeddings.errors import ModelLoadError, first_line
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -29,7 +29,7 @@ def resolve_model_path(model: str) -> str:
 
 def _failure(model: str, path: str, exc: BaseException) -> ModelLoadError:
     """One actionable message for any loader failure, saying when a name was not a folder."""
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = first_line(exc)
     if not Path(path).exists() and "/" not in model.strip("/"):
         reason = f"{reason}; no such local folder and downloads are off"
     return ModelLoadError(model, reason)

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from embeddings.errors import first_line
 from qa.errors import ClusterError
 
 __all__ = ["ray_session", "use_token_auth"]
@@ -77,7 +78,7 @@ def ray_session(address: str | None, cpus: int | None = None) -> Iterator[None]:
             " put the cluster's token in ~/.ray/auth_token), as on its nodes"
         ) from exc
     except (ConnectionError, ValueError, TimeoutError) as exc:
-        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        said = first_line(exc)
         # A token the cluster refuses looks like a connection that failed (Ray's log says).
         raise ClusterError(
             f"cannot join the Ray cluster at {address} ({said}): check the address, and that"

@@ -46,6 +46,7 @@ from ray.serve.exceptions import RayServeException
 from ray.serve.handle import DeploymentHandle, DeploymentResponse
 
 from embeddings.encoder import Encoder
+from embeddings.errors import first_line
 from qa.answer import Candidate
 from qa.api.app import create_app
 from qa.archive import Archive
@@ -173,7 +174,7 @@ class ShardGroupReplica:
                 outcomes.append(ShardOutcome(value))
             except Exception as exc:  # this shard's call alone fails; the front names it
                 log.error("shard %d could not answer %s", call.number, call.method, exc_info=exc)
-                outcomes.append(ShardOutcome(None, _first_line(exc)))
+                outcomes.append(ShardOutcome(None, first_line(exc)))
         return outcomes
 
     def _close(self) -> None:
@@ -198,11 +199,6 @@ class ShardOutcome:
     error: str | None = None  # why the shard could not answer
 
 
-def _first_line(exc: BaseException) -> str:
-    said = str(exc)
-    return said.splitlines()[0] if said else type(exc).__name__
-
-
 class ShardGroup:
     """A group's deployment as the front calls it: any of its replicas answers."""
 
@@ -217,8 +213,14 @@ class ShardGroup:
         )
 
 
-# The calls each thread has made and not sent yet, by group.
-_unsent = threading.local()
+class _Unsent(threading.local):
+    """The calls each thread has made and not sent yet, by group."""
+
+    def __init__(self) -> None:
+        self.rounds: dict[ShardGroup, _Round] = {}
+
+
+_unsent = _Unsent()
 
 
 class _Round:
@@ -281,7 +283,7 @@ class _Round:
                 log.error("%s could not answer", name, exc_info=exc)
                 failure = exc
                 break
-        self._failure = _first_line(failure)
+        self._failure = first_line(failure)
 
 
 class RemoteReply(Generic[Answered]):
@@ -295,8 +297,7 @@ class RemoteReply(Generic[Answered]):
 
     def result(self) -> Answered:
         """The shard's answer, or ShardUnavailableError when no replica of its group gave it."""
-        unsent: dict[ShardGroup, _Round] = getattr(_unsent, "rounds", {})
-        _unsent.rounds = {}
+        unsent, _unsent.rounds = _unsent.rounds, {}
         for waiting in unsent.values():
             waiting.send()
         outcome = self._round.outcome(self._index)
@@ -315,11 +316,9 @@ class RemoteShard:
         self._timeout = timeout
 
     def _send(self, method: str, *args: Any, timeout: float | None = None) -> RemoteReply[Any]:
-        rounds: dict[ShardGroup, _Round] = getattr(_unsent, "rounds", None) or {}
-        _unsent.rounds = rounds
-        round_ = rounds.get(self.group)
+        round_ = _unsent.rounds.get(self.group)
         if round_ is None or round_.sent:  # sent: waited for on another thread
-            round_ = rounds[self.group] = _Round(self.group)
+            round_ = _unsent.rounds[self.group] = _Round(self.group)
         index = round_.add(ShardCall(self.number, method, args), timeout or self._timeout)
         return RemoteReply(self, round_, index)
 
