@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ class OnnxSentenceModel:
             self._normalize = bool(pipeline["normalize"])
             tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self._graph = str(folder / file_name)
-            self._single = self._session(threads=1)
+            self._single = self._session()
         except Exception as exc:  # a damaged export: one message naming the folder
             raise ModelLoadError(model, f"cannot load its ONNX export in {folder} ({exc})") from exc
         self._counting = Tokenizer.from_str(tokenizer.to_str())
@@ -58,29 +60,34 @@ class OnnxSentenceModel:
         self._inputs = {node.name for node in self._single.get_inputs()}
         outputs = [node.name for node in self._single.get_outputs()]
         self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
-        self._parallel: Any = None
-        self._parallel_lock = threading.Lock()
+        self._cores: queue.SimpleQueue[Any] | None = None
+        self._cores_lock = threading.Lock()
 
-    def _session(self, threads: int) -> Any:
+    def _session(self) -> Any:
+        """A session that runs on its caller's thread alone."""
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        # Waiting threads sleep instead of spinning: a lone question's thread never waits for a
-        # team, and a batch's team shares the cores with ingest's reading and splitting thread
-        # (the encoder alone is no slower).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return onnxruntime.InferenceSession(
             self._graph, options, providers=["CPUExecutionProvider"]
         )
 
-    def _parallel_session(self) -> Any:
-        """Batches use every core; made on the first batch, as a server may never see one."""
-        with self._parallel_lock:
-            if self._parallel is None:
-                self._parallel = self._session(threads=os.cpu_count() or 1)
-            return self._parallel
+    def _core_sessions(self) -> queue.SimpleQueue[Any]:
+        """A one-thread session for each core, each batch run on one that is free; made on the
+        first batch, as a server may never see one.
+
+        Batches side by side on single-threaded sessions beat one session whose threads split
+        each batch: those threads meet after every operator, so a core taken for a moment by
+        another thread or process (ingest's reading, a cluster's writer) stalls them all.
+        """
+        with self._cores_lock:
+            if self._cores is None:
+                self._cores = queue.SimpleQueue()
+                for _ in range(os.cpu_count() or 1):
+                    self._cores.put(self._session())
+            return self._cores
 
     def count_tokens(self, text: str) -> int:
         return len(self._counting.encode(text, add_special_tokens=False).ids)
@@ -92,26 +99,41 @@ class OnnxSentenceModel:
         abbreviations cost several tokens a character, so batches sorted by characters are
         largely padding.
         """
-        session = self._parallel_session() if parallel else self._single
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([len(encoding.ids) for encoding in encodings], kind="stable")
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            batch = [encodings[i] for i in rows]
-            width = len(batch[-1].ids)
-            for encoding in batch:
-                encoding.pad(width, **self._padding)
-            ids = np.array([e.ids for e in batch], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.array([e.type_ids for e in batch], dtype=np.int64)
-            (hidden,) = session.run([self._output], feeds)
-            vectors[rows] = self._pool(hidden, mask)
+        batches = [order[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+        if not parallel or len(batches) == 1:
+            for rows in batches:
+                vectors[rows] = self._run(self._single, [encodings[i] for i in rows])
+        else:
+            sessions = self._core_sessions()
+
+            def run(rows: npt.NDArray[np.intp]) -> None:
+                session = sessions.get()
+                try:
+                    vectors[rows] = self._run(session, [encodings[i] for i in rows])
+                finally:
+                    sessions.put(session)
+
+            with ThreadPoolExecutor(os.cpu_count() or 1, "encode-batch") as pool:
+                list(pool.map(run, batches))
         if self._normalize:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors
+
+    def _run(self, session: Any, batch: list[Any]) -> Matrix:
+        """One batch's pooled vectors (not normalised), its encodings padded to its longest."""
+        width = len(batch[-1].ids)
+        for encoding in batch:
+            encoding.pad(width, **self._padding)
+        ids = np.array([e.ids for e in batch], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.array([e.type_ids for e in batch], dtype=np.int64)
+        (hidden,) = session.run([self._output], feeds)
+        return self._pool(hidden, mask)
 
     def _pool(self, hidden: Matrix, mask: Matrix) -> Matrix:
         if self._pooling == "cls":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,18 @@ def test_batches_keep_input_order(backend: str, onnx_cache: Path) -> None:
     small_batches = Encoder("all-MiniLM-L6-v2", batch_size=2, backend=backend, cache_dir=onnx_cache)
     one_by_one = np.vstack([small_batches.encode([text]) for text in TEXTS])
     assert np.allclose(small_batches.encode(TEXTS), one_by_one, atol=1e-5)
+
+
+def test_batch_encodes_at_once_take_turns_with_the_core_sessions(onnx_cache: Path) -> None:
+    """Batches run side by side on a one-thread session per core: encodes from several threads
+    at once share those sessions and each gets the vectors it gets alone."""
+    encoder = Encoder("all-MiniLM-L6-v2", batch_size=2, backend="onnx-int8", cache_dir=onnx_cache)
+    texts = TEXTS * 3
+    alone = encoder.encode(texts)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(encoder.encode, [texts] * 4))
+    for vectors in together:
+        assert np.array_equal(vectors, alone)
 
 
 def test_int8_batches_stay_close_to_single_texts(int8_encoder: Encoder) -> None:
