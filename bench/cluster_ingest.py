@@ -52,13 +52,6 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 _SAMPLE_S = 0.5
 
 
-def _articles(folder: Path, count: int) -> Path:
-    folder.mkdir(parents=True)
-    for path in sorted(reuters.article_files().iterdir())[:count]:
-        shutil.copyfile(path, folder / path.name)
-    return folder
-
-
 def _cpu_seconds() -> dict[int, float]:
     """CPU seconds (user and system) of this process and of each of its descendants, by id."""
     parents: dict[int, int] = {}
@@ -203,8 +196,8 @@ def main() -> None:
     rounds: dict[str, list[tuple[_Run, _Run]]] = {name: [] for name in contenders}
     work = Path(tempfile.mkdtemp(prefix="dateline-cluster-"))
     try:
-        whole = _articles(work / "whole", ARTICLES)
-        quarter = _articles(work / "quarter", SMALL)
+        whole = reuters.first_articles(ARTICLES, work / "whole")
+        quarter = reuters.first_articles(SMALL, work / "quarter")
         started = time.perf_counter()
         with ray_session(None):
             ray_start_s = time.perf_counter() - started

@@ -6,6 +6,12 @@ included, and its rates feed the plan (``DATELINE_PLAN_GPU_TEXTS_PER_S``). Each 
 median of ``PASSES`` timed encodes of the same texts after a warm-up, through ``Encoder``, the
 ingest's own path (texts sorted by length into batches, fp32, normalised).
 
+The ONNX int8 rows compare two ways of using the cores on the same texts, same run: ONNX
+Runtime's usual one session whose threads (one a core) split each batch, and the encoder's own
+one-thread session a core, batches side by side. ``DATELINE_ONNX_EXPORT`` names an export
+folder (``dateline-pipeline.json``, ``onnx/model_qint8.onnx``) for a machine that cannot make
+one; a machine without the model's torch weights measures the ONNX rows alone.
+
 The texts are Reuters passages as the ingest stored them. A machine without the evaluation
 data reads them from ``DATELINE_BENCH_TEXTS``, one passage a line, written where the data is
 by ``python -m bench.encoder --write-texts FILE``. ``DATELINE_MODEL`` names the model (a folder
@@ -18,7 +24,7 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,13 +32,16 @@ from typing import Any
 from bench.report import emit, table
 from embeddings.encoder import Encoder
 from embeddings.errors import ModelLoadError
+from embeddings.export import ONNX_FILES, export_onnx
 from embeddings.models import BUNDLED_MODEL
+from embeddings.onnx_model import OnnxSentenceModel
 from embeddings.threads import threads_limited
 
 __all__ = ["main", "write_texts"]
 
 PASSES = 3
 CPU_TEXTS = 2_000
+ONNX_TEXTS = 8_000
 GPU_TEXTS = 20_000
 CPU_BATCH = 32  # the settings' default
 GPU_BATCHES = (32, 128, 512)
@@ -77,14 +86,42 @@ def _cpu_threads(threads: int | None) -> Iterator[None]:
         yield
 
 
-def _rate(encoder: Encoder, texts: Sequence[str]) -> float:
-    encoder.encode(texts[: encoder.batch_size * 4])  # warm: kernels, allocator, thread pool
+def _rate(encode: Callable[[Sequence[str]], object], texts: Sequence[str], warm: int) -> float:
+    encode(texts[:warm])  # kernels, allocator, threads, sessions
     seconds = []
     for _ in range(PASSES):
         started = time.perf_counter()
-        encoder.encode(texts)
+        encode(texts)
         seconds.append(time.perf_counter() - started)
     return len(texts) / statistics.median(seconds)
+
+
+def _onnx_rows(model: str, texts: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """int8 on every core: ONNX Runtime's usual layout (one session whose threads split each
+    batch) against the encoder's (a one-thread session a core, batches side by side)."""
+    named = os.environ.get("DATELINE_ONNX_EXPORT")
+    cores = os.cpu_count() or 1
+    for layout, batch_threads in (("one session, a thread a core", cores), ("a session a core", 1)):
+        try:
+            folder = Path(named) if named else export_onnx(model)
+            onnx = OnnxSentenceModel(model, folder, ONNX_FILES["onnx-int8"], batch_threads)
+        except ModelLoadError as error:
+            print(f"onnx-int8 not measured: {error}")
+            return
+
+        def encode(some: Sequence[str], onnx: OnnxSentenceModel = onnx) -> object:
+            return onnx.encode(some, CPU_BATCH, parallel=True)
+
+        _measured(
+            rows,
+            {
+                "device": f"cpu (onnx-int8, {layout})",
+                "threads": cores,
+                "batch": CPU_BATCH,
+                "texts": min(ONNX_TEXTS, len(texts)),
+                "texts_per_s": _rate(encode, texts[:ONNX_TEXTS], CPU_BATCH * 4 * cores),
+            },
+        )
 
 
 def _device_name() -> str:
@@ -107,10 +144,15 @@ def main() -> None:
     cores = os.cpu_count() or 1
     rows: list[dict[str, Any]] = []
     cpu_threads: list[int | None] = [None] if cores <= VM_CORES else [VM_CORES, None]
+    try:
+        Encoder(model, CPU_BATCH, "torch")
+    except ModelLoadError as error:
+        print(f"torch not measured: {error}")
+        cpu_threads = []
     for threads in cpu_threads:
         encoder = Encoder(model, CPU_BATCH, "torch")
         with _cpu_threads(threads):
-            rate = _rate(encoder, texts[:CPU_TEXTS])
+            rate = _rate(encoder.encode, texts[:CPU_TEXTS], CPU_BATCH * 4)
         _measured(
             rows,
             {
@@ -121,10 +163,10 @@ def main() -> None:
                 "texts_per_s": rate,
             },
         )
-    if torch.cuda.is_available():
+    if torch.cuda.is_available() and cpu_threads:
         for batch in GPU_BATCHES:
             encoder = Encoder(model, batch, "torch", device="cuda")
-            rate = _rate(encoder, texts[:GPU_TEXTS])
+            rate = _rate(encoder.encode, texts[:GPU_TEXTS], batch * 4)
             _measured(
                 rows,
                 {
@@ -135,21 +177,7 @@ def main() -> None:
                     "texts_per_s": rate,
                 },
             )
-    try:
-        onnx = Encoder(model, CPU_BATCH, "onnx-int8")
-    except ModelLoadError as error:
-        print(f"onnx-int8 not measured: {error}")
-    else:
-        _measured(
-            rows,
-            {
-                "device": "cpu (onnx-int8)",
-                "threads": cores,
-                "batch": CPU_BATCH,
-                "texts": min(CPU_TEXTS, len(texts)),
-                "texts_per_s": _rate(onnx, texts[:CPU_TEXTS]),
-            },
-        )
+    _onnx_rows(model, texts, rows)
     table(
         f"Encoder texts/s, torch fp32 unless named ({model}; {cores} cores; GPU: {_device_name()})",
         ("device", "threads", "batch", "texts", "texts/s"),

@@ -156,11 +156,14 @@ def questions(limit: int | None = None) -> list[tuple[str, str]]:
 
 
 def first_articles(count: int, folder: Path) -> Path:
-    """The first ``count`` Reuters articles, linked into ``folder`` (made once)."""
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        for path in sorted(article_files().iterdir())[:count]:
-            (folder / path.name).symlink_to(path)
+    """The first ``count`` Reuters articles, copied into ``folder`` (once): an ingest skips a
+    link that leads out of the folder it reads, so links (as earlier runs made) are replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(article_files().iterdir())[:count]:
+        copy = folder / path.name
+        if copy.is_symlink() or not copy.exists():
+            copy.unlink(missing_ok=True)
+            shutil.copyfile(path, copy)
     return folder
 
 

@@ -33,7 +33,9 @@ Matrix = npt.NDArray[Any]
 class OnnxSentenceModel:
     """Tokenise, run the graph, pool, normalise: what ``SentenceTransformer.encode`` does."""
 
-    def __init__(self, model: str, folder: Path, file_name: str) -> None:
+    def __init__(self, model: str, folder: Path, file_name: str, batch_threads: int = 1) -> None:
+        """``batch_threads``: the threads of each session that batches run on, one such
+        session for each ``batch_threads`` cores (``bench.encoder`` compares the layouts)."""
         from tokenizers import Tokenizer
 
         try:
@@ -60,33 +62,33 @@ class OnnxSentenceModel:
         self._inputs = {node.name for node in self._single.get_inputs()}
         outputs = [node.name for node in self._single.get_outputs()]
         self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
+        self._batch_threads = batch_threads
         self._cores: queue.SimpleQueue[Any] | None = None
         self._cores_lock = threading.Lock()
 
-    def _session(self) -> Any:
-        """A session that runs on its caller's thread alone."""
+    def _session(self, threads: int = 1) -> Any:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         return onnxruntime.InferenceSession(
             self._graph, options, providers=["CPUExecutionProvider"]
         )
 
     def _core_sessions(self) -> queue.SimpleQueue[Any]:
-        """A one-thread session for each core, each batch run on one that is free; made on the
+        """The sessions batches run on, side by side, each on one that is free; made on the
         first batch, as a server may never see one.
 
-        Batches side by side on single-threaded sessions beat one session whose threads split
-        each batch: those threads meet after every operator, so a core taken for a moment by
-        another thread or process (ingest's reading, a cluster's writer) stalls them all.
+        By default a one-thread session a core: that beats one session whose threads split
+        each batch, since those threads meet after every operator, and a core taken for a moment
+        by another thread or process (ingest's reading, a cluster's writer) stalls them all.
         """
         with self._cores_lock:
             if self._cores is None:
                 self._cores = queue.SimpleQueue()
-                for _ in range(os.cpu_count() or 1):
-                    self._cores.put(self._session())
+                for _ in range(max(1, (os.cpu_count() or 1) // self._batch_threads)):
+                    self._cores.put(self._session(self._batch_threads))
             return self._cores
 
     def count_tokens(self, text: str) -> int:
@@ -116,7 +118,8 @@ class OnnxSentenceModel:
                 finally:
                     sessions.put(session)
 
-            with ThreadPoolExecutor(os.cpu_count() or 1, "encode-batch") as pool:
+            workers = max(1, (os.cpu_count() or 1) // self._batch_threads)
+            with ThreadPoolExecutor(workers, "encode-batch") as pool:
                 list(pool.map(run, batches))
         if self._normalize:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
