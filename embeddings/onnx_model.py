@@ -63,8 +63,9 @@ class OnnxSentenceModel:
         outputs = [node.name for node in self._single.get_outputs()]
         self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
         self._batch_threads = batch_threads
-        self._cores: queue.SimpleQueue[Any] | None = None
-        self._cores_lock = threading.Lock()
+        self._batch_session_count = max(1, (os.cpu_count() or 1) // batch_threads)
+        self._batch_sessions: queue.SimpleQueue[Any] | None = None
+        self._batch_sessions_lock = threading.Lock()
 
     def _session(self, threads: int = 1) -> Any:
         import onnxruntime
@@ -76,7 +77,7 @@ class OnnxSentenceModel:
             self._graph, options, providers=["CPUExecutionProvider"]
         )
 
-    def _core_sessions(self) -> queue.SimpleQueue[Any]:
+    def _free_batch_sessions(self) -> queue.SimpleQueue[Any]:
         """The sessions batches run on, side by side, each on one that is free; made on the
         first batch, as a server may never see one.
 
@@ -84,12 +85,12 @@ class OnnxSentenceModel:
         each batch, since those threads meet after every operator, and a core taken for a moment
         by another thread or process (ingest's reading, a cluster's writer) stalls them all.
         """
-        with self._cores_lock:
-            if self._cores is None:
-                self._cores = queue.SimpleQueue()
-                for _ in range(max(1, (os.cpu_count() or 1) // self._batch_threads)):
-                    self._cores.put(self._session(self._batch_threads))
-            return self._cores
+        with self._batch_sessions_lock:
+            if self._batch_sessions is None:
+                self._batch_sessions = queue.SimpleQueue()
+                for _ in range(self._batch_session_count):
+                    self._batch_sessions.put(self._session(self._batch_threads))
+            return self._batch_sessions
 
     def count_tokens(self, text: str) -> int:
         return len(self._counting.encode(text, add_special_tokens=False).ids)
@@ -109,7 +110,7 @@ class OnnxSentenceModel:
             for rows in batches:
                 vectors[rows] = self._run(self._single, [encodings[i] for i in rows])
         else:
-            sessions = self._core_sessions()
+            sessions = self._free_batch_sessions()
 
             def run(rows: npt.NDArray[np.intp]) -> None:
                 session = sessions.get()
@@ -118,8 +119,7 @@ class OnnxSentenceModel:
                 finally:
                     sessions.put(session)
 
-            workers = max(1, (os.cpu_count() or 1) // self._batch_threads)
-            with ThreadPoolExecutor(workers, "encode-batch") as pool:
+            with ThreadPoolExecutor(self._batch_session_count, "encode-batch") as pool:
                 list(pool.map(run, batches))
         if self._normalize:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
