@@ -101,13 +101,19 @@ def _onnx_rows(model: str, texts: Sequence[str], rows: list[dict[str, Any]]) -> 
     batch) against the encoder's (a one-thread session a core, batches side by side)."""
     named = os.environ.get("DATELINE_ONNX_EXPORT")
     cores = os.cpu_count() or 1
-    for layout, batch_threads in (("one session, a thread a core", cores), ("a session a core", 1)):
-        try:
-            folder = Path(named) if named else export_onnx(model)
-            onnx = OnnxSentenceModel(model, folder, ONNX_FILES["onnx-int8"], batch_threads)
-        except ModelLoadError as error:
-            print(f"onnx-int8 not measured: {error}")
-            return
+    try:
+        folder = Path(named) if named else export_onnx(model)
+        layouts = {
+            layout: OnnxSentenceModel(model, folder, ONNX_FILES["onnx-int8"], batch_threads)
+            for layout, batch_threads in (
+                ("one session, a thread a core", cores),
+                ("a session a core", 1),
+            )
+        }
+    except ModelLoadError as error:
+        print(f"onnx-int8 not measured: {error}")
+        return
+    for layout, onnx in layouts.items():
 
         def encode(some: Sequence[str], onnx: OnnxSentenceModel = onnx) -> object:
             return onnx.encode(some, CPU_BATCH, parallel=True)
@@ -136,23 +142,19 @@ def _measured(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
     print("measured:", row, flush=True)
 
 
-def main() -> None:
+def _torch_rows(model: str, texts: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """fp32 on the CPU (this VM's cores, then all of a bigger machine's) and on a GPU."""
     import torch
 
-    model = os.environ.get("DATELINE_MODEL", BUNDLED_MODEL)
-    texts = _texts()
-    cores = os.cpu_count() or 1
-    rows: list[dict[str, Any]] = []
-    cpu_threads: list[int | None] = [None] if cores <= VM_CORES else [VM_CORES, None]
     try:
-        Encoder(model, CPU_BATCH, "torch")
-    except ModelLoadError as error:
+        cpu_encoder = Encoder(model, CPU_BATCH, "torch")
+    except ModelLoadError as error:  # no torch weights here: the ONNX rows alone
         print(f"torch not measured: {error}")
-        cpu_threads = []
-    for threads in cpu_threads:
-        encoder = Encoder(model, CPU_BATCH, "torch")
+        return
+    cores = os.cpu_count() or 1
+    for threads in [None] if cores <= VM_CORES else [VM_CORES, None]:
         with _cpu_threads(threads):
-            rate = _rate(encoder.encode, texts[:CPU_TEXTS], CPU_BATCH * 4)
+            rate = _rate(cpu_encoder.encode, texts[:CPU_TEXTS], CPU_BATCH * 4)
         _measured(
             rows,
             {
@@ -163,7 +165,7 @@ def main() -> None:
                 "texts_per_s": rate,
             },
         )
-    if torch.cuda.is_available() and cpu_threads:
+    if torch.cuda.is_available():
         for batch in GPU_BATCHES:
             encoder = Encoder(model, batch, "torch", device="cuda")
             rate = _rate(encoder.encode, texts[:GPU_TEXTS], batch * 4)
@@ -177,6 +179,14 @@ def main() -> None:
                     "texts_per_s": rate,
                 },
             )
+
+
+def main() -> None:
+    model = os.environ.get("DATELINE_MODEL", BUNDLED_MODEL)
+    texts = _texts()
+    cores = os.cpu_count() or 1
+    rows: list[dict[str, Any]] = []
+    _torch_rows(model, texts, rows)
     _onnx_rows(model, texts, rows)
     table(
         f"Encoder texts/s, torch fp32 unless named ({model}; {cores} cores; GPU: {_device_name()})",
