@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         "commits in one transaction a shard: ~10 texts an article, about the single archive's "
         "largest encoder calls.",
     )
+    cluster_window_bytes: int = Field(
+        500_000_000,
+        ge=1,
+        description="Candidates (pickled: a file's ~0.5 KB, a JSONL article's its text) one Ray "
+        "Data run of a cluster ingest takes; the driver holds them while it runs, and each run "
+        "starts its encoder actors anew.",
+    )
 
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "onnx-int8",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
@@ -36,6 +37,7 @@ from qa.cluster.manifest import (
 from qa.cluster.routing import BUCKETS, bucket, spread
 from qa.errors import ClusterError
 from qa.indexes import IndexFolder
+from qa.ingest import IngestReport, folder_candidates
 from qa.settings import Settings
 from qa.store import STORE_FILE, Store
 
@@ -283,6 +285,27 @@ def test_a_rerun_updates_adds_and_removes_in_the_owning_shards(
     touched = {after.shard_of(a) for a in ("wire-0007", "wire-0041", PUTIN_ARTICLE)}
     for old, new in zip(before.shards, after.shards, strict=True):
         assert (new.data_generation > old.data_generation) == (new.name in touched)
+
+
+def test_an_ingest_in_several_windows_stores_what_one_window_does(
+    cluster_ray: str, tmp_path: Path
+) -> None:
+    """Each window is a Ray Data run of its own; an article whose text an earlier window
+    stored is still a duplicate."""
+    folder = tmp_path / "articles"
+    expected = _write_corpus(folder, 40)
+    shutil.copy(folder / "wire-0003.txt", folder / "wire-copy.txt")  # listed last
+    listed = folder_candidates(folder, {}, 10**7, IngestReport()).items
+    pickled = sum(len(pickle.dumps(candidate)) for candidate in listed)
+    settings = Settings(
+        seeds_dir=folder, data_dir=tmp_path / "cluster", cluster_window_bytes=pickled // 3
+    )
+    report, manifest = ingest_cluster(settings, shards=2)
+
+    assert sorted(report.added) == sorted(expected)
+    assert [label for label, _ in report.skipped] == [str(folder / "wire-copy.txt")]
+    _assert_each_once_in_its_shard(settings.data_dir, manifest, expected)
+    _assert_indexes_match_their_stores(settings.data_dir, manifest)
 
 
 def _survives(

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +65,6 @@ __all__ = ["ingest_cluster"]
 
 log = logging.getLogger(__name__)
 
-# Candidates one Ray Data run takes: the driver holds them (not their texts) while it runs.
-_WINDOW = 100_000
 # An encoder actor's share of a CPU, for Ray's bookkeeping (ONNX Runtime and torch use every
 # core anyway): with a whole CPU each, the actors left Ray Data's read tasks none on a small
 # machine, and the ingest waited for ever without an error.
@@ -317,24 +314,41 @@ class _Run:
 
     def bring_in(self, candidates: Iterator[Candidate], may_wait: bool) -> None:
         """Read, decide on, encode and store ``candidates``, a window at a time."""
-        while window := list(islice(candidates, _WINDOW)):
+        while window := self._window(candidates):
+            taken, rows = window
             # The writers start (a process each) while Ray Data starts its workers.
-            self.writers.start(self.route(c.origin.article_id) for c in window)
-            for batch in self._encoded(window):
-                self._decide(window, batch, may_wait)
+            self.writers.start(self.route(c.origin.article_id) for c in taken)
+            for batch in self._encoded(rows):
+                self._decide(taken, batch, may_wait)
 
-    def _encoded(self, window: Sequence[Candidate]) -> Iterator[pa.Table]:
-        """The window read, split and encoded by Ray Data, in its order."""
-        rows = []
-        for position, candidate in enumerate(window):
+    def _window(
+        self, candidates: Iterator[Candidate]
+    ) -> tuple[list[Candidate], list[dict[str, Any]]] | None:
+        """The next candidates, up to ``cluster_window_bytes`` of them pickled, with the rows
+        Ray Data reads them from; None when none is left. A window is as large as the driver's
+        memory allows, since each one is a Ray Data run of its own, whose encoder actors start
+        (and load the model) anew."""
+        taken: list[Candidate] = []
+        rows: list[dict[str, Any]] = []
+        size = 0
+        for candidate in candidates:
+            pickled = pickle.dumps(candidate)
             stored = self.admission.stored(candidate)
             rows.append(
                 {
-                    "position": position,
-                    "candidate": pickle.dumps(candidate),
+                    "position": len(taken),
+                    "candidate": pickled,
                     "stored_hash": stored.content_hash if stored else "",
                 }
             )
+            taken.append(candidate)
+            size += len(pickled)
+            if size >= self.settings.cluster_window_bytes:
+                break
+        return (taken, rows) if taken else None
+
+    def _encoded(self, rows: list[dict[str, Any]]) -> Iterator[pa.Table]:
+        """The window's candidates read, split and encoded by Ray Data, in their order."""
         blocks = math.ceil(len(rows) / self.settings.cluster_block_articles)
         encoders = min(self.settings.cluster_encoders, blocks)  # an idle actor is a warning
         dataset = (
