@@ -104,8 +104,8 @@ class Settings(BaseSettings):
         500_000_000,
         ge=1,
         description="Candidates (pickled: a file's ~0.5 KB, a JSONL article's its text) one Ray "
-        "Data run of a cluster ingest takes; the driver holds them while it runs, and each run "
-        "starts its encoder actors anew.",
+        "Data run of a cluster ingest takes; the driver holds them, and Ray's object store a "
+        "pickled copy, while it runs, and each run starts its encoder actors anew.",
     )
 
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(

@@ -323,11 +323,11 @@ class _Run:
 
     def _window(
         self, candidates: Iterator[Candidate]
-    ) -> tuple[list[Candidate], list[dict[str, Any]]] | None:
-        """The next candidates, up to ``cluster_window_bytes`` of them pickled, with the rows
-        Ray Data reads them from; None when none is left. A window is as large as the driver's
-        memory allows, since each one is a Ray Data run of its own, whose encoder actors start
-        (and load the model) anew."""
+    ) -> tuple[list[Candidate], ray.data.Dataset] | None:
+        """The next candidates, up to ``cluster_window_bytes`` of them pickled, and the rows
+        Ray Data reads them from, already in Ray's object store; None when none is left. A
+        window is as large as the driver's memory allows, since each one is a Ray Data run of
+        its own, whose encoder actors start (and load the model) anew."""
         taken: list[Candidate] = []
         rows: list[dict[str, Any]] = []
         size = 0
@@ -345,28 +345,27 @@ class _Run:
             size += len(pickled)
             if size >= self.settings.cluster_window_bytes:
                 break
-        return (taken, rows) if taken else None
-
-    def _encoded(self, rows: list[dict[str, Any]]) -> Iterator[pa.Table]:
-        """The window's candidates read, split and encoded by Ray Data, in their order."""
+        if not taken:
+            return None
         blocks = math.ceil(len(rows) / self.settings.cluster_block_articles)
-        encoders = min(self.settings.cluster_encoders, blocks)  # an idle actor is a warning
-        dataset = (
-            ray.data.from_items(rows, override_num_blocks=blocks)
-            .map_batches(
-                partial(_read_and_split, settings=self.settings),
-                batch_format="pyarrow",
-                batch_size=None,
-            )
-            .map_batches(
-                _Encoding,
-                batch_format="pyarrow",
-                batch_size=None,
-                fn_constructor_kwargs={"settings": self.settings},
-                compute=ray.data.ActorPoolStrategy(size=encoders),
-                num_cpus=_ENCODER_CPUS,
-                num_gpus=_encoder_gpus(self.settings),
-            )
+        return taken, ray.data.from_items(rows, override_num_blocks=blocks)
+
+    def _encoded(self, rows: ray.data.Dataset) -> Iterator[pa.Table]:
+        """The window's candidates read, split and encoded by Ray Data, in their order."""
+        # An actor a block at most: an idle one is a warning.
+        encoders = min(self.settings.cluster_encoders, rows.num_blocks())
+        dataset = rows.map_batches(
+            partial(_read_and_split, settings=self.settings),
+            batch_format="pyarrow",
+            batch_size=None,
+        ).map_batches(
+            _Encoding,
+            batch_format="pyarrow",
+            batch_size=None,
+            fn_constructor_kwargs={"settings": self.settings},
+            compute=ray.data.ActorPoolStrategy(size=encoders),
+            num_cpus=_ENCODER_CPUS,
+            num_gpus=_encoder_gpus(self.settings),
         )
         # Without a batch prefetched, each block reaches the writers as soon as it is encoded;
         # with one, Ray Data hands a block over only once the next is ready too, and the last
