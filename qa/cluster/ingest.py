@@ -5,10 +5,10 @@ The driver decides, with the single archive's rules (``qa.ingest.Admission``) an
 candidates' order, so that which of two equal texts is kept never depends on which worker
 was quicker. Ray does the work: CPU tasks read, parse, split and attribute the candidates
 whose size or mtime changed, a block of them a task; an actor pool encodes them
-(``map_batches``); one writer actor per shard, on the driver's machine, where the cluster
-folder is, stores them through the store's own code and then builds the shard's indexes. The
-cluster manifest is written last, atomically. Given another number of shards than it has, an
-ingest first moves whole buckets to them (``qa.cluster.moves``), copying rows, never encoding.
+(``map_batches``); one writer actor per shard (``qa.cluster.writers``) stores them and then
+builds the shard's indexes. The cluster manifest is written last, atomically. Given another
+number of shards than it has, an ingest first moves whole buckets to them
+(``qa.cluster.moves``), copying rows, never encoding.
 
 A killed task or encoder actor is retried by Ray Data; a killed writer is restarted and its
 call retried (storing an article replaces it whole, so a retry stores it once). A killed
@@ -29,17 +29,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from embeddings.encoder import Encoder
-from embeddings.index import IndexConfig
 from qa.articles import UnreadableArticleError
 from qa.cluster.manifest import ClusterManifest, ShardRecord, read_manifest, write_manifest
 from qa.cluster.moves import move_buckets
 from qa.cluster.routing import bucket, shard_names, spread
+from qa.cluster.writers import IndexModel, ShardWriters
 from qa.errors import ClusterError
 from qa.factories import index_config, open_encoder
 from qa.indexes import IndexFolder
@@ -49,17 +47,15 @@ from qa.ingest import (
     IngestReport,
     PreparedArticle,
     Verdict,
-    build_indexes,
     encode_articles,
     folder_candidates,
     indexes_behind,
     jsonl_candidates,
     prepare,
     text_count,
-    write_encoded,
 )
 from qa.settings import Settings
-from qa.store import STORE_FILE, Store, StoredFile
+from qa.store import STORE_FILE, Store
 
 __all__ = ["ingest_cluster"]
 
@@ -69,8 +65,6 @@ log = logging.getLogger(__name__)
 # core anyway): with a whole CPU each, the actors left Ray Data's read tasks none on a small
 # machine, and the ingest waited for ever without an error.
 _ENCODER_CPUS = 0.5
-# Writes sent to each shard's writer and not acknowledged yet, before the driver waits.
-_WRITES_IN_FLIGHT = 4
 
 _READ = pa.schema(
     [
@@ -157,118 +151,6 @@ def _encoder_gpus(settings: Settings) -> int:
     return int(settings.backend == "torch" and gpus >= 1)
 
 
-@dataclass(frozen=True)
-class _Model:
-    """The model an index is built for (a ``qa.indexes.ModelIdentity``), without its weights."""
-
-    name: str
-    dimension: int
-
-
-class _ShardWriter:
-    """A shard's writer actor: during an ingest, the one process that writes its store."""
-
-    def __init__(self, folder: str, model: _Model, config: IndexConfig | None) -> None:
-        path = Path(folder)
-        self._store = Store(path / STORE_FILE)
-        self._indexes = IndexFolder(self._store, path, config, model)
-
-    def write(self, items: list[tuple[bytes, bytes]]) -> list[str]:
-        """Store encoded articles (pickled, with their vectors) in one transaction."""
-        group: list[PreparedArticle] = [pickle.loads(prepared) for prepared, _ in items]
-        joined = b"".join(vectors for _, vectors in items)
-        vectors = np.frombuffer(joined, dtype=np.float32).reshape(-1, self._indexes.model.dimension)
-        write_encoded(self._store, group, vectors)
-        return [item.article.article_id for item in group]
-
-    def touch(self, origin: StoredFile) -> None:
-        self._store.writes.touch(origin.article_id, origin.size, origin.mtime_ns)
-
-    def delete(self, article_id: str) -> None:
-        self._store.writes.delete_article(article_id)
-
-    def finish(self) -> None:
-        """The shard's index files, built anew if the store moved on since they were."""
-        build_indexes(self._indexes, changed=False)
-        self._store.close()
-
-
-class _Writers:
-    """The shards' writer actors, each started when its shard first needs it, all on this
-    machine (the cluster folder's), each restarted by Ray if it dies, its call retried."""
-
-    def __init__(self, data_dir: Path, model: _Model, config: IndexConfig | None, run: str) -> None:
-        self._data_dir = data_dir
-        self._model = model
-        self._config = config
-        self._run = run
-        self._here = NodeAffinitySchedulingStrategy(
-            ray.get_runtime_context().get_node_id(), soft=False
-        )
-        self._actors: dict[str, Any] = {}
-        self._pending: list[ray.ObjectRef[Any]] = []
-
-    def start(self, shards: Iterable[str]) -> None:
-        for shard in set(shards):
-            self._actor(shard)
-
-    def _actor(self, shard: str) -> Any:
-        if shard not in self._actors:
-            self._actors[shard] = (
-                ray.remote(_ShardWriter)
-                .options(
-                    name=f"dateline-writer-{self._run}-{shard}",
-                    num_cpus=0,
-                    max_restarts=-1,
-                    max_task_retries=-1,
-                    scheduling_strategy=self._here,
-                )
-                .remote(str(self._data_dir / shard), self._model, self._config)
-            )
-        return self._actors[shard]
-
-    def write(self, shard: str, items: list[tuple[bytes, bytes]]) -> None:
-        self._send(self._actor(shard).write.remote(items))
-
-    def touch(self, shard: str, origin: StoredFile) -> None:
-        self._send(self._actor(shard).touch.remote(origin))
-
-    def delete(self, shard: str, article_id: str) -> None:
-        self._send(self._actor(shard).delete.remote(article_id))
-
-    def _send(self, call: ray.ObjectRef[Any]) -> None:
-        self._pending.append(call)
-        limit = _WRITES_IN_FLIGHT * len(self._actors)
-        if len(self._pending) > limit:
-            done, self._pending = ray.wait(self._pending, num_returns=len(self._pending) - limit)
-            self._settle(done)
-
-    def _settle(self, calls: list[ray.ObjectRef[Any]]) -> None:
-        for result in ray.get(calls):
-            for article_id in result or ():  # once committed: it survives any crash
-                log.info("stored %s", article_id)
-
-    def wait(self) -> None:
-        """Until every write sent is committed."""
-        self._settle(self._pending)
-        self._pending = []
-
-    def finish(self, shards: Iterable[str]) -> None:
-        """Each of ``shards`` and each shard written to brings its indexes up to its store."""
-        self.wait()
-        self.start(shards)
-        ray.get([actor.finish.remote() for actor in self._actors.values()])
-
-    def __enter__(self) -> _Writers:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        """The actors go, the work done or not (a write they were doing rolls back)."""
-        for actor in self._actors.values():
-            ray.kill(actor)
-        self._actors.clear()
-
-
 class _ContentHashes:
     """Which article holds each text, across the shards: ``Admission``'s hash owner."""
 
@@ -308,7 +190,7 @@ class _Run:
 
     settings: Settings
     admission: Admission
-    writers: _Writers
+    writers: ShardWriters
     hashes: _ContentHashes
     route: Callable[[str], str]
 
@@ -450,7 +332,7 @@ def _shard_record(name: str, store: Store) -> ShardRecord:
 
 def _manifest(
     previous: ClusterManifest | None,
-    model: _Model,
+    model: IndexModel,
     buckets: list[str],
     stores: dict[str, Store],
 ) -> ClusterManifest:
@@ -495,7 +377,7 @@ def ingest_cluster(
             shutil.rmtree(stray)
     # Loaded here first: the actors then find an ONNX export made, not each their own.
     encoder = open_encoder(settings)
-    model = _Model(encoder.name, encoder.dimension)
+    model = IndexModel(encoder.name, encoder.dimension)
     del encoder
     dropped = [s.name for s in previous.shards if s.name not in names] if previous else []
     for name in names:
@@ -522,7 +404,7 @@ def ingest_cluster(
 def _bring_in(
     settings: Settings,
     stores: dict[str, Store],
-    model: _Model,
+    model: IndexModel,
     buckets: list[str],
     jsonl: Path | None,
     follow_links: bool,
@@ -554,7 +436,7 @@ def _bring_in(
         return buckets[bucket(article_id)]
 
     run_id = uuid.uuid4().hex[:8]
-    with _Writers(settings.data_dir, model, index_config(settings), run_id) as writers:
+    with ShardWriters(settings.data_dir, model, index_config(settings), run_id) as writers:
         run = _Run(settings, admission, writers, hashes, route)
         run.bring_in((c for c in candidates.items if admission.needs_reading(c)), may_wait=True)
         for stored in admission.removals():
